@@ -1,0 +1,37 @@
+# pdstats: two commands do all set-up on a fresh machine with python3 and make.
+#   make test       create .venv, install, run the test suite
+#   make reproduce  create .venv, install, build the study store, run analyses and notebooks
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+OUT ?= output
+STAMP := $(VENV)/.installed
+
+.PHONY: test reproduce validate lint benchmarks clean dictionary
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,notebooks,data]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -n 2 --durations=15 -q
+
+validate: $(STAMP)
+	$(PY) -m pytest -m slow -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+
+reproduce: $(STAMP)
+	$(PY) -m pdstats.cli reproduce --out $(OUT)
+
+benchmarks: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+dictionary: $(STAMP)
+	$(PY) -m pdstats.cli dictionary
+
+clean:
+	rm -rf $(OUT) .pytest_cache

@@ -1,0 +1,79 @@
+"""The pdstats error hierarchy.
+
+Every error pdstats raises on bad input or a failed estimation is a subclass of
+:class:`PdstatsError`, so a notebook can catch them all with one ``except`` clause.
+Messages name the table, the column, the rule broken and the offending rows.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+__all__ = [
+    "PdstatsError",
+    "DataValidationError",
+    "SchemaError",
+    "StoreError",
+    "ModelSpecificationError",
+    "ConvergenceError",
+    "EstimationWarning",
+]
+
+
+class PdstatsError(Exception):
+    """Base class of every error raised by pdstats."""
+
+
+class SchemaError(PdstatsError):
+    """A table name or schema file in the data dictionary is unknown or malformed."""
+
+
+class DataValidationError(PdstatsError, ValueError):
+    """Data broke a rule of the data dictionary.
+
+    Parameters
+    ----------
+    table : str
+        Name of the data-dictionary table being validated.
+    failures : pandas.DataFrame
+        One row per failing (row, rule) pair with columns ``table``, ``column``,
+        ``rule``, ``row`` (position in the input, or ``None`` for table-level rules),
+        ``key`` (primary-key values of the row, as text) and ``value``.
+
+    Attributes
+    ----------
+    failures : pandas.DataFrame
+        Every failing row, not only the first few shown in the message.
+    """
+
+    def __init__(self, table: str, failures: pd.DataFrame, max_lines: int = 8) -> None:
+        self.table = table
+        self.failures = failures.reset_index(drop=True)
+        lines = [f"table {table!r} failed validation: {len(failures)} problem(s)"]
+        grouped = self.failures.groupby(["column", "rule"], sort=False, dropna=False)
+        for i, ((column, rule), grp) in enumerate(grouped):
+            if i >= max_lines:
+                lines.append(f"  ... and {grouped.ngroups - max_lines} more rule(s); see .failures")
+                break
+            keys = [str(k) for k in grp["key"].head(5)]
+            more = f" (+{len(grp) - 5} more)" if len(grp) > 5 else ""
+            lines.append(
+                f"  column {column!r}, rule {rule}: {len(grp)} row(s), keys {', '.join(keys)}{more}"
+            )
+        super().__init__("\n".join(lines))
+
+
+class StoreError(PdstatsError):
+    """A study store operation failed (unknown table, bad filter, locked file)."""
+
+
+class ModelSpecificationError(PdstatsError, ValueError):
+    """A model formula or argument cannot be estimated as given."""
+
+
+class ConvergenceError(PdstatsError, RuntimeError):
+    """An optimizer did not converge and the caller asked for an error."""
+
+
+class EstimationWarning(UserWarning):
+    """A fit finished but something about it deserves the researcher's attention."""

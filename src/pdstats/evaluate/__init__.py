@@ -1,0 +1,1 @@
+"""pdstats.evaluate (see the package README)."""

@@ -1,0 +1,1 @@
+"""pdstats.figures (see the package README)."""

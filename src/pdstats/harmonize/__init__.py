@@ -1,0 +1,1 @@
+"""pdstats.harmonize (see the package README)."""

@@ -1,0 +1,1 @@
+"""pdstats.linkage (see the package README)."""

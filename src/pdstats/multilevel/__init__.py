@@ -1,0 +1,1 @@
+"""pdstats.multilevel (see the package README)."""

@@ -1,0 +1,1 @@
+"""pdstats.practices (see the package README)."""

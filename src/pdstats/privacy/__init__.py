@@ -1,0 +1,1 @@
+"""pdstats.privacy (see the package README)."""

@@ -1,0 +1,1 @@
+"""pdstats.simulate (see the package README)."""

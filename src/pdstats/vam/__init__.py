@@ -1,0 +1,1 @@
+"""pdstats.vam (see the package README)."""
