@@ -1,1 +1,46 @@
-"""pdstats.practices (see the package README)."""
+"""pdstats.practices: the stage matrix of performance-driven practices.
+
+The instrument of the year-1 report (Table 6.1, the interview protocol, the informant
+roles), every number the report publishes, a district-level reconstruction that
+reproduces them, the report's tables recomputed from district-level data, practice
+scores (highest stage, counts, indices, Rasch / partial-credit scaling), scalability
+(Guttman, Mokken), informant agreement and reliability, and a self-assessment.
+
+>>> import pdstats as pds
+>>> len(pds.practices.stage_matrix())
+48
+"""
+
+from pdstats.practices.facts import NUMBERED, year1_facts
+from pdstats.practices.instrument import (
+    GROUPS,
+    PRACTICES,
+    ROLES,
+    STAGES,
+    case_prompts,
+    informant_roles,
+    interview_protocol,
+    item_ids,
+    stage_matrix,
+)
+from pdstats.practices.reconstruct import RECONSTRUCTION_NOTE, reconstruct_year1
+from pdstats.practices.tables import combine_informants, compare_with_published, year1_tables
+
+__all__ = [
+    "GROUPS",
+    "NUMBERED",
+    "PRACTICES",
+    "RECONSTRUCTION_NOTE",
+    "ROLES",
+    "STAGES",
+    "case_prompts",
+    "combine_informants",
+    "compare_with_published",
+    "informant_roles",
+    "interview_protocol",
+    "item_ids",
+    "reconstruct_year1",
+    "stage_matrix",
+    "year1_facts",
+    "year1_tables",
+]
