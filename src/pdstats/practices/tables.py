@@ -50,7 +50,8 @@ def combine_informants(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame
     Returns
     -------
     pandas.DataFrame
-        Columns ``district_id``, ``practice``, ``stage``, ``evidence`` (0/1).
+        Columns ``district_id``, ``year`` (when present), ``practice``, ``stage``,
+        ``evidence`` (0/1).
 
     Examples
     --------
@@ -68,7 +69,7 @@ def combine_informants(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame
     if len(bad):
         raise _fail("practice_ratings", "evidence", "must be 0 or 1", bad)
     cons = ratings[ratings["informant_role"] == "consensus"]
-    keys = ["district_id", "practice", "stage"]
+    keys = ["district_id", *(["year"] if "year" in ratings.columns else []), "practice", "stage"]
     if len(cons):
         out = cons.groupby(keys, observed=True)["evidence"].max().reset_index()
     else:
