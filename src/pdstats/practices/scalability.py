@@ -1,0 +1,254 @@
+"""Does the stage matrix build up in stages?  Guttman and Mokken scalability.
+
+For 0/1 items ordered from most to least popular, a *Guttman error* is a pair in which a
+person passes the less popular item and fails the more popular one. With ``F_ij`` the
+observed and ``E_ij = n * p_hard * (1 - p_easy)`` the expected number of errors under
+independence, Loevinger's coefficients are (Mokken 1971; Sijtsma & Molenaar 2002)::
+
+    H_ij = 1 - F_ij / E_ij,   H_i = 1 - sum_j F_ij / sum_j E_ij,   H = 1 - sum F / sum E.
+
+H = 1 for a perfect Guttman scale, about 0 for independent items; Mokken's rule of thumb
+calls a scale weak for 0.3 <= H < 0.4, medium below 0.5 and strong above. Guttman's
+coefficient of reproducibility (Goodenough-Edwards counting) is
+``1 - (cells differing from the ideal pattern of each person's total) / (n * k)``, with
+the minimal marginal reproducibility ``mean(max(p, 1 - p))`` as its chance baseline.
+Standard errors are bootstrap standard errors over persons (districts).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from pdstats.errors import DataValidationError
+from pdstats.practices.instrument import PRACTICES, STAGES, stage_matrix
+from pdstats.results import ResultsBase, SampleLog
+
+__all__ = ["loevinger_h", "guttman_reproducibility", "scalability", "ScalabilityResults"]
+
+
+def _check01(x: np.ndarray, name: str = "items") -> None:
+    if not np.isin(x, [0, 1]).all():
+        raise DataValidationError(
+            name,
+            pd.DataFrame({"table": [name], "column": ["*"], "rule": ["items must be 0/1"],
+                          "row": [None], "key": [""], "value": [None]}),
+        )
+
+
+def loevinger_h(x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+    """Loevinger's H for the scale, the items and the item pairs (0/1 data).
+
+    Parameters
+    ----------
+    x : array (n, k) of 0/1
+        Items without variance must be removed beforehand.
+
+    Returns
+    -------
+    (H, H_i, H_ij) : float, array (k,), array (k, k) with NaN diagonal
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.practices.scalability import loevinger_h
+    >>> x = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]])
+    >>> loevinger_h(x)[0]
+    1.0
+    """
+    x = np.asarray(x, dtype=float)
+    n, k = x.shape
+    p = x.mean(axis=0)
+    both = x.T @ x  # n11
+    f = np.zeros((k, k))
+    e = np.zeros((k, k))
+    for i in range(k):
+        for j in range(k):
+            if i == j:
+                continue
+            hard, easy = (i, j) if (p[i], i) <= (p[j], j) else (j, i)
+            # errors: pass the hard one, fail the easy one
+            f[i, j] = both[hard, hard] - both[hard, easy]
+            e[i, j] = n * p[hard] * (1 - p[easy])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        hij = 1 - f / e
+        np.fill_diagonal(hij, np.nan)
+        hi = 1 - f.sum(axis=1) / e.sum(axis=1)
+        h = 1 - f.sum() / e.sum()
+    return float(h), hi, hij
+
+
+def guttman_reproducibility(x: np.ndarray) -> tuple[float, float, int]:
+    """Guttman's reproducibility (Goodenough-Edwards), the minimal marginal one, errors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.practices.scalability import guttman_reproducibility
+    >>> guttman_reproducibility(np.array([[1, 0], [1, 1], [0, 1]]))[2]
+    2
+    """
+    x = np.asarray(x, dtype=int)
+    n, k = x.shape
+    order = np.argsort(-x.mean(axis=0), kind="stable")
+    xs = x[:, order]
+    total = xs.sum(axis=1)
+    ideal = (np.arange(k)[None, :] < total[:, None]).astype(int)
+    errors = int((xs != ideal).sum())
+    p = x.mean(axis=0)
+    return 1 - errors / (n * k), float(np.maximum(p, 1 - p).mean()), errors
+
+
+class ScalabilityResults(ResultsBase):
+    """Scalability of the stage matrix.
+
+    Attributes
+    ----------
+    scale : pandas.DataFrame
+        ``H``, Guttman reproducibility, minimal marginal reproducibility, with bootstrap
+        SE and percentile CI.
+    items : pandas.DataFrame
+        ``H_i`` per cell with SE and CI, and the share of districts evidencing it.
+    stage_checks : pandas.DataFrame
+        Per practice and stage k = 2..4: districts with stage k, with stage k but not k-1
+        (violations of "stage k implies k-1"), the lower bound on such violations implied
+        by the published counts alone, and the practice's own 4-item H.
+    """
+
+    title = "Stage-matrix scalability (Guttman / Mokken)"
+
+    def __init__(self, scale: pd.DataFrame, items: pd.DataFrame, stage_checks: pd.DataFrame,
+                 pairs: pd.DataFrame, sample_log: SampleLog, n_boot: int) -> None:
+        self.scale = scale
+        self.items = items
+        self.stage_checks = stage_checks
+        self.pairs = pairs
+        self.sample_log = sample_log
+        self.n_boot = n_boot
+
+    def to_frame(self) -> pd.DataFrame:
+        """Scale-level coefficients with SEs and CIs."""
+        return self.scale
+
+    def _info(self) -> dict[str, object]:
+        info = super()._info()
+        info["Bootstrap replicates"] = self.n_boot
+        return info
+
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Scale", self.scale), ("Items", self.items), ("Stage checks", self.stage_checks)]
+
+
+def _matrix_from(data: pd.DataFrame, rule: str) -> pd.DataFrame:
+    if {"practice", "stage", "evidence"} <= set(data.columns):
+        from pdstats.practices.scoring import evidence_matrix
+
+        return evidence_matrix(data, rule=rule)
+    return data
+
+
+def scalability(
+    data: pd.DataFrame,
+    rule: str = "any",
+    n_boot: int = 500,
+    conf_level: float = 0.95,
+    random_state: int | None = 0,
+    progress: bool = True,
+) -> ScalabilityResults:
+    """Guttman reproducibility, Loevinger's H (items, scale) and per-practice stage checks.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Either a ``practice_ratings`` table (combined by ``rule``) or a persons x items 0/1
+        matrix (any columns; the per-practice checks then need ``<practice>_s<stage>``
+        column names).
+    rule : {"any", "majority", "all"}
+        Informant combination rule for ratings.
+    n_boot : int
+        Bootstrap replicates (resampling persons) for standard errors and CIs.
+    conf_level : float
+        Level of the percentile intervals.
+    random_state : int or None
+        Seed of the bootstrap.
+    progress : bool
+        Show a progress bar over replicates.
+
+    Returns
+    -------
+    ScalabilityResults
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pdstats.practices import scalability
+    >>> x = pd.DataFrame((np.arange(4)[:, None] >= np.arange(1, 4)[None, :]).astype(int))
+    >>> float(scalability(x, n_boot=20, progress=False).scale.loc["H", "estimate"])
+    1.0
+    """
+    mat = _matrix_from(data, rule)
+    x_all = mat.to_numpy()
+    _check01(x_all)
+    log = SampleLog(n_in=mat.shape[1], unit="items")
+    var = x_all.std(axis=0) > 0
+    log.drop("item without variance (all districts or none evidence it)", int((~var).sum()))
+    cols = [c for c, v in zip(mat.columns, var) if v]
+    x = x_all[:, var]
+    h, hi, hij = loevinger_h(x)
+    rep, mmr, errors = guttman_reproducibility(x)
+    rng = np.random.default_rng(random_state)
+    n = len(x)
+    boot_scale = np.full((n_boot, 3), np.nan)
+    boot_items = np.full((n_boot, x.shape[1]), np.nan)
+    for b in tqdm(range(n_boot), disable=not progress, desc="bootstrap"):
+        xb = x[rng.integers(0, n, n)]
+        ok = xb.std(axis=0) > 0
+        if ok.sum() < 2:
+            continue
+        hb, hib, _ = loevinger_h(xb[:, ok])
+        rb, mb, _ = guttman_reproducibility(xb[:, ok])
+        boot_scale[b] = (hb, rb, mb)
+        boot_items[b, ok] = hib
+    a = (1 - conf_level) / 2
+    est = np.array([h, rep, mmr])
+    scale = pd.DataFrame(
+        {"estimate": est, "se": np.nanstd(boot_scale, axis=0, ddof=1),
+         "ci_lower": np.nanquantile(boot_scale, a, axis=0),
+         "ci_upper": np.nanquantile(boot_scale, 1 - a, axis=0)},
+        index=pd.Index(["H", "reproducibility", "minimal_marginal_reproducibility"], name="coefficient"),
+    )
+    scale["guttman_errors"] = [np.nan, errors, np.nan]
+    items = pd.DataFrame(
+        {"item": cols, "p": x.mean(axis=0), "H_i": hi,
+         "se": np.nanstd(boot_items, axis=0, ddof=1),
+         "ci_lower": np.nanquantile(boot_items, a, axis=0),
+         "ci_upper": np.nanquantile(boot_items, 1 - a, axis=0)}
+    )
+    iu = np.triu_indices(len(cols), 1)
+    pairs = pd.DataFrame({"item_a": np.asarray(cols)[iu[0]], "item_b": np.asarray(cols)[iu[1]],
+                          "H_ij": hij[iu]})
+    checks = _stage_checks(mat)
+    return ScalabilityResults(scale, items, checks, pairs, log, n_boot)
+
+
+def _stage_checks(mat: pd.DataFrame) -> pd.DataFrame:
+    sm = stage_matrix().set_index("item")["n_districts"]
+    rows = []
+    for p in PRACTICES:
+        names = [f"{p}_s{s}" for s in STAGES]
+        if not all(c in mat.columns for c in names):
+            continue
+        xp = mat[names].to_numpy()
+        keep = xp.std(axis=0) > 0
+        hp = loevinger_h(xp[:, keep])[0] if keep.sum() >= 2 else np.nan
+        for k in STAGES[1:]:
+            cur, prev = xp[:, k - 1], xp[:, k - 2]
+            n_k = int(cur.sum())
+            viol = int(((cur == 1) & (prev == 0)).sum())
+            published_bound = max(0, int(sm[f"{p}_s{k}"]) - int(sm[f"{p}_s{k - 1}"]))
+            rows.append((p, k, n_k, int(prev.sum()), viol, viol / n_k if n_k else np.nan,
+                         published_bound, hp))
+    return pd.DataFrame(rows, columns=["practice", "stage", "n_stage", "n_previous_stage",
+                                       "n_without_previous", "share_without_previous",
+                                       "published_lower_bound", "H_practice"])

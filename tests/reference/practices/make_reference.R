@@ -1,0 +1,43 @@
+# Reference values for pdstats.practices (Rasch / PCM by CML, alpha, one-factor omega).
+# Run from the repository root after make_inputs.py:
+#   Rscript tests/reference/practices/make_reference.R
+# Needs R >= 4 with eRm (>= 1.0) and psych. Outputs CSV files next to this script.
+suppressMessages({library(eRm); library(psych)})
+dir <- "tests/reference/practices"
+fit_one <- function(name, model) {
+  X <- as.matrix(read.csv(file.path(dir, paste0("input_", name, ".csv"))))
+  m <- if (model == "RM") RM(X) else PCM(X)
+  items <- data.frame(param = names(m$betapar), beta = unname(m$betapar),
+                      se = unname(m$se.beta))
+  write.csv(items, file.path(dir, paste0("erm_", name, "_items.csv")), row.names = FALSE)
+  pp <- person.parameter(m)
+  raw <- rowSums(X)
+  th <- coef(pp)  # ML estimates (extreme raw scores are spline-interpolated by eRm)
+  se <- pp$se.theta[[1]]
+  persons <- data.frame(person = seq_len(nrow(X)), raw_score = raw,
+                        theta = unname(th[paste0("P", seq_len(nrow(X)))]),
+                        se = unname(se[paste0("P", seq_len(nrow(X)))]))
+  write.csv(persons, file.path(dir, paste0("erm_", name, "_persons.csv")), row.names = FALSE)
+  cat(name, model, "cond. loglik", m$loglik, "\n")
+  data.frame(data = name, model = model, loglik = m$loglik, npar = m$npar)
+}
+fits <- rbind(fit_one("cells", "RM"), fit_one("counts", "PCM"), fit_one("sim_pcm", "PCM"))
+write.csv(fits, file.path(dir, "erm_fits.csv"), row.names = FALSE)
+
+# internal consistency of the 12 practice scores: Cronbach's alpha and one-factor omega
+C <- as.matrix(read.csv(file.path(dir, "input_counts.csv")))
+a <- psych::alpha(C, warnings = FALSE, check.keys = FALSE)
+f <- psych::fa(C, nfactors = 1, fm = "ml")
+lam <- as.numeric(f$loadings)
+psi <- as.numeric(f$uniquenesses)
+omega <- sum(lam)^2 / (sum(lam)^2 + sum(psi))
+S <- as.matrix(read.csv(file.path(dir, "input_sim_pcm.csv")))
+a2 <- psych::alpha(S, warnings = FALSE)
+f2 <- psych::fa(S, nfactors = 1, fm = "ml")
+lam2 <- as.numeric(f2$loadings); psi2 <- as.numeric(f2$uniquenesses)
+rel <- data.frame(data = c("counts", "sim_pcm"),
+                  alpha = c(a$total$raw_alpha, a2$total$raw_alpha),
+                  omega_total = c(omega, sum(lam2)^2 / (sum(lam2)^2 + sum(psi2))))
+write.csv(rel, file.path(dir, "psych_reliability.csv"), row.names = FALSE)
+writeLines(c(R.version.string, paste("eRm", packageVersion("eRm")),
+             paste("psych", packageVersion("psych"))), file.path(dir, "versions.txt"))
