@@ -1,1 +1,17 @@
-"""pdstats.figures (see the package README)."""
+"""pdstats.figures: report figures drawn with seaborn/matplotlib, one function per figure."""
+
+from pdstats.figures.practices import (
+    YEAR1_FIGURES,
+    plot_self_assessment,
+    plot_stage_matrix,
+    plot_year1_figure,
+    save_year1_figures,
+)
+
+__all__ = [
+    "YEAR1_FIGURES",
+    "plot_self_assessment",
+    "plot_stage_matrix",
+    "plot_year1_figure",
+    "save_year1_figures",
+]

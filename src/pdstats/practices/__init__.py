@@ -11,6 +11,14 @@ scores (highest stage, counts, indices, Rasch / partial-credit scaling), scalabi
 48
 """
 
+from pdstats.practices.agreement import (
+    agreement,
+    cronbach_alpha,
+    fleiss_kappa,
+    krippendorff_alpha,
+    omega_total,
+    reliability,
+)
 from pdstats.practices.facts import NUMBERED, year1_facts
 from pdstats.practices.instrument import (
     GROUPS,
@@ -23,11 +31,43 @@ from pdstats.practices.instrument import (
     item_ids,
     stage_matrix,
 )
+from pdstats.practices.rasch import PCMResults, fit_pcm
 from pdstats.practices.reconstruct import RECONSTRUCTION_NOTE, reconstruct_year1
+from pdstats.practices.scalability import (
+    ScalabilityResults,
+    guttman_reproducibility,
+    loevinger_h,
+    scalability,
+)
+from pdstats.practices.scoring import METHODS, ScoreResults, evidence_matrix, score
+from pdstats.practices.self_assessment import (
+    SelfAssessmentResults,
+    questionnaire,
+    self_assessment,
+)
 from pdstats.practices.tables import combine_informants, compare_with_published, year1_tables
 
 __all__ = [
     "GROUPS",
+    "METHODS",
+    "PCMResults",
+    "ScalabilityResults",
+    "ScoreResults",
+    "SelfAssessmentResults",
+    "agreement",
+    "cronbach_alpha",
+    "evidence_matrix",
+    "fit_pcm",
+    "fleiss_kappa",
+    "guttman_reproducibility",
+    "krippendorff_alpha",
+    "loevinger_h",
+    "omega_total",
+    "questionnaire",
+    "reliability",
+    "scalability",
+    "score",
+    "self_assessment",
     "NUMBERED",
     "PRACTICES",
     "RECONSTRUCTION_NOTE",

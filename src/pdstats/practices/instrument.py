@@ -69,7 +69,7 @@ def _stage_matrix() -> pd.DataFrame:
     df["group"] = pd.Categorical(df["group"], categories=list(GROUPS), ordered=True)
     df["stage"] = df["stage"].astype("int64")
     df["n_districts"] = df["n_districts"].astype("int64")
-    df.insert(0, "item", [f"{p}_s{s}" for p, s in zip(df["practice"], df["stage"])])
+    df.insert(0, "item", [f"{p}_s{s}" for p, s in zip(df["practice"], df["stage"], strict=False)])
     return df.sort_values(["practice", "stage"]).reset_index(drop=True)
 
 

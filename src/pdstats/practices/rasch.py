@@ -55,7 +55,7 @@ def _negll_grad(phi: np.ndarray, m: np.ndarray, counts: list[np.ndarray],
     eps = [np.exp(b) for b in betas]
     g = _esf(eps)
     used = score_freq > 0
-    ll = sum(float((c * b).sum()) for c, b in zip(counts, betas))
+    ll = sum(float((c * b).sum()) for c, b in zip(counts, betas, strict=False))
     ll -= float((score_freq[used] * np.log(g[used])).sum())
     grad_beta = []
     for i, e in enumerate(eps):
@@ -241,10 +241,10 @@ class PCMResults(ResultsBase):
                 pd.DataFrame({"table": "responses", "column": missing, "rule": "item missing",
                               "row": None, "key": "", "value": None}),
             )
-        x = responses[cols].to_numpy(dtype=float)
+        x = np.array(responses[cols].to_numpy(dtype=float), copy=True)
         for j, c in enumerate(cols):
             rec = self.recode[self.recode["item"] == c]
-            mapping = dict(zip(rec["original"], rec["recoded"]))
+            mapping = dict(zip(rec["original"], rec["recoded"], strict=False))
             x[:, j] = [mapping.get(v, np.nan) for v in x[:, j]]
         if np.isnan(x).any():
             raise ValueError("responses contain categories not seen when the model was fitted")
@@ -326,7 +326,7 @@ def fit_pcm(
     z = _z(conf_level)
     se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
     rows, k = [], 0
-    for c, mi in zip(keep, m):
+    for c, mi in zip(keep, m, strict=False):
         prev = 0.0
         for h in range(1, mi + 1):
             b = fit.beta[k]

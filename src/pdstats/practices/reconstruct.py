@@ -60,6 +60,8 @@ RECONSTRUCTION_NOTE = (
 )
 
 N_DISTRICTS = 28
+#: Objective bonus for a stage-k cell together with stage k-1 of the same practice.
+NESTING_BONUS = 0.6
 #: Upper bin edges used by Figure 1.1 (values are drawn inside the printed integer bins).
 PCT_BINS: dict[str, tuple[list[str], list[float]]] = {
     "pct_frl": (["0-25%", "26-50%", "51-75%", "76%+"], [25.5, 50.5, 75.5]),
@@ -330,10 +332,10 @@ def _binary_matrix(rng: np.random.Generator, theta: np.ndarray) -> pd.DataFrame:
         return ({x[i, ix[atom]]: 1.0}, 0.0) if positive else ({x[i, ix[atom]]: -1.0}, 1.0)
 
     # Table 6.1 cell counts
-    for item, n in zip(sm["item"], sm["n_districts"]):
+    for item, n in zip(sm["item"], sm["n_districts"], strict=False):
         m.add({x[i, ix[item]]: 1.0 for i in range(N_DISTRICTS)}, n, n)
     # every district count of the report
-    for expr, v in zip(dfacts["code"], dfacts["value"]):
+    for expr, v in zip(dfacts["code"], dfacts["value"], strict=False):
         terms = parse_expr(expr)
         if len(terms) == 1 and terms[0][1]:
             m.add({x[i, ix[terms[0][0]]]: 1.0 for i in range(N_DISTRICTS)}, v, v)
@@ -371,7 +373,7 @@ def _binary_matrix(rng: np.random.Generator, theta: np.ndarray) -> pd.DataFrame:
     for i, code, v in _CASE_FIXED:
         m.add({x[i, ix[code]]: 1.0}, v, v)
     # bonuses: stage k with stage k-1 of the same practice; related facts together
-    pairs = [(f"{p}_s{k}", f"{p}_s{k - 1}", 1.2) for p in PRACTICES for k in STAGES[1:]]
+    pairs = [(f"{p}_s{k}", f"{p}_s{k - 1}", NESTING_BONUS) for p in PRACTICES for k in STAGES[1:]]
     pairs += [(a, b, 1.0) for a, b in _SOFT_LINKS]
     for a, b, w in pairs:
         for i in range(N_DISTRICTS):
@@ -479,9 +481,9 @@ def reconstruct_year1(random_state: int = 0, year: int = 2004) -> dict[str, pd.D
 
     mat = _binary_matrix(rng, theta)
     sm = stage_matrix()
-    group_of = dict(zip(sm["item"], sm["group"].astype(str)))
-    practice_of = dict(zip(sm["item"], sm["practice"].astype(str)))
-    stage_of = dict(zip(sm["item"], sm["stage"]))
+    group_of = dict(zip(sm["item"], sm["group"].astype(str), strict=False))
+    practice_of = dict(zip(sm["item"], sm["practice"].astype(str), strict=False))
+    stage_of = dict(zip(sm["item"], sm["stage"], strict=False))
     rows = []
     for i, did in enumerate(ids):
         for item in sm["item"]:
@@ -496,7 +498,7 @@ def reconstruct_year1(random_state: int = 0, year: int = 2004) -> dict[str, pd.D
             said = (rng.random(4) < p).astype(int) if ev else np.zeros(4, dtype=int)
             if ev and said.sum() == 0:
                 said[rng.choice(4, p=p / p.sum())] = 1
-            for r, s in zip(ROLES, said):
+            for r, s in zip(ROLES, said, strict=False):
                 rows.append({**base, "evidence": int(s), "informant_role": r})
     ratings = pd.DataFrame(rows)[
         ["district_id", "year", "practice", "stage", "evidence", "rating", "informant_role", "source"]
@@ -513,21 +515,21 @@ def reconstruct_year1(random_state: int = 0, year: int = 2004) -> dict[str, pd.D
                 continue
             fam = code.split(":")[0]
             n = 1 + rng.poisson(1.5)
-            for r, c in zip(ROLES, _split(rng, n, np.array(_CODE_ROLE_W[fam], float))):
+            for r, c in zip(ROLES, _split(rng, n, np.array(_CODE_ROLE_W[fam], float)), strict=False):
                 if c:
                     code_rows.append((did, year, r, code, int(c)))
     # Figure 4.2 instance totals
     facts = year1_facts()
     inst = facts[facts["agg"] == "instances"]
     slopes = {"data_use:decision_making": 0.3, "data_use:monitoring": 0.5, "data_use:action": 0.8}
-    for code, total in zip(inst["code"], inst["value"].astype(int)):
+    for code, total in zip(inst["code"], inst["value"].astype(int), strict=False):
         w = np.exp(slopes.get(code, 0.4) * theta)
         if code == "data_use:decision_making":  # every district gave examples
             per = 1 + _split(rng, total - N_DISTRICTS, w)
         else:
             per = _split(rng, total, w)
-        for did, k in zip(ids, per):
-            for r, c in zip(ROLES, _split(rng, int(k), np.array(_CODE_ROLE_W["data_use"], float))):
+        for did, k in zip(ids, per, strict=False):
+            for r, c in zip(ROLES, _split(rng, int(k), np.array(_CODE_ROLE_W["data_use"], float)), strict=False):
                 if c:
                     code_rows.append((did, year, r, code, int(c)))
     codes = pd.DataFrame(code_rows, columns=["district_id", "year", "informant_role", "code", "count"])

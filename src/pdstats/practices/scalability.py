@@ -17,6 +17,8 @@ Standard errors are bootstrap standard errors over persons (districts).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
@@ -193,7 +195,7 @@ def scalability(
     log = SampleLog(n_in=mat.shape[1], unit="items")
     var = x_all.std(axis=0) > 0
     log.drop("item without variance (all districts or none evidence it)", int((~var).sum()))
-    cols = [c for c, v in zip(mat.columns, var) if v]
+    cols = [c for c, v in zip(mat.columns, var, strict=False) if v]
     x = x_all[:, var]
     h, hi, hij = loevinger_h(x)
     rep, mmr, errors = guttman_reproducibility(x)
@@ -212,18 +214,22 @@ def scalability(
         boot_items[b, ok] = hib
     a = (1 - conf_level) / 2
     est = np.array([h, rep, mmr])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # items never varying in a replicate
+        se_s, lo_s, hi_s = (np.nanstd(boot_scale, axis=0, ddof=1),
+                            np.nanquantile(boot_scale, a, axis=0),
+                            np.nanquantile(boot_scale, 1 - a, axis=0))
+        se_i, lo_i, hi_i = (np.nanstd(boot_items, axis=0, ddof=1),
+                            np.nanquantile(boot_items, a, axis=0),
+                            np.nanquantile(boot_items, 1 - a, axis=0))
     scale = pd.DataFrame(
-        {"estimate": est, "se": np.nanstd(boot_scale, axis=0, ddof=1),
-         "ci_lower": np.nanquantile(boot_scale, a, axis=0),
-         "ci_upper": np.nanquantile(boot_scale, 1 - a, axis=0)},
+        {"estimate": est, "se": se_s, "ci_lower": lo_s, "ci_upper": hi_s},
         index=pd.Index(["H", "reproducibility", "minimal_marginal_reproducibility"], name="coefficient"),
     )
     scale["guttman_errors"] = [np.nan, errors, np.nan]
     items = pd.DataFrame(
-        {"item": cols, "p": x.mean(axis=0), "H_i": hi,
-         "se": np.nanstd(boot_items, axis=0, ddof=1),
-         "ci_lower": np.nanquantile(boot_items, a, axis=0),
-         "ci_upper": np.nanquantile(boot_items, 1 - a, axis=0)}
+        {"item": cols, "p": x.mean(axis=0), "H_i": hi, "se": se_i, "ci_lower": lo_i,
+         "ci_upper": hi_i}
     )
     iu = np.triu_indices(len(cols), 1)
     pairs = pd.DataFrame({"item_a": np.asarray(cols)[iu[0]], "item_b": np.asarray(cols)[iu[1]],

@@ -165,7 +165,7 @@ def score(ratings: pd.DataFrame, method: str = "pcm", rule: str = "any",
         wide = counts.copy()
         wide["total"] = counts.sum(axis=1)
     elif method == "index":
-        grp = dict(zip(sm["item"], sm["group"].astype(str)))
+        grp = dict(zip(sm["item"], sm["group"].astype(str), strict=False))
         wide = pd.DataFrame({g: ev[[c for c in ev.columns if grp[c] == g]].mean(axis=1)
                              for g in GROUPS}, index=ev.index)
         wide["overall"] = ev.mean(axis=1)

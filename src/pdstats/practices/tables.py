@@ -174,7 +174,7 @@ def year1_tables(
     counts = ev.groupby(["practice", "stage"])["evidence"].sum()
     sm = stage_matrix()
     rows = [("Table 6.1", str(p), f"stage {s}", int(counts.get((str(p), int(s)), 0)),
-             len(ids), "districts") for p, s in zip(sm["practice"], sm["stage"])]
+             len(ids), "districts") for p, s in zip(sm["practice"], sm["stage"], strict=False)]
     out["Table 6.1"] = pd.DataFrame(rows, columns=_COLUMNS)
 
     # study-design counts (Text 1)

@@ -41,3 +41,30 @@ rel <- data.frame(data = c("counts", "sim_pcm"),
 write.csv(rel, file.path(dir, "psych_reliability.csv"), row.names = FALSE)
 writeLines(c(R.version.string, paste("eRm", packageVersion("eRm")),
              paste("psych", packageVersion("psych"))), file.path(dir, "versions.txt"))
+
+# Real data: LSAT section 6 (Bock & Lieberman 1970; psych::lsat6), dichotomous Rasch model
+data(bock, package = "psych")
+L <- as.matrix(lsat6)
+rl <- RM(L)
+write.csv(data.frame(param = names(rl$betapar), beta = unname(rl$betapar), se = unname(rl$se.beta)),
+          file.path(dir, "erm_lsat6_items.csv"), row.names = FALSE)
+ppl <- person.parameter(rl)
+tt <- ppl$pred.list  # not used; raw-score table below
+raw <- rowSums(L)
+keep <- raw > 0 & raw < ncol(L)
+th <- coef(ppl)[paste0("P", which(keep))]
+se <- ppl$se.theta[[1]][paste0("P", which(keep))]
+tab <- unique(data.frame(raw_score = raw[keep], theta = unname(th), se = unname(se)))
+write.csv(tab[order(tab$raw_score), ], file.path(dir, "erm_lsat6_persons.csv"), row.names = FALSE)
+write.csv(data.frame(loglik = rl$loglik), file.path(dir, "erm_lsat6_fit.csv"), row.names = FALSE)
+
+# Real data: bfi conscientiousness items (C4, C5 reversed), complete cases
+B <- psych::bfi[, c("C1", "C2", "C3", "C4", "C5")]
+B$C4 <- 7 - B$C4; B$C5 <- 7 - B$C5
+B <- B[complete.cases(B), ]
+ab <- psych::alpha(B, warnings = FALSE)
+fb <- psych::fa(B, nfactors = 1, fm = "ml")
+lb <- as.numeric(fb$loadings); pb <- as.numeric(fb$uniquenesses)
+write.csv(data.frame(n = nrow(B), alpha = ab$total$raw_alpha,
+                     omega_total = sum(lb)^2 / (sum(lb)^2 + sum(pb))),
+          file.path(dir, "psych_bfi_conscientiousness.csv"), row.names = FALSE)
