@@ -113,17 +113,13 @@ def krippendorff_alpha(data: np.ndarray, level: str = "ordinal") -> float:
     k = len(values)
     if k < 2:
         raise ValueError("alpha needs at least two distinct values")
-    index = {v: i for i, v in enumerate(values)}
-    o = np.zeros((k, k))
-    for row in x:
-        vals = row[~np.isnan(row)]
-        mu = len(vals)
-        if mu < 2:
-            continue
-        cnt = np.zeros(k)
-        for v in vals:
-            cnt[index[v]] += 1
-        o += (np.outer(cnt, cnt) - np.diag(cnt)) / (mu - 1)
+    # units x values count matrix, then the coincidence matrix in one product
+    cnt = np.stack([(x == v).sum(axis=1) for v in values], axis=1).astype(float)
+    mu = cnt.sum(axis=1)
+    keep = mu >= 2
+    cnt, mu = cnt[keep], mu[keep]
+    w = 1.0 / (mu - 1)
+    o = (cnt * w[:, None]).T @ cnt - np.diag((cnt * w[:, None]).sum(axis=0))
     n_v = o.sum(axis=1)
     n = n_v.sum()
     d2 = _delta2(values, n_v, level)
@@ -155,25 +151,31 @@ def cronbach_alpha(x: np.ndarray, conf_level: float = 0.95) -> tuple[float, floa
     return float(a), float(lo), float(hi)
 
 
-def _one_factor_ml(r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _one_factor_ml(r: np.ndarray, start: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One-factor ML factor analysis of a correlation matrix (analytic gradient)."""
     p = len(r)
     _, logdet_r = np.linalg.slogdet(r)
 
-    def f(par: np.ndarray) -> float:
+    def f(par: np.ndarray) -> tuple[float, np.ndarray]:
         lam, psi = par[:p], np.exp(par[p:])
         sigma = np.outer(lam, lam) + np.diag(psi)
         sign, logdet = np.linalg.slogdet(sigma)
         if sign <= 0:
-            return 1e10
-        return float(logdet + np.trace(r @ np.linalg.inv(sigma)) - logdet_r - p)
+            return 1e10, np.zeros_like(par)
+        inv = np.linalg.inv(sigma)
+        val = float(logdet + np.trace(r @ inv) - logdet_r - p)
+        m = inv @ (sigma - r) @ inv
+        grad = np.concatenate([2 * m @ lam, np.diag(m) * psi])
+        return val, grad
 
-    w, v = np.linalg.eigh(r)
-    lam0 = v[:, -1] * np.sqrt(w[-1]) * 0.9
-    lam0 *= np.sign(lam0.sum()) or 1.0
-    par0 = np.concatenate([lam0, np.log(np.clip(1 - lam0 ** 2, 0.05, None))])
-    res = optimize.minimize(f, par0, method="L-BFGS-B",
+    if start is None:
+        w, v = np.linalg.eigh(r)
+        lam0 = v[:, -1] * np.sqrt(w[-1]) * 0.9
+        lam0 *= np.sign(lam0.sum()) or 1.0
+        start = np.concatenate([lam0, np.log(np.clip(1 - lam0 ** 2, 0.05, None))])
+    res = optimize.minimize(f, start, jac=True, method="L-BFGS-B",
                             bounds=[(-1.5, 1.5)] * p + [(np.log(0.005), 0.5)] * p,
-                            options={"maxiter": 5000, "ftol": 1e-14, "gtol": 1e-10})
+                            options={"maxiter": 2000, "ftol": 1e-12, "gtol": 1e-8})
     if not np.isfinite(res.fun):
         raise ConvergenceError("one-factor ML factor analysis failed")
     lam, psi = res.x[:p], np.exp(res.x[p:])

@@ -62,17 +62,17 @@ def loevinger_h(x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     x = np.asarray(x, dtype=float)
     n, k = x.shape
     p = x.mean(axis=0)
-    both = x.T @ x  # n11
-    f = np.zeros((k, k))
-    e = np.zeros((k, k))
-    for i in range(k):
-        for j in range(k):
-            if i == j:
-                continue
-            hard, easy = (i, j) if (p[i], i) <= (p[j], j) else (j, i)
-            # errors: pass the hard one, fail the easy one
-            f[i, j] = both[hard, hard] - both[hard, easy]
-            e[i, j] = n * p[hard] * (1 - p[easy])
+    both = x.T @ x  # n11 for every pair
+    idx = np.arange(k)
+    # the "hard" item of a pair is the less popular one (ties: the first)
+    i_hard = (p[:, None] < p[None, :]) | ((p[:, None] == p[None, :]) & (idx[:, None] < idx[None, :]))
+    hard = np.where(i_hard, idx[:, None], idx[None, :])
+    easy = np.where(i_hard, idx[None, :], idx[:, None])
+    # errors: pass the hard one, fail the easy one
+    f = both[hard, hard] - both[hard, easy]
+    e = n * p[hard] * (1 - p[easy])
+    np.fill_diagonal(f, 0.0)
+    np.fill_diagonal(e, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         hij = 1 - f / e
         np.fill_diagonal(hij, np.nan)
