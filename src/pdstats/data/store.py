@@ -108,10 +108,7 @@ class Study:
     def _schema(self, table: str) -> TableSchema:
         if table == PROVENANCE:
             raise StoreError(f"{PROVENANCE!r} is internal; use Study.provenance()")
-        try:
-            return schema(table)
-        except Exception as exc:
-            raise StoreError(str(exc)) from exc
+        return schema(table)
 
     def _typed(self, df: pd.DataFrame, sch: TableSchema) -> pd.DataFrame:
         for f in sch.fields:
