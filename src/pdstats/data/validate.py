@@ -160,9 +160,13 @@ def _check_foreign_keys(
         present = left.notna().all(axis=1).to_numpy()
         merged = left.merge(right.assign(_found=True), on=cols, how="left")
         missing = present & merged["_found"].isna().to_numpy()
+        if not missing.any():
+            continue
+        values = left[cols[0]].copy()
+        if len(cols) > 1:  # join the key parts, for the failing rows only
+            values[missing] = left[missing].astype(str).agg("/".join, axis=1)
         label = ", ".join(cols)
-        col.add(label, f"foreign key: ({label}) must exist in {ref_table}", missing,
-                left.astype(str).agg("/".join, axis=1))
+        col.add(label, f"foreign key: ({label}) must exist in {ref_table}", missing, values)
 
 
 def validate(
