@@ -112,7 +112,7 @@ def test_agreement_on_reconstruction_and_perfect_agreement():
 
 def test_reliability_on_reconstruction():
     d = pds.practices.reconstruct_year1(0)
-    t = pds.practices.reliability(d["practice_ratings"], n_boot=50, progress=False).to_frame()
+    t = pds.practices.reliability(d["practice_ratings"], n_boot=30, progress=False).to_frame()
     t = t.set_index("coefficient")
     assert t.loc["kr20_cells", "items"] == 47
     assert (t["ci_lower"] <= t["estimate"]).all() and (t["estimate"] <= t["ci_upper"]).all()

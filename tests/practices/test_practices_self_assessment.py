@@ -9,7 +9,7 @@ from pdstats.practices import questionnaire, self_assessment
 
 def _answers(rule):
     q = questionnaire()
-    return {item: int(rule(p, s)) for item, p, s in zip(q["item"], q["practice"], q["stage"])}
+    return {item: int(rule(p, s)) for item, p, s in zip(q["item"], q["practice"], q["stage"], strict=False)}
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
 """Published year-1 numbers, the reconstruction, and the recomputed tables."""
 
-import re
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -163,10 +161,13 @@ def test_year1_tables_bad_input_raises(data):
         year1_tables(bad)
 
 
-def test_validate_against_data_dictionary_when_available(data):
-    validate = getattr(getattr(pds, "data", None), "validate", None)
-    if validate is None:  # the data layer of main lands later; shape checks above still run
-        assert re.fullmatch(r"\d{7}", data["districts"]["district_id"].iloc[0])
-        return
-    for name in ("districts", "practice_ratings", "interview_codes"):
-        validate(data[name], name)
+def test_reconstruction_passes_data_dictionary_validation(data):
+    """The lead's data-dictionary schemas (main's data_dictionary/) accept the reconstruction."""
+    districts = pds.data.validate(data["districts"], "districts")
+    for name in ("practice_ratings", "interview_codes"):
+        out = pds.data.validate(data[name], name, context={"districts": districts})
+        assert len(out) == len(data[name])
+    broken = data["practice_ratings"].copy()
+    broken.loc[0, "stage"] = 5
+    with pytest.raises(pds.DataValidationError, match="stage"):
+        pds.data.validate(broken, "practice_ratings")

@@ -171,7 +171,7 @@ def plot_year1_figure(tables: Mapping[str, pd.DataFrame], figure: str, ax: Any =
     >>> from pdstats.figures import plot_year1_figure
     >>> tabs = pds.practices.year1_tables(pds.practices.reconstruct_year1())
     >>> ax = plot_year1_figure(tabs, "Table 3.1.2")
-    >>> ax.get_title().startswith("Table 3.1.2")
+    >>> ax.get_title(loc="left").startswith("Table 3.1.2")
     True
     """
     if figure not in YEAR1_FIGURES:

@@ -159,7 +159,7 @@ def self_assessment(
     >>> answers = {item: int(stage <= 2) for item, stage in
     ...            zip(questionnaire()["item"], questionnaire()["stage"])}
     >>> res = self_assessment(answers)
-    >>> res.profile.loc["finance", "next_stage"]
+    >>> int(res.profile.loc["finance", "next_stage"])
     3
     """
     from pdstats.practices.reconstruct import reconstruct_year1

@@ -143,8 +143,9 @@ def year1_tables(
     --------
     >>> import pdstats as pds
     >>> tabs = pds.practices.year1_tables(pds.practices.reconstruct_year1())
-    >>> tabs["Table 3.1.2"].iloc[0][["category", "value"]].tolist()
-    ['Student Achievement', 21]
+    >>> row = tabs["Table 3.1.2"].iloc[0]
+    >>> row["category"], int(row["value"])
+    ('Student Achievement', 21)
     """
     for name in ("districts", "practice_ratings", "interview_codes"):
         if name not in data:
