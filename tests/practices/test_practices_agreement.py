@@ -117,3 +117,21 @@ def test_reliability_on_reconstruction():
     assert t.loc["kr20_cells", "items"] == 47
     assert (t["ci_lower"] <= t["estimate"]).all() and (t["estimate"] <= t["ci_upper"]).all()
     assert t.loc["omega_practices", "se"] > 0
+
+
+def test_kappa_and_alpha_recover_known_agreement_simulation():
+    """Raters copy the true 0/1 status with probability q, else guess: expected kappa = q^2."""
+    rng = np.random.default_rng(8)
+    n, m, q = 4000, 4, 0.7
+    truth = rng.integers(0, 2, n)
+    copy = rng.random((n, m)) < q
+    ratings = np.where(copy, truth[:, None], rng.integers(0, 2, (n, m)))
+    counts = np.column_stack([(ratings == 0).sum(axis=1), (ratings == 1).sum(axis=1)])
+    k, se0 = fleiss_kappa(counts)
+    assert k == pytest.approx(q ** 2, abs=0.025)
+    # Krippendorff's nominal alpha equals Fleiss' kappa up to a small-sample correction
+    assert krippendorff_alpha(ratings.astype(float), "nominal") == pytest.approx(k, abs=0.005)
+    # independent raters: kappa near 0, within 3 null SEs
+    indep = rng.integers(0, 2, (n, m))
+    k0, se = fleiss_kappa(np.column_stack([(indep == 0).sum(axis=1), (indep == 1).sum(axis=1)]))
+    assert abs(k0) < 3 * se

@@ -34,3 +34,16 @@ def test_save_all(tables, tmp_path):
     assert all(p.stat().st_size > 5000 for p in paths)
     with pytest.raises(ValueError):
         plot_year1_figure(tables, "Figure 9.9")
+
+
+def test_results_plots():
+    d = pds.practices.reconstruct_year1(0)
+    r = d["practice_ratings"]
+    ax = pds.practices.score(r, method="pcm").plot()
+    assert len(ax.get_yticklabels()) == 28
+    ax2 = pds.practices.score(r, method="index").plot()
+    assert ax2.get_title(loc="left").startswith("Practice scores")
+    sc = pds.practices.scalability(r, n_boot=10, progress=False)
+    ax3 = sc.plot()
+    assert len(ax3.get_yticklabels()) == 47
+    plt.close("all")

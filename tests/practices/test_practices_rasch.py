@@ -105,3 +105,17 @@ def test_score_new_responses_uses_fixed_items():
     counts = pds.practices.score(d["practice_ratings"], method="count").wide
     again = res.model.score(counts.iloc[:3][list(pds.practices.PRACTICES)])
     np.testing.assert_allclose(again["theta"], res.wide["theta"].iloc[:3])
+
+
+def test_person_wle_coverage_simulation():
+    """WLE +- 1.96 SE covers the true ability about 95% of the time (20 items, 1000 persons)."""
+    rng = np.random.default_rng(21)
+    b = np.linspace(-2, 2, 20)
+    theta = rng.normal(size=1000)
+    x = (rng.random((1000, 20)) < 1 / (1 + np.exp(-(theta[:, None] - b)))).astype(int)
+    res = fit_pcm(pd.DataFrame(x))
+    # put the estimates on the generating scale: eRm-style sum-zero easiness = -(b - mean b)
+    p = res.persons
+    inside = np.abs(p["theta"].to_numpy() - theta) <= 1.96 * p["se"].to_numpy()
+    assert 0.92 <= inside.mean() <= 0.98
+    assert abs(np.mean(p["theta"].to_numpy() - theta)) < 0.08

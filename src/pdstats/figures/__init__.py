@@ -2,6 +2,8 @@
 
 from pdstats.figures.practices import (
     YEAR1_FIGURES,
+    plot_item_scalability,
+    plot_practice_index,
     plot_self_assessment,
     plot_stage_matrix,
     plot_year1_figure,
@@ -10,6 +12,8 @@ from pdstats.figures.practices import (
 
 __all__ = [
     "YEAR1_FIGURES",
+    "plot_item_scalability",
+    "plot_practice_index",
     "plot_self_assessment",
     "plot_stage_matrix",
     "plot_year1_figure",

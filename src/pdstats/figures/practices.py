@@ -19,6 +19,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 __all__ = [
+    "plot_item_scalability",
+    "plot_practice_index",
     "plot_year1_figure",
     "save_year1_figures",
     "plot_stage_matrix",
@@ -261,4 +263,53 @@ def plot_self_assessment(result: Any, ax: Any = None) -> Any:
         loc="left", fontsize=10, fontweight="bold")
     ax.set_xlabel("Stage (cells: share of year-1 districts; outlined: your 'yes' answers)")
     ax.set_ylabel("")
+    return ax
+
+
+def plot_practice_index(result: Any, ax: Any = None) -> Any:
+    """Districts' practice index (Rasch/PCM) with 95% intervals, sorted.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> from pdstats.figures import plot_practice_index
+    >>> res = pds.practices.score(pds.practices.reconstruct_year1()["practice_ratings"], "pcm")
+    >>> ax = plot_practice_index(res)
+    """
+    w = result.wide.reset_index().sort_values("theta").reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.22 * len(w) + 1.5))
+    ax.errorbar(w["theta"], range(len(w)), xerr=[w["theta"] - w["ci_lower"], w["ci_upper"] - w["theta"]],
+                fmt="o", color=sns.color_palette("crest")[4], ecolor="0.6", capsize=2)
+    ax.set_yticks(range(len(w)), w["district_id"].astype(str), fontsize=7)
+    ax.set_xlabel(f"practice index ({result.method.upper()}, logits) with 95% CI")
+    ax.set_title(f"Practice index by district (n = {len(w)})", loc="left", fontsize=11,
+                 fontweight="bold")
+    sns.despine(ax=ax)
+    return ax
+
+
+def plot_item_scalability(result: Any, ax: Any = None) -> Any:
+    """Loevinger's H_i per stage-matrix cell with bootstrap 95% intervals.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> from pdstats.figures import plot_item_scalability
+    >>> sc = pds.practices.scalability(pds.practices.reconstruct_year1()["practice_ratings"],
+    ...                                n_boot=20, progress=False)
+    >>> ax = plot_item_scalability(sc)
+    """
+    it = result.items.reset_index(drop=True)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.2 * len(it) + 1.5))
+    ax.errorbar(it["H_i"], range(len(it)), xerr=[it["H_i"] - it["ci_lower"], it["ci_upper"] - it["H_i"]],
+                fmt="s", color=sns.color_palette("crest")[3], ecolor="0.6", capsize=2)
+    ax.axvline(0.3, ls="--", color="firebrick", lw=1)
+    ax.set_yticks(range(len(it)), it["item"], fontsize=6)
+    h = result.scale.loc["H"]
+    ax.set_title(f"Item scalability H_i (scale H = {h['estimate']:.2f}, SE {h['se']:.2f});"
+                 " dashed: Mokken's 0.3", loc="left", fontsize=10, fontweight="bold")
+    ax.set_xlabel("H_i with bootstrap 95% CI")
+    sns.despine(ax=ax)
     return ax

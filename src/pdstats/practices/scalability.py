@@ -141,6 +141,12 @@ class ScalabilityResults(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Scale", self.scale), ("Items", self.items), ("Stage checks", self.stage_checks)]
 
+    def plot(self, ax=None):  # noqa: ANN001, ANN201 - matplotlib types kept optional
+        """Item scalability coefficients with bootstrap intervals."""
+        from pdstats.figures.practices import plot_item_scalability
+
+        return plot_item_scalability(self, ax=ax)
+
 
 def _matrix_from(data: pd.DataFrame, rule: str) -> pd.DataFrame:
     if {"practice", "stage", "evidence"} <= set(data.columns):

@@ -120,6 +120,22 @@ class ScoreResults(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Scores", self.wide)]
 
+    def plot(self, ax=None):  # noqa: ANN001, ANN201 - matplotlib types kept optional
+        """Practice index with 95% CIs (methods "rasch"/"pcm") or a heatmap of the scores."""
+        if self.method in ("rasch", "pcm"):
+            from pdstats.figures.practices import plot_practice_index
+
+            return plot_practice_index(self, ax=ax)
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(8, 7))
+        sns.heatmap(self.wide.droplevel("year") if "year" in self.wide.index.names else self.wide,
+                    cmap="crest", ax=ax)
+        ax.set_title(self.title, loc="left")
+        return ax
+
 
 def score(ratings: pd.DataFrame, method: str = "pcm", rule: str = "any",
           person_method: str = "wle") -> ScoreResults:
