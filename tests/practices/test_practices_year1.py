@@ -171,3 +171,11 @@ def test_reconstruction_passes_data_dictionary_validation(data):
     broken.loc[0, "stage"] = 5
     with pytest.raises(pds.DataValidationError, match="stage"):
         pds.data.validate(broken, "practice_ratings")
+
+
+@pytest.mark.slow
+def test_many_seeds_reproduce_every_published_value():
+    """Heavier version of the acceptance test: 20 seeds, text counts included."""
+    for seed in range(20):
+        cmp = compare_with_published(year1_tables(reconstruct_year1(seed)), numbered_only=False)
+        assert cmp["match"].all(), (seed, cmp[~cmp["match"]].to_string())

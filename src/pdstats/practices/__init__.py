@@ -1,4 +1,4 @@
-"""pdstats.practices: the stage matrix of performance-driven practices.
+"""pdstats.practices: the stage matrix of performance-driven practices (see README.md).
 
 The instrument of the year-1 report (Table 6.1, the interview protocol, the informant
 roles), every number the report publishes, a district-level reconstruction that
