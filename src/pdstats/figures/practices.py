@@ -97,19 +97,23 @@ def _figure_1_1(t: pd.DataFrame) -> Any:
 
 def _figure_4_1(ax: Any) -> Any:
     actions = ["Gathering\ndata", "Assessing\noutcomes", "Monitoring\nand feedback",
-               "Ownership\nof outcomes", "Building a learning\norganization"]
+               "Ownership\nof outcomes", "Building a\nlearning\norganization"]
     pal = sns.color_palette("crest", len(actions))
-    for i, (a, c) in enumerate(zip(actions, pal, strict=False)):
+    for i, (a, c) in enumerate(zip(actions, pal, strict=True)):
         ax.add_patch(plt.Rectangle((i * 1.1, i * 0.35), 1.0, 0.9, color=c))
         ax.text(i * 1.1 + 0.5, i * 0.35 + 0.45, a, ha="center", va="center", color="white",
-                fontsize=9, fontweight="bold")
-    ax.annotate("", xy=(5.4, 2.1), xytext=(0, 1.2),
+                fontsize=8.5, fontweight="bold")
+    ax.annotate("", xy=(5.3, 2.55), xytext=(0.1, 1.2),
                 arrowprops=dict(arrowstyle="->", color="0.4", lw=1.5))
-    ax.text(2.6, 2.35, "more complex, more cross-functional", ha="center", fontsize=8, color="0.3")
+    ax.text(2.2, 2.3, "increasingly complex and cross-functional", ha="center", fontsize=8,
+            color="0.3", rotation=14)
     ax.set_xlim(-0.1, 5.6)
-    ax.set_ylim(-0.1, 2.6)
+    ax.set_ylim(-0.1, 2.8)
     ax.axis("off")
     ax.set_title(_TITLES["Figure 4.1"], loc="left", fontsize=11, fontweight="bold")
+    ax.annotate("Not linear stages of development but actions districts may take (chapters 2 and 4);"
+                " the report gives no counts for this figure.", xy=(0, -0.04),
+                xycoords="axes fraction", fontsize=7, va="top", color="0.35")
     return ax
 
 
