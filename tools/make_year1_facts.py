@@ -86,6 +86,7 @@ f("Text 3.2", S32, "human resources", "alternative certification programs", 4, "
 f("Text 3.2", S32, "human resources", "recruitment strategies", 9, "only one-third of the districts", code="hr:recruitment_strategy")
 f("Text 3.2", S32, "human resources", "incentives for low-performing schools", 12, "Less than half of the districts (12) had incentives", code="hr:low_performing_incentives")
 f("Text 3.2", S32, "human resources", "no collective bargaining in state", 6, "than a quarter of the districts (6) did not have collective", code="hr:no_collective_bargaining")
+f("Text 3.2", S32, "human resources", "positive union relationship (of districts with bargaining)", "", "than half of the remaining districts stated", agg="none", denominator=22, upper=10, note="'less than half of the remaining' 22 districts; not reconstructed")
 f("Text 3.2", S32, "information systems", "basic information systems", 28, "All of the twenty-eight districts studied had some type of basic", code="is:basic_systems")
 f("Text 3.2", S32, "information systems", "at least one antiquated system", 6, "(6) described at least one of their information", code="is:antiquated")
 f("Text 3.2", S32, "information systems", "planning new district-wide system", 3, "A few districts (3) reported that they were planning", code="is:planning_new")
@@ -146,6 +147,8 @@ f("Text 4", S4a, "reasons for gathering data", "track progress of student groups
 f("Text 4", S4a, "reasons for gathering data", "professional development needs", 14, "Half of the districts (14)", code="data:pd_needs")
 f("Text 4", S4a, "reasons for gathering data", "program evaluations", 12, "Slightly less than half (12)", code="data:program_evaluation")
 f("Text 4", S4a, "reasons for gathering data", "on-site reviews (walk-throughs)", 9, "In addition, one-third (9)", code="data:site_reviews")
+f("Text 4", S4a, "principals without regular access to achievement data", "about half", 14, "In about half of the districts, principals", agg="none", note="approximate ('about half'); not reconstructed")
+f("Text 4", S4a, "teachers not given data on their classrooms", "more than half", "", "In more than half of the districts, teachers", agg="none", lower=15, note="'more than half' of 28; not reconstructed")
 S4b = "4 Monitoring and Feedback Loops"
 f("Figure 4.2", S4b, "uses of data in practice (instances cited)", "data-based decision-making", 384, "elicited 384 instances", code="data_use:decision_making", agg="instances", denominator="", unit="instances")
 f("Figure 4.2", S4b, "uses of data in practice (instances cited)", "monitoring / feedback loops", 161, "many examples (161)", code="data_use:monitoring", agg="instances", denominator="", unit="instances")

@@ -135,3 +135,10 @@ def test_kappa_and_alpha_recover_known_agreement_simulation():
     indep = rng.integers(0, 2, (n, m))
     k0, se = fleiss_kappa(np.column_stack([(indep == 0).sum(axis=1), (indep == 1).sum(axis=1)]))
     assert abs(k0) < 3 * se
+
+
+def test_agreement_needs_informant_rows():
+    d = pds.practices.reconstruct_year1(0)
+    r = d["practice_ratings"]
+    with pytest.raises(pds.DataValidationError, match="at least two informants"):
+        pds.practices.agreement(r[r["informant_role"] == "consensus"], n_boot=5, progress=False)

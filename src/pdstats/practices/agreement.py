@@ -233,6 +233,14 @@ def _informant_array(ratings: pd.DataFrame) -> tuple[pd.DataFrame, SampleLog]:
     inf = ratings[ratings["informant_role"].isin(ROLES)]
     log.drop("consensus or unknown informant role (not an informant's rating)",
              len(ratings) - len(inf))
+    if inf["informant_role"].nunique() < 2:
+        raise DataValidationError(
+            "practice_ratings",
+            pd.DataFrame({"table": ["practice_ratings"], "column": ["informant_role"],
+                          "rule": ["agreement needs rows from at least two informants "
+                                   f"({', '.join(ROLES)})"],
+                          "row": [None], "key": [""], "value": [None]}),
+        )
     wide = inf.pivot_table(index=["district_id", "practice", "stage"], columns="informant_role",
                            values="evidence", aggfunc="max", observed=True)
     return wide.reindex(columns=list(ROLES)), log
