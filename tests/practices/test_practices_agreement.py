@@ -142,3 +142,14 @@ def test_agreement_needs_informant_rows():
     r = d["practice_ratings"]
     with pytest.raises(pds.DataValidationError, match="at least two informants"):
         pds.practices.agreement(r[r["informant_role"] == "consensus"], n_boot=5, progress=False)
+
+
+def test_agreement_by_practice():
+    d = pds.practices.reconstruct_year1(0)
+    res = pds.practices.agreement(d["practice_ratings"], n_boot=5, progress=False)
+    bp = res.by_practice
+    assert bp["practice"].tolist() == list(pds.practices.PRACTICES)
+    assert (bp["cells"] == 28 * 4).all()
+    assert bp["share_unanimous"].between(0, 1).all()
+    assert bp["fleiss_kappa"].notna().all()
+    assert "By practice" in res.summary()

@@ -84,3 +84,19 @@ def test_stage_checks_published_lower_bounds():
 def test_non_binary_input_raises():
     with pytest.raises(pds.DataValidationError, match="0/1"):
         scalability(pd.DataFrame({"a": [0, 2], "b": [1, 0]}), n_boot=5, progress=False)
+
+
+def test_ordinal_h_equals_dichotomous_h_on_binary_data_and_is_reported():
+    from pdstats.practices.scalability import loevinger_h_ordinal
+
+    rng = np.random.default_rng(3)
+    x = (rng.random((300, 5)) < rng.random(5)).astype(int)
+    x[:, 1] = np.maximum(x[:, 1], x[:, 0])  # some structure
+    assert loevinger_h_ordinal(x)[0] == pytest.approx(loevinger_h(x)[0])
+    # perfectly comonotone ordinal items: H = 1
+    t = rng.integers(0, 5, 200)
+    assert loevinger_h_ordinal(np.column_stack([t, np.minimum(t, 2), (t > 3).astype(int)]))[0] == pytest.approx(1.0)
+    d = pds.practices.reconstruct_year1(0)
+    sc = scalability(d["practice_ratings"], n_boot=20, progress=False).scale
+    row = sc.loc["H_practices_ordinal"]
+    assert 0 < row["estimate"] < 1 and row["se"] > 0

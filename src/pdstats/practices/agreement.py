@@ -208,16 +208,33 @@ def omega_total(x: np.ndarray) -> float:
 
 
 class AgreementResults(ResultsBase):
-    """Agreement or reliability coefficients with standard errors and CIs."""
+    """Agreement or reliability coefficients with standard errors and CIs.
 
-    def __init__(self, title: str, table: pd.DataFrame, sample_log: SampleLog) -> None:
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per coefficient.
+    by_practice : pandas.DataFrame or None
+        For :func:`agreement`: Fleiss' kappa (with null SE) and the share of cells on
+        which all four informants agree, per practice.
+    """
+
+    def __init__(self, title: str, table: pd.DataFrame, sample_log: SampleLog,
+                 by_practice: pd.DataFrame | None = None) -> None:
         self.title = title
         self.table = table
         self.sample_log = sample_log
+        self.by_practice = by_practice
 
     def to_frame(self) -> pd.DataFrame:
         """One row per coefficient: estimate, se, ci_lower, ci_upper, method."""
         return self.table
+
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        blocks = [("Coefficients", self.table)]
+        if self.by_practice is not None:
+            blocks.append(("By practice", self.by_practice))
+        return blocks
 
 
 def _informant_array(ratings: pd.DataFrame) -> tuple[pd.DataFrame, SampleLog]:
@@ -322,7 +339,20 @@ def agreement(
         "method": ["district x cell, 0/1, 4 informants; cluster bootstrap CI",
                    "district x practice, highest stage 0-4; cluster bootstrap CI"],
     })
-    return AgreementResults("Informant agreement", table, log)
+    rows = []
+    for p in PRACTICES:
+        sub_p = complete[complete.index.get_level_values("practice") == p].to_numpy()
+        if len(sub_p) == 0:
+            continue
+        cnt = np.column_stack([(sub_p == 0).sum(axis=1), (sub_p == 1).sum(axis=1)])
+        if (cnt.sum(axis=0) == 0).any():  # one category only: kappa undefined
+            k_p, se_p = np.nan, np.nan
+        else:
+            k_p, se_p = fleiss_kappa(cnt)
+        rows.append((p, len(sub_p), k_p, se_p, float((cnt.max(axis=1) == cnt.sum(axis=1)).mean())))
+    by_practice = pd.DataFrame(rows, columns=["practice", "cells", "fleiss_kappa", "se_null",
+                                              "share_unanimous"])
+    return AgreementResults("Informant agreement", table, log, by_practice)
 
 
 def reliability(

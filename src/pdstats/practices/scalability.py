@@ -27,7 +27,13 @@ from pdstats.errors import DataValidationError
 from pdstats.practices.instrument import PRACTICES, STAGES, stage_matrix
 from pdstats.results import ResultsBase, SampleLog
 
-__all__ = ["loevinger_h", "guttman_reproducibility", "scalability", "ScalabilityResults"]
+__all__ = [
+    "loevinger_h",
+    "loevinger_h_ordinal",
+    "guttman_reproducibility",
+    "scalability",
+    "ScalabilityResults",
+]
 
 
 def _check01(x: np.ndarray, name: str = "items") -> None:
@@ -81,6 +87,37 @@ def loevinger_h(x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     return float(h), hi, hij
 
 
+def loevinger_h_ordinal(x: np.ndarray) -> tuple[float, np.ndarray]:
+    """Loevinger's H for ordered-category items (Molenaar): covariances over their maxima.
+
+    ``H = sum_{i<j} cov(X_i, X_j) / sum_{i<j} cov_max(X_i, X_j)``, where ``cov_max`` is the
+    covariance of the two items' sorted score vectors (the largest covariance their
+    marginal distributions allow). For 0/1 items this equals :func:`loevinger_h`.
+
+    Returns
+    -------
+    (H, H_i)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.practices.scalability import loevinger_h_ordinal
+    >>> x = np.array([[0, 0], [1, 0], [2, 1], [2, 2]])
+    >>> round(loevinger_h_ordinal(x)[0], 10)
+    1.0
+    """
+    x = np.asarray(x, dtype=float)
+    xc = x - x.mean(axis=0)
+    cov = xc.T @ xc / len(x)
+    s = np.sort(x, axis=0)
+    sc = s - s.mean(axis=0)
+    cmax = sc.T @ sc / len(x)
+    np.fill_diagonal(cov, 0.0)
+    np.fill_diagonal(cmax, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return float(cov.sum() / cmax.sum()), cov.sum(axis=1) / cmax.sum(axis=1)
+
+
 def guttman_reproducibility(x: np.ndarray) -> tuple[float, float, int]:
     """Guttman's reproducibility (Goodenough-Edwards), the minimal marginal one, errors.
 
@@ -108,8 +145,9 @@ class ScalabilityResults(ResultsBase):
     Attributes
     ----------
     scale : pandas.DataFrame
-        ``H``, Guttman reproducibility, minimal marginal reproducibility, with bootstrap
-        SE and percentile CI.
+        ``H`` (the 0/1 cells), Guttman reproducibility, minimal marginal reproducibility
+        and ``H_practices_ordinal`` (Molenaar's H of the 12 practices scored 0-4; NaN when
+        the columns are not stage-matrix cells), with bootstrap SE and percentile CI.
     items : pandas.DataFrame
         ``H_i`` per cell with SE and CI, and the share of districts evidencing it.
     stage_checks : pandas.DataFrame
@@ -205,21 +243,31 @@ def scalability(
     x = x_all[:, var]
     h, hi, hij = loevinger_h(x)
     rep, mmr, errors = guttman_reproducibility(x)
+    names = [f"{p}_s{s}" for p in PRACTICES for s in STAGES]
+    counts = None
+    if all(c in mat.columns for c in names):
+        counts = np.column_stack([mat[[f"{p}_s{s}" for s in STAGES]].sum(axis=1) for p in PRACTICES])
+    h_prac = loevinger_h_ordinal(counts)[0] if counts is not None else np.nan
     rng = np.random.default_rng(random_state)
     n = len(x)
-    boot_scale = np.full((n_boot, 3), np.nan)
+    boot_scale = np.full((n_boot, 4), np.nan)
     boot_items = np.full((n_boot, x.shape[1]), np.nan)
     for b in tqdm(range(n_boot), disable=not progress, desc="bootstrap"):
-        xb = x[rng.integers(0, n, n)]
+        idx_b = rng.integers(0, n, n)
+        xb = x[idx_b]
         ok = xb.std(axis=0) > 0
         if ok.sum() < 2:
             continue
         hb, hib, _ = loevinger_h(xb[:, ok])
         rb, mb, _ = guttman_reproducibility(xb[:, ok])
-        boot_scale[b] = (hb, rb, mb)
+        hp = np.nan
+        if counts is not None:
+            cb = counts[idx_b]
+            hp = loevinger_h_ordinal(cb[:, cb.std(axis=0) > 0])[0]
+        boot_scale[b] = (hb, rb, mb, hp)
         boot_items[b, ok] = hib
     a = (1 - conf_level) / 2
-    est = np.array([h, rep, mmr])
+    est = np.array([h, rep, mmr, h_prac])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # items never varying in a replicate
         se_s, lo_s, hi_s = (np.nanstd(boot_scale, axis=0, ddof=1),
@@ -230,9 +278,10 @@ def scalability(
                             np.nanquantile(boot_items, 1 - a, axis=0))
     scale = pd.DataFrame(
         {"estimate": est, "se": se_s, "ci_lower": lo_s, "ci_upper": hi_s},
-        index=pd.Index(["H", "reproducibility", "minimal_marginal_reproducibility"], name="coefficient"),
+        index=pd.Index(["H", "reproducibility", "minimal_marginal_reproducibility",
+                        "H_practices_ordinal"], name="coefficient"),
     )
-    scale["guttman_errors"] = [np.nan, errors, np.nan]
+    scale["guttman_errors"] = [np.nan, errors, np.nan, np.nan]
     items = pd.DataFrame(
         {"item": cols, "p": x.mean(axis=0), "H_i": hi, "se": se_i, "ci_lower": lo_i,
          "ci_upper": hi_i}
