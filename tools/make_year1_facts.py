@@ -47,7 +47,7 @@ bins = {
     "district size (enrollment)": ("enrollment", ["<25K", "26K-50K", "51K-75K", "76K+"], [2, 5, 8, 13], "District Size"),
 }
 for measure, (col, cats, vals, snip) in bins.items():
-    for c, v in zip(cats, vals):
+    for c, v in zip(cats, vals, strict=True):
         f("Figure 1.1", "1 Methodology", measure, c, v, snip, code=col, agg="bin", start=820)
     f("Figure 1.1", "1 Methodology", measure, "Total", sum(vals), snip, code=col, agg="bin", start=820)
 

@@ -26,4 +26,4 @@ def test_notebook_executes(tmp_path, monkeypatch):
     assert out.exists()
     figs = sorted(p.name for p in (tmp_path / "figures").glob("*.png"))
     assert "year1_table_6_1.png" in figs and "year1_figure_1_1.png" in figs
-    assert len(figs) == 12
+    assert len(figs) == 13
