@@ -17,5 +17,10 @@ def test_notebooks_exist() -> None:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path) -> None:
+    import nbformat
+
+    stored = nbformat.read(path, as_version=4)
+    assert all(not c.get("outputs") for c in stored.cells), f"{path.name} is stored with outputs"
     out = execute_notebook(path, tmp_path)
     assert out.exists()
+    assert list((tmp_path / "figures").glob("*.png")), f"{path.name} saved no figure"

@@ -2,7 +2,7 @@
 
 Developer script (not part of the package): each fact carries a short text snippet that is
 looked up in the source report to record the line it comes from.  Run from the repo root:
-    python tools/make_year1_facts.py /path/to/000_f54e78d5faae9d7f.txt
+    python src/pdstats/practices/data/make_year1_facts.py /path/to/000_f54e78d5faae9d7f.txt
 """
 
 import csv
