@@ -33,11 +33,8 @@ _SUBPACKAGES = {
     "harmonize",
     "multilevel",
     "vam",
-    "linkage",
-    "evaluate",
     "figures",
     "privacy",
-    "datasets",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {

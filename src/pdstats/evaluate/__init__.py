@@ -1,1 +1,0 @@
-"""pdstats.evaluate (see the package README)."""

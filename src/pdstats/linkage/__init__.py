@@ -1,1 +1,0 @@
-"""pdstats.linkage (see the package README)."""
