@@ -172,15 +172,19 @@ class LMMResult(ResultsBase):
         """Tidy variance components (lme4's ``as.data.frame(VarCorr(fit))`` layout)."""
         rows = []
         s2 = self.sigma**2
+        seen: dict[str, int] = {}
         for t, T in zip(self._design.terms, self._sol.factors, strict=True):
             S = s2 * (T @ T.T)
             sd = np.sqrt(np.diag(S))
+            # lme4 names repeated grouping factors g, g.1, g.2, ... (e.g. from (x || g))
+            group = t.group if t.group not in seen else f"{t.group}.{seen[t.group]}"
+            seen[t.group] = seen.get(t.group, 0) + 1
             for a in range(t.k):
-                rows.append((t.group, t.names[a], None, S[a, a], sd[a], np.nan))
+                rows.append((group, t.names[a], None, S[a, a], sd[a], np.nan))
             for a in range(t.k):
                 for b in range(a + 1, t.k):
                     corr = S[a, b] / (sd[a] * sd[b]) if sd[a] > 0 and sd[b] > 0 else np.nan
-                    rows.append((t.group, t.names[a], t.names[b], S[a, b], np.nan, corr))
+                    rows.append((group, t.names[a], t.names[b], S[a, b], np.nan, corr))
         if not self._design.sigma_known:
             rows.append(("Residual", None, None, s2, self.sigma, np.nan))
         return pd.DataFrame(rows, columns=["group", "term1", "term2", "estimate", "sd", "corr"])

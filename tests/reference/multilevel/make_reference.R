@@ -9,7 +9,8 @@ suppressPackageStartupMessages({
 })
 out_dir <- "tests/reference/multilevel"
 tight <- lmerControl(optimizer = "nloptwrap",
-                     optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-12, maxeval = 1e5),
+                     optCtrl = list(xtol_abs = 1e-12, ftol_abs = 1e-12, xtol_rel = 0,
+                                    ftol_rel = 0, maxeval = 1e5),
                      check.conv.singular = "ignore")
 
 fe_table <- function(fit, kr = FALSE) {
@@ -143,21 +144,42 @@ save_fit("penicillin_crossed_reml", p1, pen, kr = TRUE, ranef = TRUE)
 p2 <- lmer(diameter ~ 1 + (1 | plate) + (1 | sample), data = pen, REML = FALSE, control = tight)
 save_fit("penicillin_crossed_ml", p2, pen)
 
-## ---- V-known: school means of Hsb82 with their sampling variances (nlme, sigma fixed) ----
+## ---- V-known: school means of Hsb82 with their sampling variances ----
+## Two independent references: nlme with sigma fixed at 1 (varFixed), and a direct
+## marginal-likelihood computation (one-dimensional optimize() over tau^2, GLS for beta,
+## SE = sqrt(diag((X' V^-1 X)^-1))).  nlme's reported SEs carry an extra N/(N-p) factor
+## under REML with fixed sigma, so the SEs are taken from the direct computation.
 agg <- do.call(rbind, lapply(split(hsb, hsb$school), function(d) data.frame(
   school = d$school[1], ybar = mean(d$mAch), v = var(d$mAch) / nrow(d),
   meanses = d$meanses[1], sector = d$sector[1])))
-agg$one <- 1
+Xa <- cbind(1, agg$meanses, agg$sector)
+direct_vknown <- function(reml) {
+  crit <- function(tau2) {
+    w <- 1 / (agg$v + tau2)
+    XtWX <- crossprod(Xa, w * Xa)
+    beta <- solve(XtWX, crossprod(Xa, w * agg$ybar))
+    r <- agg$ybar - Xa %*% beta
+    dev <- sum(log(agg$v + tau2)) + sum(w * r^2) + nrow(Xa) * log(2 * pi)
+    if (reml) dev <- dev + c(determinant(XtWX)$modulus) - ncol(Xa) * log(2 * pi)
+    list(dev = dev, beta = beta, se = sqrt(diag(solve(XtWX))))
+  }
+  opt <- optimize(function(t) crit(t)$dev, c(0, 50), tol = 1e-12)
+  out <- crit(opt$minimum)
+  list(tau2 = opt$minimum, loglik = -out$dev / 2, estimate = c(out$beta), std_error = out$se)
+}
 for (meth in c("REML", "ML")) {
   vk <- lme(ybar ~ meanses + sector, random = ~ 1 | school, data = agg, method = meth,
             weights = varFixed(~ v), control = lmeControl(sigma = 1, opt = "optim",
                                                           msMaxIter = 1000))
   tt <- summary(vk)$tTable
+  dv <- direct_vknown(meth == "REML")
   out <- list(name = paste0("vknown_", tolower(meth)), reml = meth == "REML",
-              n = nrow(agg), loglik = as.numeric(logLik(vk)),
-              tau2 = as.numeric(VarCorr(vk)[1, "Variance"]),
-              fe = data.frame(term = rownames(tt), estimate = tt[, "Value"],
-                              std_error = tt[, "Std.Error"]),
+              n = nrow(agg), loglik = dv$loglik, tau2 = dv$tau2,
+              fe = data.frame(term = rownames(tt), estimate = dv$estimate,
+                              std_error = dv$std_error),
+              nlme = list(tau2 = as.numeric(VarCorr(vk)[1, "Variance"]),
+                          estimate = unname(tt[, "Value"]), std_error = unname(tt[, "Std.Error"]),
+                          loglik = as.numeric(logLik(vk))),
               data = agg[, c("school", "ybar", "v", "meanses", "sector")])
   writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, dataframe = "columns", pretty = TRUE),
              file.path(out_dir, paste0("vknown_", tolower(meth), ".json")))
