@@ -75,6 +75,78 @@ def _indicator(codes: np.ndarray, nlev: int) -> sp.csr_matrix:
     return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(nlev, n))
 
 
+# ---------------------------------------------------------------------------------------
+# "Structure of arrays" kernels: stacks of tiny k x k matrices stored as (a, b, L) arrays
+# so that every operation is a vector operation over the L levels.
+def _soa_mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """out[a, c, l] = sum_b A[a, b, l] * B[c, b, l]  (A @ B' per level)."""
+    na, nb, L = A.shape
+    nc = B.shape[0]
+    out = np.empty((na, nc, L))
+    for a in range(na):
+        for c in range(nc):
+            acc = A[a, 0] * B[c, 0]
+            for b in range(1, nb):
+                acc += A[a, b] * B[c, b]
+            out[a, c] = acc
+    return out
+
+
+def _soa_const_right(A: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """out[a, c, l] = sum_b A[a, b, l] * M[b, c]  (A @ M per level, M constant)."""
+    return np.moveaxis(np.tensordot(A, M, axes=([1], [0])), 2, 1)
+
+
+def _soa_sandwich(T: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """T' A T per level for a constant T."""
+    return _soa_const_right(np.tensordot(T.T, A, axes=([1], [0])), T)
+
+
+def _soa_cholesky(D: np.ndarray) -> tuple[np.ndarray, float]:
+    """Lower Cholesky factor per level and the sum of log-determinants (2 sum log diag)."""
+    k, _, L = D.shape
+    C = np.zeros_like(D)
+    logdet = 0.0
+    for j in range(k):
+        s = D[j, j].copy()
+        for m in range(j):
+            s -= C[j, m] ** 2
+        if np.any(s <= 0):
+            raise np.linalg.LinAlgError("matrix not positive definite")
+        C[j, j] = np.sqrt(s)
+        logdet += 2.0 * float(np.sum(np.log(C[j, j])))
+        for i in range(j + 1, k):
+            s = D[i, j].copy()
+            for m in range(j):
+                s -= C[i, m] * C[j, m]
+            C[i, j] = s / C[j, j]
+    return C, logdet
+
+
+def _soa_tri_inv(C: np.ndarray) -> np.ndarray:
+    """Inverse of lower-triangular matrices per level."""
+    k = C.shape[0]
+    Inv = np.zeros_like(C)
+    for j in range(k):
+        Inv[j, j] = 1.0 / C[j, j]
+        for i in range(j + 1, k):
+            s = np.zeros(C.shape[2])
+            for m in range(j, i):
+                s -= C[i, m] * Inv[m, j]
+            Inv[i, j] = s / C[i, i]
+    return Inv
+
+
+def _soa_group(ind: sp.csr_matrix, A: np.ndarray) -> np.ndarray:
+    """Sum the last axis of A (levels of a finer term) into the levels of a coarser term."""
+    flat = A.reshape(-1, A.shape[-1])
+    return np.asarray(ind @ flat.T).T.reshape((*A.shape[:-1], ind.shape[0]))
+
+
+def _aos(A: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(A, -1, 0))
+
+
 @dataclass
 class Solution:
     """The penalized least-squares solution at one value of theta."""
@@ -147,9 +219,12 @@ class DevianceEvaluator:
                     self.maps[(i, j)] = m
                     self.map_ind[(i, j)] = _indicator(m, terms[j].nlev)
                     Xw = terms[j].Xr * w[:, None]
-                    self.ZtZ_cross[(j, i)] = _grouped_sum(
+                    self.ZtZ_cross[(j, i)] = np.moveaxis(_grouped_sum(
                         self.indicators[i], Xw[:, :, None] * terms[i].Xr[:, None, :]
-                    )
+                    ), 0, -1).copy()
+            self.ZtZ_soa = [np.moveaxis(Z, 0, -1).copy() for Z in self.ZtZ]
+            # (p+1, k, L): row c holds column c of [X y]
+            self.ZtXy_soa = [np.transpose(Z, (2, 1, 0)).copy() for Z in self.ZtXy]
         else:
             self._setup_general(w, Xy)
 
@@ -225,49 +300,50 @@ class DevianceEvaluator:
 
     def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
         terms, K, p = self.terms, len(self.terms), self.p
-        D = [
-            np.swapaxes(T, 0, 1) @ Z @ T + np.eye(t.k)
-            for t, T, Z in zip(terms, factors, self.ZtZ, strict=True)
-        ]
-        C = {(j, i): np.swapaxes(factors[j], 0, 1) @ self.ZtZ_cross[(j, i)] @ factors[i]
-             for (j, i) in self.ZtZ_cross}
-        CX = [np.swapaxes(Z, 1, 2) @ T for Z, T in zip(self.ZtXy, factors, strict=True)]
+        D = []
+        for t, T, Z in zip(terms, factors, self.ZtZ_soa, strict=True):
+            Di = _soa_sandwich(T, Z)
+            for a in range(t.k):
+                Di[a, a] += 1.0
+            D.append(Di)
+        C = {(j, i): _soa_const_right(np.tensordot(factors[j].T, Z, axes=([1], [0])), factors[i])
+             for (j, i), Z in self.ZtZ_cross.items()}
+        CX = [_soa_const_right(Z, T) for Z, T in zip(self.ZtXy_soa, factors, strict=True)]
         DX = self.XyXy.copy()
-        L: list[np.ndarray] = []
         Linv: list[np.ndarray] = []
         F: dict[tuple[int, int], np.ndarray] = {}
         FX: list[np.ndarray] = []
         ldL2 = 0.0
         for i in range(K):
-            Li = np.linalg.cholesky(D[i])
-            Lii = np.linalg.inv(Li)
-            ldL2 += 2.0 * float(np.sum(np.log(np.diagonal(Li, axis1=1, axis2=2))))
-            LiiT = np.swapaxes(Lii, 1, 2)
-            L.append(Li)
+            Li, ld = _soa_cholesky(D[i])
+            ldL2 += ld
+            Lii = _soa_tri_inv(Li)
             Linv.append(Lii)
             for j in range(i + 1, K):
-                F[(j, i)] = C[(j, i)] @ LiiT
-            FX.append(CX[i] @ LiiT)
+                F[(j, i)] = _soa_mul_t(C[(j, i)], Lii)
+            FX.append(_soa_mul_t(CX[i], Lii))
             for j in range(i + 1, K):
                 Fj = F[(j, i)]
                 ind = self.map_ind[(i, j)]
-                D[j] = D[j] - _grouped_sum(ind, Fj @ np.swapaxes(Fj, 1, 2))
+                D[j] = D[j] - _soa_group(ind, _soa_mul_t(Fj, Fj))
                 for k in range(j + 1, K):
-                    C[(k, j)] = C[(k, j)] - _grouped_sum(ind, F[(k, i)] @ np.swapaxes(Fj, 1, 2))
-                CX[j] = CX[j] - _grouped_sum(ind, FX[i] @ np.swapaxes(Fj, 1, 2))
-            DX -= np.einsum("lak,lbk->ab", FX[i], FX[i])
+                    C[(k, j)] = C[(k, j)] - _soa_group(ind, _soa_mul_t(F[(k, i)], Fj))
+                CX[j] = CX[j] - _soa_group(ind, _soa_mul_t(FX[i], Fj))
+            DX -= np.tensordot(FX[i], FX[i], axes=([1, 2], [1, 2]))
         LX = np.linalg.cholesky(DX)
         beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
-        # back substitution for u (term K-1 first)
-        u: list[np.ndarray] = [np.empty(0)] * K
+        # back substitution for u (coarsest term first)
+        u_soa: list[np.ndarray] = [np.empty(0)] * K
         for i in reversed(range(K)):
-            rhs = FX[i][:, p, :] - np.einsum("lak,a->lk", FX[i][:, :p, :], beta)
+            rhs = FX[i][p] - np.tensordot(beta, FX[i][:p], axes=([0], [0]))
             for j in range(i + 1, K):
-                uj = u[j][self.maps[(i, j)]]
-                rhs = rhs - np.einsum("lak,la->lk", F[(j, i)], uj)
-            u[i] = np.einsum("lak,la->lk", Linv[i], rhs)  # L^{-T} rhs
+                uj = u_soa[j][:, self.maps[(i, j)]]
+                Fji = F[(j, i)]
+                rhs = rhs - np.einsum("akl,al->kl", Fji, uj)
+            u_soa[i] = np.einsum("akl,al->kl", Linv[i], rhs)  # L^{-T} rhs
+        u = [ui.T for ui in u_soa]
         b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
-        state = {"L": L, "Linv": Linv, "F": F, "FX": FX, "LX": LX}
+        state = {"Linv": Linv, "F": F, "FX": FX, "LX": LX}
         return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, state)
 
     def _fixed_part(self, LX: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
@@ -371,7 +447,8 @@ class DevianceEvaluator:
 
     def _cond_nested(self, sol: Solution) -> list[np.ndarray]:
         K = len(self.terms)
-        Linv, F = sol.state["Linv"], sol.state["F"]
+        Linv = [_aos(A) for A in sol.state["Linv"]]
+        F = {key: _aos(A) for key, A in sol.state["F"].items()}
         diag: list[np.ndarray] = [np.empty(0)] * K
         off: dict[tuple[int, int], np.ndarray] = {}  # (j, i): Sigma_ji per level of i
         for i in reversed(range(K)):
