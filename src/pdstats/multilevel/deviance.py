@@ -94,12 +94,31 @@ def _soa_mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
 
 def _soa_const_right(A: np.ndarray, M: np.ndarray) -> np.ndarray:
     """out[a, c, l] = sum_b A[a, b, l] * M[b, c]  (A @ M per level, M constant)."""
-    return np.moveaxis(np.tensordot(A, M, axes=([1], [0])), 2, 1)
+    na, nb, L = A.shape
+    nc = M.shape[1]
+    out = np.zeros((na, nc, L))
+    for c in range(nc):
+        for b in range(nb):
+            if M[b, c] != 0.0:
+                out[:, c] += A[:, b] * M[b, c]
+    return out
+
+
+def _soa_const_left(M: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """out[a, c, l] = sum_b M[a, b] * A[b, c, l]  (M @ A per level, M constant)."""
+    nb, nc, L = A.shape
+    na = M.shape[0]
+    out = np.zeros((na, nc, L))
+    for a in range(na):
+        for b in range(nb):
+            if M[a, b] != 0.0:
+                out[a] += M[a, b] * A[b]
+    return out
 
 
 def _soa_sandwich(T: np.ndarray, A: np.ndarray) -> np.ndarray:
     """T' A T per level for a constant T."""
-    return _soa_const_right(np.tensordot(T.T, A, axes=([1], [0])), T)
+    return _soa_const_right(_soa_const_left(T.T, A), T)
 
 
 def _soa_cholesky(D: np.ndarray) -> tuple[np.ndarray, float]:
@@ -306,7 +325,7 @@ class DevianceEvaluator:
             for a in range(t.k):
                 Di[a, a] += 1.0
             D.append(Di)
-        C = {(j, i): _soa_const_right(np.tensordot(factors[j].T, Z, axes=([1], [0])), factors[i])
+        C = {(j, i): _soa_const_right(_soa_const_left(factors[j].T, Z), factors[i])
              for (j, i), Z in self.ZtZ_cross.items()}
         CX = [_soa_const_right(Z, T) for Z, T in zip(self.ZtXy_soa, factors, strict=True)]
         DX = self.XyXy.copy()
@@ -329,13 +348,16 @@ class DevianceEvaluator:
                 for k in range(j + 1, K):
                     C[(k, j)] = C[(k, j)] - _soa_group(ind, _soa_mul_t(F[(k, i)], Fj))
                 CX[j] = CX[j] - _soa_group(ind, _soa_mul_t(FX[i], Fj))
-            DX -= np.tensordot(FX[i], FX[i], axes=([1, 2], [1, 2]))
+            FXf = FX[i].reshape(p + 1, -1)
+            DX -= FXf @ FXf.T
         LX = np.linalg.cholesky(DX)
         beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
         # back substitution for u (coarsest term first)
         u_soa: list[np.ndarray] = [np.empty(0)] * K
         for i in reversed(range(K)):
-            rhs = FX[i][p] - np.tensordot(beta, FX[i][:p], axes=([0], [0]))
+            rhs = FX[i][p].copy()
+            for a in range(p):
+                rhs -= beta[a] * FX[i][a]
             for j in range(i + 1, K):
                 uj = u_soa[j][:, self.maps[(i, j)]]
                 Fji = F[(j, i)]

@@ -55,8 +55,8 @@ def minimize_theta(
     lower: np.ndarray,
     method: str = "auto",
     maxeval: int = 100_000,
-    xtol: float = 1e-10,
-    ftol: float = 1e-12,
+    xtol: float = 1e-8,
+    ftol: float = 1e-10,
 ) -> OptimizationResult:
     """Minimize ``fun(theta)`` subject to ``theta >= lower``.
 
