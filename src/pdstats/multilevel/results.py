@@ -334,6 +334,9 @@ class LMMResult(ResultsBase):
         """The fixed-effects table (``.fe``)."""
         return self.fe
 
+    def __repr__(self) -> str:
+        return self.summary()
+
     def _info(self) -> dict[str, object]:
         d = self._design
         info: dict[str, object] = {
