@@ -19,16 +19,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> Path:
-    """Execute one notebook headless and write the executed copy to ``out_dir``.
+    """Execute one notebook headless; write the executed copy to ``out_dir/notebooks/``.
 
     The notebook runs with its own folder as working directory and the environment
-    variable ``PDSTATS_OUTPUT`` pointing at ``out_dir`` (where it saves figures).
-    Any cell error raises ``nbclient.exceptions.CellExecutionError``.
+    variable ``PDSTATS_OUTPUT`` pointing at ``out_dir`` (figures go to
+    ``out_dir/figures/``). Any cell error raises ``nbclient.exceptions.CellExecutionError``.
     """
     import nbformat
     from nbclient import NotebookClient
 
-    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
     os.environ["PDSTATS_OUTPUT"] = str(out_dir.resolve())
     client = NotebookClient(
@@ -38,7 +38,7 @@ def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> Path:
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
     client.execute()
-    target = out_dir / path.name
+    target = out_dir / "notebooks" / path.name
     nbformat.write(nb, target)
     return target
 
@@ -66,7 +66,7 @@ def reproduce(out: Path, notebooks: Path | None = None) -> None:
     for nb in sorted(nb_dir.glob("[0-9]*.ipynb")):
         t = time.perf_counter()
         print(f"[reproduce] executing {nb.name} ...", flush=True)
-        execute_notebook(nb, out / "notebooks")
+        execute_notebook(nb, out)
         print(f"[reproduce]   done in {time.perf_counter() - t:.1f} s")
     paper = REPO_ROOT / "paper" / "make_numbers.py"
     if paper.exists():
