@@ -1,0 +1,521 @@
+"""Step 3 of a fit: the profiled deviance as a function of the covariance parameters.
+
+Notation follows Bates, Maechler, Bolker & Walker (2015, JSS 67(1)), section 3:
+``b = Lambda_theta u`` with ``u ~ N(0, sigma^2 I)``; for a given ``theta`` the penalized
+least-squares system
+
+    [ Lambda'Z'WZ Lambda + I   Lambda'Z'WX ] [u]   [Lambda'Z'Wy]
+    [ X'WZ Lambda              X'WX        ] [b] = [X'Wy       ]
+
+is solved by a Cholesky factorization.  As in MixedModels.jl, the response is appended
+as a last column, so one factorization gives ``log|L_theta|^2``, ``log|R_X|^2`` and the
+penalized weighted residual sum of squares (the square of the last diagonal element).
+
+The factorization is *blocked*: random-effects terms are ordered by decreasing number of
+levels.  The first term's diagonal block is block-diagonal (one ``k x k`` block per
+level) and is factored for all levels at once.  When every term is nested in the next
+one (occasions in students in schools), every later diagonal block stays block-diagonal
+too and the whole factorization costs O(levels), independent of the number of rows.  For
+crossed designs the blocks after the first are factored densely.
+
+All cross-products with the data are formed once, in :class:`DevianceEvaluator`'s
+constructor; evaluating the deviance never touches the n rows again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+
+from pdstats.multilevel.design import Design, GroupTerm
+
+__all__ = ["DevianceEvaluator", "Solution", "theta_to_factors", "theta_lower_bounds"]
+
+
+def theta_lower_bounds(terms: list[GroupTerm]) -> np.ndarray:
+    """Lower bounds of theta: 0 for diagonal elements of each factor, -inf elsewhere."""
+    out: list[float] = []
+    for t in terms:
+        for j in range(t.k):
+            for i in range(j, t.k):
+                out.append(0.0 if i == j else -np.inf)
+    return np.array(out)
+
+
+def theta_start(terms: list[GroupTerm]) -> np.ndarray:
+    """lme4's starting value: identity relative covariance factors."""
+    return np.where(np.isfinite(theta_lower_bounds(terms)), 1.0, 0.0)
+
+
+def theta_to_factors(theta: np.ndarray, terms: list[GroupTerm]) -> list[np.ndarray]:
+    """Lower-triangular relative covariance factors T_i (column-major order, as lme4)."""
+    out = []
+    pos = 0
+    for t in terms:
+        T = np.zeros((t.k, t.k))
+        for j in range(t.k):
+            for i in range(j, t.k):
+                T[i, j] = theta[pos]
+                pos += 1
+        out.append(T)
+    return out
+
+
+def _grouped_sum(ind: sp.csr_matrix, arr: np.ndarray) -> np.ndarray:
+    """Sum the rows of ``arr`` (first axis) by group with a sparse indicator matrix."""
+    flat = arr.reshape(arr.shape[0], -1)
+    return np.asarray(ind @ flat).reshape((ind.shape[0], *arr.shape[1:]))
+
+
+def _indicator(codes: np.ndarray, nlev: int) -> sp.csr_matrix:
+    n = len(codes)
+    return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(nlev, n))
+
+
+# ---------------------------------------------------------------------------------------
+# "Structure of arrays" kernels: stacks of tiny k x k matrices stored as (a, b, L) arrays
+# so that every operation is a vector operation over the L levels.
+def _soa_mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """out[a, c, l] = sum_b A[a, b, l] * B[c, b, l]  (A @ B' per level)."""
+    na, nb, L = A.shape
+    nc = B.shape[0]
+    out = np.empty((na, nc, L))
+    for a in range(na):
+        for c in range(nc):
+            acc = A[a, 0] * B[c, 0]
+            for b in range(1, nb):
+                acc += A[a, b] * B[c, b]
+            out[a, c] = acc
+    return out
+
+
+def _soa_const_right(A: np.ndarray, M: np.ndarray) -> np.ndarray:
+    """out[a, c, l] = sum_b A[a, b, l] * M[b, c]  (A @ M per level, M constant)."""
+    na, nb, L = A.shape
+    nc = M.shape[1]
+    out = np.zeros((na, nc, L))
+    for c in range(nc):
+        for b in range(nb):
+            if M[b, c] != 0.0:
+                out[:, c] += A[:, b] * M[b, c]
+    return out
+
+
+def _soa_const_left(M: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """out[a, c, l] = sum_b M[a, b] * A[b, c, l]  (M @ A per level, M constant)."""
+    nb, nc, L = A.shape
+    na = M.shape[0]
+    out = np.zeros((na, nc, L))
+    for a in range(na):
+        for b in range(nb):
+            if M[a, b] != 0.0:
+                out[a] += M[a, b] * A[b]
+    return out
+
+
+def _soa_sandwich(T: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """T' A T per level for a constant T."""
+    return _soa_const_right(_soa_const_left(T.T, A), T)
+
+
+def _soa_cholesky(D: np.ndarray) -> tuple[np.ndarray, float]:
+    """Lower Cholesky factor per level and the sum of log-determinants (2 sum log diag)."""
+    k, _, L = D.shape
+    C = np.zeros_like(D)
+    logdet = 0.0
+    for j in range(k):
+        s = D[j, j].copy()
+        for m in range(j):
+            s -= C[j, m] ** 2
+        if np.any(s <= 0):
+            raise np.linalg.LinAlgError("matrix not positive definite")
+        C[j, j] = np.sqrt(s)
+        logdet += 2.0 * float(np.sum(np.log(C[j, j])))
+        for i in range(j + 1, k):
+            s = D[i, j].copy()
+            for m in range(j):
+                s -= C[i, m] * C[j, m]
+            C[i, j] = s / C[j, j]
+    return C, logdet
+
+
+def _soa_tri_inv(C: np.ndarray) -> np.ndarray:
+    """Inverse of lower-triangular matrices per level."""
+    k = C.shape[0]
+    Inv = np.zeros_like(C)
+    for j in range(k):
+        Inv[j, j] = 1.0 / C[j, j]
+        for i in range(j + 1, k):
+            s = np.zeros(C.shape[2])
+            for m in range(j, i):
+                s -= C[i, m] * Inv[m, j]
+            Inv[i, j] = s / C[i, i]
+    return Inv
+
+
+def _soa_group(ind: sp.csr_matrix, A: np.ndarray) -> np.ndarray:
+    """Sum the last axis of A (levels of a finer term) into the levels of a coarser term."""
+    flat = A.reshape(-1, A.shape[-1])
+    return np.asarray(ind @ flat.T).T.reshape((*A.shape[:-1], ind.shape[0]))
+
+
+def _aos(A: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.moveaxis(A, -1, 0))
+
+
+@dataclass
+class Solution:
+    """The penalized least-squares solution at one value of theta."""
+
+    theta: np.ndarray
+    ldL2: float
+    ldRX2: float
+    pwrss: float
+    beta: np.ndarray
+    u: list[np.ndarray]  # per term, (nlev, k) spherical random effects
+    b: list[np.ndarray]  # per term, (nlev, k) conditional modes b = Lambda u (data scale)
+    RXinv: np.ndarray  # R_X^{-1} (upper triangular); vcov(beta) = sigma^2 RXinv RXinv'
+    factors: list[np.ndarray]
+    state: dict
+
+
+class DevianceEvaluator:
+    """Profiled deviance of a linear mixed model, evaluated as a function of theta.
+
+    Parameters
+    ----------
+    design : Design
+        Model matrices from :func:`~pdstats.multilevel.design.build_design`.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pdstats.multilevel.formula import parse_formula
+    >>> from pdstats.multilevel.design import build_design
+    >>> rng = np.random.default_rng(1)
+    >>> g = np.repeat(np.arange(20), 5)
+    >>> df = pd.DataFrame({"y": rng.normal(size=100) + rng.normal(size=20)[g], "g": g})
+    >>> f = "y ~ 1 + (1 | g)"
+    >>> ev = DevianceEvaluator(build_design(f, parse_formula(f), df))
+    >>> bool(np.isfinite(ev.deviance(np.array([1.0]), reml=True)))
+    True
+    """
+
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        terms = design.terms
+        self.terms = terms
+        n, p = design.X.shape
+        self.n, self.p = n, p
+        w = design.prior_weights
+        self.sum_log_w = float(np.sum(np.log(w))) if design.weights is not None else 0.0
+        Xy = np.column_stack([design.X, design.y])
+        self.XyXy = (Xy * w[:, None]).T @ Xy
+        self.yy = float(self.XyXy[p, p])
+        self.indicators = [_indicator(t.codes, t.nlev) for t in terms]
+        # per-term block-diagonal Z_i'WZ_i and Z_i'W[X y]
+        self.ZtZ: list[np.ndarray] = []
+        self.ZtXy: list[np.ndarray] = []
+        for t, ind in zip(terms, self.indicators, strict=True):
+            Xw = t.Xr * w[:, None]
+            self.ZtZ.append(_grouped_sum(ind, Xw[:, :, None] * t.Xr[:, None, :]))
+            self.ZtXy.append(_grouped_sum(ind, Xw[:, :, None] * Xy[:, None, :]))
+        self.nested = self._check_nesting()
+        K = len(terms)
+        if self.nested:
+            # maps[i][j]: level of term j containing each level of term i (j > i)
+            self.maps: dict[tuple[int, int], np.ndarray] = {}
+            self.map_ind: dict[tuple[int, int], sp.csr_matrix] = {}
+            self.ZtZ_cross: dict[tuple[int, int], np.ndarray] = {}
+            for i in range(K):
+                first_row = np.full(terms[i].nlev, -1, dtype=np.int64)
+                first_row[terms[i].codes[::-1]] = np.arange(n)[::-1]
+                for j in range(i + 1, K):
+                    m = terms[j].codes[first_row]
+                    self.maps[(i, j)] = m
+                    self.map_ind[(i, j)] = _indicator(m, terms[j].nlev)
+                    Xw = terms[j].Xr * w[:, None]
+                    self.ZtZ_cross[(j, i)] = np.moveaxis(_grouped_sum(
+                        self.indicators[i], Xw[:, :, None] * terms[i].Xr[:, None, :]
+                    ), 0, -1).copy()
+            self.ZtZ_soa = [np.moveaxis(Z, 0, -1).copy() for Z in self.ZtZ]
+            # (p+1, k, L): row c holds column c of [X y]
+            self.ZtXy_soa = [np.transpose(Z, (2, 1, 0)).copy() for Z in self.ZtXy]
+        else:
+            self._setup_general(w, Xy)
+
+    # ------------------------------------------------------------------ set-up
+    def _check_nesting(self) -> bool:
+        """True when each term's grouping factor is nested in the next term's."""
+        terms = self.terms
+        for i in range(len(terms) - 1):
+            a, b = terms[i].codes, terms[i + 1].codes
+            first = np.full(terms[i].nlev, -1, dtype=np.int64)
+            first[a] = b
+            if not np.array_equal(first[a], b):
+                return False
+        return True
+
+    def _setup_general(self, w: np.ndarray, Xy: np.ndarray) -> None:
+        """Cross-products for the crossed (non-nested) case: term 0 blocked, rest dense."""
+        terms = self.terms
+        t0 = terms[0]
+        self.rest_offsets = [0]
+        for t in terms[1:]:
+            self.rest_offsets.append(self.rest_offsets[-1] + t.nlev * t.k)
+        qr = self.rest_offsets[-1]
+        self.qr = qr
+        n = self.n
+        rows = np.arange(n)
+
+        def zmat(t: GroupTerm, weighted: bool) -> sp.csr_matrix:
+            data, rr, cc = [], [], []
+            for a in range(t.k):
+                vals = t.Xr[:, a] * (w if weighted else 1.0)
+                data.append(vals)
+                rr.append(rows)
+                cc.append(t.codes * t.k + a)
+            return sp.csr_matrix(
+                (np.concatenate(data), (np.concatenate(rr), np.concatenate(cc))),
+                shape=(n, t.nlev * t.k),
+            )
+
+        Z0 = zmat(t0, False)
+        Zr = (
+            sp.hstack([zmat(t, False) for t in terms[1:]]).tocsr()
+            if len(terms) > 1
+            else sp.csr_matrix((n, 0))
+        )
+        ZrW = Zr.multiply(w[:, None]).tocsr()
+        self.ZrZ0 = (ZrW.T @ Z0).tocsr()
+        self.ZrZr = np.asarray((ZrW.T @ Zr).todense())
+        self.ZrXy = np.asarray(ZrW.T @ Xy)
+        # block-diagonal sparsity pattern of term 0 (k0 x k0 blocks)
+        k0, l0 = t0.k, t0.nlev
+        base = np.arange(l0)[:, None, None] * k0
+        self.bd_rows = np.broadcast_to(base + np.arange(k0)[None, :, None], (l0, k0, k0)).ravel()
+        self.bd_cols = np.broadcast_to(base + np.arange(k0)[None, None, :], (l0, k0, k0)).ravel()
+
+    def _block_diag(self, blocks: np.ndarray) -> sp.csr_matrix:
+        n = blocks.shape[0] * blocks.shape[1]
+        return sp.csr_matrix((blocks.ravel(), (self.bd_rows, self.bd_cols)), shape=(n, n))
+
+    def _lambda_rest(self, factors: list[np.ndarray]) -> sp.csr_matrix:
+        mats = [sp.kron(sp.identity(t.nlev), sp.csr_matrix(T)) for t, T in
+                zip(self.terms[1:], factors[1:], strict=True)]
+        return sp.block_diag(mats, format="csr") if mats else sp.csr_matrix((0, 0))
+
+    # ------------------------------------------------------------------ core
+    def solve(self, theta: np.ndarray) -> Solution:
+        """Factor the penalized system at ``theta`` and solve for beta and u."""
+        theta = np.asarray(theta, dtype=float)
+        factors = theta_to_factors(theta, self.terms)
+        if self.nested:
+            return self._solve_nested(theta, factors)
+        return self._solve_general(theta, factors)
+
+    def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
+        terms, K, p = self.terms, len(self.terms), self.p
+        D = []
+        for t, T, Z in zip(terms, factors, self.ZtZ_soa, strict=True):
+            Di = _soa_sandwich(T, Z)
+            for a in range(t.k):
+                Di[a, a] += 1.0
+            D.append(Di)
+        C = {(j, i): _soa_const_right(_soa_const_left(factors[j].T, Z), factors[i])
+             for (j, i), Z in self.ZtZ_cross.items()}
+        CX = [_soa_const_right(Z, T) for Z, T in zip(self.ZtXy_soa, factors, strict=True)]
+        DX = self.XyXy.copy()
+        Linv: list[np.ndarray] = []
+        F: dict[tuple[int, int], np.ndarray] = {}
+        FX: list[np.ndarray] = []
+        ldL2 = 0.0
+        for i in range(K):
+            Li, ld = _soa_cholesky(D[i])
+            ldL2 += ld
+            Lii = _soa_tri_inv(Li)
+            Linv.append(Lii)
+            for j in range(i + 1, K):
+                F[(j, i)] = _soa_mul_t(C[(j, i)], Lii)
+            FX.append(_soa_mul_t(CX[i], Lii))
+            for j in range(i + 1, K):
+                Fj = F[(j, i)]
+                ind = self.map_ind[(i, j)]
+                D[j] = D[j] - _soa_group(ind, _soa_mul_t(Fj, Fj))
+                for k in range(j + 1, K):
+                    C[(k, j)] = C[(k, j)] - _soa_group(ind, _soa_mul_t(F[(k, i)], Fj))
+                CX[j] = CX[j] - _soa_group(ind, _soa_mul_t(FX[i], Fj))
+            FXf = FX[i].reshape(p + 1, -1)
+            DX -= FXf @ FXf.T
+        LX = np.linalg.cholesky(DX)
+        beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
+        # back substitution for u (coarsest term first)
+        u_soa: list[np.ndarray] = [np.empty(0)] * K
+        for i in reversed(range(K)):
+            rhs = FX[i][p].copy()
+            for a in range(p):
+                rhs -= beta[a] * FX[i][a]
+            for j in range(i + 1, K):
+                uj = u_soa[j][:, self.maps[(i, j)]]
+                Fji = F[(j, i)]
+                rhs = rhs - np.einsum("akl,al->kl", Fji, uj)
+            u_soa[i] = np.einsum("akl,al->kl", Linv[i], rhs)  # L^{-T} rhs
+        u = [ui.T for ui in u_soa]
+        b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
+        state = {"Linv": Linv, "F": F, "FX": FX, "LX": LX}
+        return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, state)
+
+    def _fixed_part(self, LX: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+        p = self.p
+        Lxx = LX[:p, :p]
+        lxy = LX[p, :p]
+        # p is small: an explicit inverse of the triangular factor is cheapest
+        RXinv = np.linalg.inv(Lxx.T) if p else np.zeros((0, 0))
+        beta = RXinv @ lxy if p else np.zeros(0)
+        ldRX2 = 2.0 * float(np.sum(np.log(np.diag(Lxx)))) if p else 0.0
+        pwrss = float(LX[p, p] ** 2)
+        return beta, RXinv, ldRX2, pwrss
+
+    def _solve_general(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
+        terms, p = self.terms, self.p
+        t0, T0 = terms[0], factors[0]
+        l0, k0 = t0.nlev, t0.k
+        qr = self.qr
+        D0 = np.swapaxes(T0, 0, 1) @ self.ZtZ[0] @ T0 + np.eye(k0)
+        L0 = np.linalg.cholesky(D0)
+        L0inv = np.linalg.inv(L0)
+        ldL2 = 2.0 * float(np.sum(np.log(np.diagonal(L0, axis1=1, axis2=2))))
+        LiT = np.swapaxes(L0inv, 1, 2)
+        FX0 = (np.swapaxes(self.ZtXy[0], 1, 2) @ T0) @ LiT  # (l0, p+1, k0)
+        G = np.swapaxes(FX0, 1, 2).reshape(l0 * k0, p + 1)  # q0 x (p+1)
+        Lam_r = self._lambda_rest(factors)
+        Lam0 = self._block_diag(np.broadcast_to(T0, (l0, k0, k0)))
+        Fr0 = (Lam_r.T @ self.ZrZ0 @ Lam0 @ self._block_diag(LiT)).tocsr()  # qr x q0
+        B = np.asarray(Lam_r.T @ self.ZrZr)
+        Arr = np.asarray(Lam_r.T @ B.T).T + np.eye(qr) if qr else np.zeros((0, 0))
+        ArX = np.asarray(Lam_r.T @ self.ZrXy)
+        M = np.empty((qr + p + 1, qr + p + 1))
+        M[:qr, :qr] = Arr - np.asarray((Fr0 @ Fr0.T).todense())
+        FG = np.asarray(Fr0 @ G)
+        M[:qr, qr:] = ArX - FG
+        M[qr:, :qr] = M[:qr, qr:].T
+        M[qr:, qr:] = self.XyXy - G.T @ G
+        Lr = np.linalg.cholesky(M)
+        ldL2 += 2.0 * float(np.sum(np.log(np.diag(Lr)[:qr])))
+        beta, RXinv, ldRX2, pwrss = self._fixed_part(Lr[qr:, qr:])
+        # back substitution: [u_r; beta] then u_0
+        top = Lr[: qr + p, : qr + p]
+        sol = sla.solve_triangular(top.T, Lr[-1, : qr + p], lower=False)
+        ur = sol[:qr]
+        c0 = FX0[:, p, :]
+        rhs = c0 - np.asarray(Fr0.T @ ur).reshape(l0, k0) - np.einsum("lak,a->lk", FX0[:, :p, :], beta)
+        u0 = np.einsum("lak,la->lk", L0inv, rhs)
+        u = [u0]
+        for t, off in zip(terms[1:], self.rest_offsets[:-1], strict=True):
+            u.append(ur[off : off + t.nlev * t.k].reshape(t.nlev, t.k))
+        b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
+        state = {"L0": L0, "L0inv": L0inv, "Fr0": Fr0, "Lr": Lr}
+        return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, state)
+
+    # ------------------------------------------------------------------ deviance
+    def objective(self, sol: Solution, reml: bool) -> float:
+        """Profiled deviance (-2 log-likelihood, or the REML criterion) at a solution."""
+        n, p = self.n, self.p
+        if self.design.sigma_known:
+            dev = sol.ldL2 + sol.pwrss + n * np.log(2 * np.pi) - self.sum_log_w
+            if reml:
+                dev += sol.ldRX2 - p * np.log(2 * np.pi)
+            return float(dev)
+        if reml:
+            nmp = n - p
+            dev = sol.ldL2 + sol.ldRX2 + nmp * (1.0 + np.log(2 * np.pi * sol.pwrss / nmp))
+        else:
+            dev = sol.ldL2 + n * (1.0 + np.log(2 * np.pi * sol.pwrss / n))
+        return float(dev - self.sum_log_w)
+
+    def deviance(self, theta: np.ndarray, reml: bool) -> float:
+        """Profiled deviance at ``theta``; ``inf`` where the system cannot be factored."""
+        try:
+            sol = self.solve(theta)
+        except np.linalg.LinAlgError:
+            return np.inf
+        return self.objective(sol, reml)
+
+    def sigma2(self, sol: Solution, reml: bool) -> float:
+        """Residual variance estimate at a solution (1 for known-variance models)."""
+        if self.design.sigma_known:
+            return 1.0
+        return sol.pwrss / (self.n - self.p if reml else self.n)
+
+    def deviance_varpar(self, theta: np.ndarray, sigma: float, reml: bool) -> float:
+        """Deviance as a function of (theta, sigma) without profiling sigma (lmerTest's)."""
+        sol = self.solve(theta)
+        s2 = sigma**2
+        n, p = self.n, self.p
+        dev = sol.ldL2 + sol.pwrss / s2 + n * np.log(2 * np.pi * s2)
+        if reml:
+            dev += sol.ldRX2 - p * np.log(2 * np.pi * s2)
+        return float(dev)
+
+    # ------------------------------------------------------------------ conditional variances
+    def conditional_u_cov(self, sol: Solution) -> list[np.ndarray]:
+        """Diagonal blocks of (Lambda'Z'WZ Lambda + I)^{-1}, per term and level (nlev, k, k)."""
+        if self.nested:
+            return self._cond_nested(sol)
+        return self._cond_general(sol)
+
+    def _cond_nested(self, sol: Solution) -> list[np.ndarray]:
+        K = len(self.terms)
+        Linv = [_aos(A) for A in sol.state["Linv"]]
+        F = {key: _aos(A) for key, A in sol.state["F"].items()}
+        diag: list[np.ndarray] = [np.empty(0)] * K
+        off: dict[tuple[int, int], np.ndarray] = {}  # (j, i): Sigma_ji per level of i
+        for i in reversed(range(K)):
+            LiT = np.swapaxes(Linv[i], 1, 2)
+            for j in range(i + 1, K):
+                acc = np.zeros((self.terms[i].nlev, self.terms[j].k, self.terms[i].k))
+                for k in range(i + 1, K):
+                    if k == j:
+                        S = diag[j][self.maps[(i, j)]]
+                    elif k > j:
+                        S = np.swapaxes(off[(k, j)][self.maps[(i, j)]], 1, 2)
+                    else:
+                        S = off[(j, k)][self.maps[(i, k)]]
+                    acc += S @ F[(k, i)]
+                off[(j, i)] = -acc @ Linv[i]
+            inner = Linv[i].copy()
+            for k in range(i + 1, K):
+                inner -= np.swapaxes(F[(k, i)], 1, 2) @ off[(k, i)]
+            diag[i] = LiT @ inner
+        return diag
+
+    def _cond_general(self, sol: Solution) -> list[np.ndarray]:
+        qr = self.qr
+        Lr, L0inv, Fr0 = sol.state["Lr"], sol.state["L0inv"], sol.state["Fr0"]
+        t0 = self.terms[0]
+        l0, k0 = t0.nlev, t0.k
+        if qr:
+            Lrr_inv = sla.solve_triangular(Lr[:qr, :qr], np.eye(qr), lower=True)
+            Srr = Lrr_inv.T @ Lrr_inv
+        else:
+            Srr = np.zeros((0, 0))
+        # Sigma_r0 = -Srr Fr0 L0^{-1} (blockwise)
+        SF = np.asarray(Fr0.T @ Srr).T if qr else np.zeros((0, l0 * k0))  # qr x q0
+        SF3 = SF.T.reshape(l0, k0, qr)  # (l0, k0, qr)
+        Sr0 = -np.swapaxes(SF3, 1, 2) @ L0inv  # (l0, qr, k0)
+        Fr0d = Fr0.T.tocsr()  # q0 x qr
+        out0 = np.empty((l0, k0, k0))
+        Fr0_rows = np.asarray(Fr0d.todense()).reshape(l0, k0, qr) if qr else np.zeros((l0, k0, 0))
+        inner = L0inv - Fr0_rows @ Sr0
+        out0 = np.swapaxes(L0inv, 1, 2) @ inner
+        out = [out0]
+        for t, offp in zip(self.terms[1:], self.rest_offsets[:-1], strict=True):
+            blk = np.empty((t.nlev, t.k, t.k))
+            for lev in range(t.nlev):
+                s = offp + lev * t.k
+                blk[lev] = Srr[s : s + t.k, s : s + t.k]
+            out.append(blk)
+        return out

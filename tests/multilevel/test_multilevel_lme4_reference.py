@@ -1,0 +1,224 @@
+"""Agreement with R's lme4 / lmerTest / pbkrtest / clubSandwich / nlme.
+
+Reference values were produced by tests/reference/multilevel/make_reference.R and are
+committed next to it as JSON; these tests never need R.  Tolerances are those of the
+issue: fixed effects and variance components 1e-4 relative (or 1e-6 absolute),
+log-likelihoods 1e-3, Satterthwaite df 1e-2 (relative).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pdstats as pds
+from pdstats.data.datasets import load_rdataset
+from pdstats.errors import EstimationWarning
+
+REF = Path(__file__).resolve().parents[1] / "reference" / "multilevel"
+
+
+def ref(name: str) -> dict:
+    return json.loads((REF / f"{name}.json").read_text())
+
+
+@cache
+def data(name: str) -> pd.DataFrame:
+    if name == "egsingle":
+        return load_rdataset("mlmRev", "egsingle")
+    if name == "hsb":
+        h = load_rdataset("mlmRev", "Hsb82")
+        h["sector"] = (h["sector"] == "Catholic").astype(float)
+        return h
+    if name == "sleep":
+        s = load_rdataset("lme4", "sleepstudy")
+        s["w"] = 1.0 + s["Days"] % 3
+        return s
+    if name == "penicillin":
+        return load_rdataset("lme4", "Penicillin")
+    raise KeyError(name)
+
+
+MODELS = {
+    "egsingle_uncond_reml": ("egsingle", "math ~ year + (year | childid) + (year | schoolid)", True, {}),
+    "egsingle_cond_ml": (
+        "egsingle",
+        "math ~ year * (black + hispanic + lowinc) + (year | childid) + (year | schoolid)",
+        False,
+        {},
+    ),
+    "egsingle_nested_intercepts_reml": ("egsingle", "math ~ year + (1 | schoolid/childid)", True, {}),
+    "hsb82_table4_2_reml": ("hsb", "mAch ~ 1 + (1 | school)", True, {}),
+    "hsb82_table4_3_reml": ("hsb", "mAch ~ meanses + (1 | school)", True, {}),
+    "hsb82_table4_4_reml": ("hsb", "mAch ~ cses + (cses | school)", True, {}),
+    "hsb82_table4_5_reml": (
+        "hsb",
+        "mAch ~ meanses + sector + cses + meanses:cses + sector:cses + (cses | school)",
+        True,
+        {},
+    ),
+    "sleepstudy_reml": ("sleep", "Reaction ~ Days + (Days | Subject)", True, {}),
+    "sleepstudy_ml": ("sleep", "Reaction ~ Days + (Days | Subject)", False, {}),
+    "sleepstudy_uncorrelated_reml": ("sleep", "Reaction ~ Days + (Days || Subject)", True, {}),
+    "sleepstudy_weights_reml": ("sleep", "Reaction ~ Days + (Days | Subject)", True, {"weights": "w"}),
+    "sleepstudy_weights_ml": ("sleep", "Reaction ~ Days + (Days | Subject)", False, {"weights": "w"}),
+    "penicillin_crossed_reml": ("penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", True, {}),
+    "penicillin_crossed_ml": ("penicillin", "diameter ~ 1 + (1 | plate) + (1 | sample)", False, {}),
+}
+
+
+@cache
+def fit(name: str):
+    dname, formula, reml, kw = MODELS[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        return pds.lmm(formula, data(dname), reml=reml, **kw)
+
+
+def r_term(t: str) -> str:
+    return "Intercept" if t == "(Intercept)" else t
+
+
+def close(a, b, rtol=1e-4, atol=1e-6):
+    np.testing.assert_allclose(np.asarray(a, float), np.asarray(b, float), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_fixed_effects_and_fit_statistics_match_lme4(name: str) -> None:
+    r, res = ref(name), fit(name)
+    fe = res.fixed_effects(ddf="z")
+    assert list(fe.index) == [r_term(t) for t in r["fe"]["term"]]
+    close(fe["estimate"], r["fe"]["estimate"])
+    close(fe["std_error"], r["fe"]["std_error"])
+    assert abs(res.loglike - r["loglik"]) < 1e-3
+    assert abs(res.deviance - r["deviance"]) < 2e-3
+    assert abs(res.aic - r["aic"]) < 2e-3 and abs(res.bic - r["bic"]) < 2e-3
+    assert res.n_params == r["df_model"]
+    assert res.nobs == r["n"]
+    assert res.singular == r["singular"]
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_variance_components_match_lme4(name: str) -> None:
+    r, res = ref(name), fit(name)
+    vc = res.varcomp
+    rv = pd.DataFrame(r["varcomp"])
+    assert vc["group"].tolist() == rv["group"].tolist()
+    assert [None if t is None else t for t in vc["term1"]] == [
+        None if t is None else r_term(t) for t in rv["term1"]
+    ]
+    close(vc["estimate"], rv["vcov"])
+    # sdcor: SDs for variances, correlations for covariances
+    ours = np.where(vc["term2"].isna(), vc["sd"], vc["corr"])
+    close(ours, rv["sdcor"], rtol=1e-4, atol=1e-5)
+    close(res.theta, r["theta"], rtol=1e-3, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "name", [n for n in MODELS if not n.startswith("penicillin") or n.endswith("reml")]
+)
+def test_satterthwaite_df_match_lmertest(name: str) -> None:
+    r, res = ref(name), fit(name)
+    fe = res.fe
+    close(fe["df"], r["fe"]["df"], rtol=1e-2, atol=0)
+    close(fe["p"], r["fe"]["p"], rtol=2e-2, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [n for n in MODELS if "kr" in ref(n).get("fe", {}) or "df_kr" in ref(n).get("fe", {})],
+)
+def test_kenward_roger_match_pbkrtest(name: str) -> None:
+    r, res = ref(name), fit(name)
+    kr = res.fixed_effects(ddf="kenward-roger")
+    close(kr["std_error"], r["fe"]["std_error_kr"], rtol=1e-4)
+    close(kr["df"], r["fe"]["df_kr"], rtol=1e-2, atol=0)
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if "cr2" in ref(n)])
+def test_cr2_match_clubsandwich(name: str) -> None:
+    r, res = ref(name), fit(name)
+    cr = res.cr2(cluster=None if name != "sleepstudy_reml" else "Subject")
+    close(cr["std_error"], r["cr2"]["std_error"], rtol=1e-4)
+    close(cr["df"], r["cr2"]["df"], rtol=1e-2, atol=0)
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if "ranef" in ref(n)])
+def test_conditional_modes_and_sds_match_lme4(name: str) -> None:
+    r, res = ref(name), fit(name)
+    ours = res.ranef()
+    rr = pd.DataFrame(r["ranef"])
+    rr["term"] = rr["term"].map(r_term)
+    m = rr.merge(ours, on=["group", "term", "level"], suffixes=("_r", ""))
+    assert len(m) == len(rr) == len(ours)
+    scale = np.abs(m["mode_r"]).max()
+    close(m["mode"], m["mode_r"], rtol=1e-3, atol=1e-4 * scale)
+    close(m["sd"], m["sd_r"], rtol=1e-3)
+
+
+def test_fitted_values_match_lme4() -> None:
+    r, res = ref("sleepstudy_reml"), fit("sleepstudy_reml")
+    close(res.fitted, r["fitted"], rtol=1e-6)
+    close(res.predict(data("sleep")), r["fitted"], rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if "reliability" in ref(n)])
+def test_hlm_reliability_matches_r_formula(name: str) -> None:
+    r, res = ref(name), fit(name)
+    rel = res.reliability()
+    close(rel["reliability"], np.atleast_1d(r["reliability"]), rtol=1e-3)
+
+
+def test_likelihood_ratio_test_matches_anova() -> None:
+    small = pds.lmm(
+        "math ~ year * (black + hispanic) + (year | childid) + (year | schoolid)",
+        data("egsingle"),
+        reml=False,
+    )
+    lr = pds.multilevel.lrtest(small, fit("egsingle_cond_ml"))
+    r = ref("egsingle_lrt")
+    assert lr["df"].iloc[1] == r["df"]
+    assert abs(lr["chisq"].iloc[1] - r["chisq"]) < 2e-3
+    close(lr["p"].iloc[1], r["p"], rtol=1e-2)
+    assert abs(small.loglike - ref("egsingle_cond_small_ml")["loglik"]) < 1e-3
+
+
+@pytest.mark.parametrize("method", ["reml", "ml"])
+def test_known_variance_matches_nlme_fixed_sigma(method: str) -> None:
+    r = ref(f"vknown_{method}")
+    agg = pd.DataFrame(r["data"])
+    res = pds.lmm(
+        "ybar ~ meanses + sector + (1 | school)", agg, reml=method == "reml", known_variance="v"
+    )
+    close(res.fe["estimate"], r["fe"]["estimate"], rtol=1e-4)
+    close(res.fe["std_error"], r["fe"]["std_error"], rtol=1e-3)
+    close(res.varcomp["estimate"].iloc[0], r["tau2"], rtol=1e-3)
+    assert "Residual" not in res.varcomp["group"].tolist()
+    assert np.isfinite(res.fe["df"]).all()
+
+
+def test_published_egsingle_values() -> None:
+    # HLM manual / mlmRev vignette: fixed effects -0.7792 (intercept) and 0.7631 (year)
+    fe = fit("egsingle_uncond_reml").fe
+    assert round(fe.loc["Intercept", "estimate"], 4) == -0.7792
+    assert round(fe.loc["year", "estimate"], 4) == 0.7631
+
+
+def test_published_raudenbush_bryk_table_4_2_and_4_4() -> None:
+    # Raudenbush & Bryk (2002) Table 4.2: gamma00 = 12.64, tau00 = 8.61, sigma2 = 39.15,
+    # reliability 0.901; Table 4.4: gamma10 = 2.19, tau00 = 8.68, tau11 = 0.69, sigma2 = 36.70
+    t42 = fit("hsb82_table4_2_reml")
+    assert round(t42.fe.loc["Intercept", "estimate"], 2) == 12.64
+    vc = t42.varcomp.set_index("group")["estimate"]
+    assert round(vc["school"], 2) == 8.61 and round(vc["Residual"], 2) == 39.15
+    assert round(t42.reliability()["reliability"].iloc[0], 3) == 0.901
+    t44 = fit("hsb82_table4_4_reml")
+    assert round(t44.fe.loc["cses", "estimate"], 2) == 2.19
+    vc4 = t44.varcomp
+    assert round(vc4.estimate.iloc[0], 2) == 8.68 and round(vc4.estimate.iloc[3], 2) == 36.70
