@@ -18,6 +18,7 @@ Standard errors are bootstrap standard errors over persons (districts).
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from tqdm.auto import tqdm
 from pdstats.errors import DataValidationError
 from pdstats.practices.instrument import PRACTICES, STAGES, stage_matrix
 from pdstats.results import ResultsBase, SampleLog
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = [
     "loevinger_h",
@@ -179,7 +183,7 @@ class ScalabilityResults(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Scale", self.scale), ("Items", self.items), ("Stage checks", self.stage_checks)]
 
-    def plot(self, ax=None):  # noqa: ANN001, ANN201 - matplotlib types kept optional
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Item scalability coefficients with bootstrap intervals."""
         from pdstats.figures.practices import plot_item_scalability
 

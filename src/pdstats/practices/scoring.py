@@ -18,6 +18,8 @@ as they are). Scores then are:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -26,6 +28,9 @@ from pdstats.practices.instrument import GROUPS, PRACTICES, item_ids, stage_matr
 from pdstats.practices.rasch import PCMResults, fit_pcm
 from pdstats.practices.tables import combine_informants
 from pdstats.results import ResultsBase, SampleLog
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["score", "evidence_matrix", "ScoreResults", "METHODS"]
 
@@ -120,7 +125,7 @@ class ScoreResults(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Scores", self.wide)]
 
-    def plot(self, ax=None):  # noqa: ANN001, ANN201 - matplotlib types kept optional
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Practice index with 95% CIs (methods "rasch"/"pcm") or a heatmap of the scores."""
         if self.method in ("rasch", "pcm"):
             from pdstats.figures.practices import plot_practice_index

@@ -11,6 +11,7 @@ the next stage to work on.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,9 @@ from pdstats.errors import DataValidationError
 from pdstats.practices.instrument import PRACTICES, STAGES, item_ids, stage_matrix
 from pdstats.practices.rasch import PCMResults
 from pdstats.results import ResultsBase, SampleLog
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["questionnaire", "self_assessment", "SelfAssessmentResults"]
 
@@ -85,7 +89,7 @@ class SelfAssessmentResults(ResultsBase):
             info[f"Note {k}"] = note
         return info
 
-    def plot(self, ax=None):  # noqa: ANN001, ANN201 - matplotlib types kept optional
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Heatmap of the answers with the year-1 prevalence of each cell."""
         from pdstats.figures.practices import plot_self_assessment
 
