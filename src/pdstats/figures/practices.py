@@ -307,7 +307,10 @@ def plot_item_scalability(result: Any, ax: Any = None) -> Any:
     it = result.items.reset_index(drop=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.2 * len(it) + 1.5))
-    ax.errorbar(it["H_i"], range(len(it)), xerr=[it["H_i"] - it["ci_lower"], it["ci_upper"] - it["H_i"]],
+    # a percentile bootstrap interval need not contain the estimate: clip the bar lengths at 0
+    lo = (it["H_i"] - it["ci_lower"]).clip(lower=0)
+    hi = (it["ci_upper"] - it["H_i"]).clip(lower=0)
+    ax.errorbar(it["H_i"], range(len(it)), xerr=[lo, hi],
                 fmt="s", color=sns.color_palette("crest")[3], ecolor="0.6", capsize=2)
     ax.axvline(0.3, ls="--", color="firebrick", lw=1)
     ax.set_yticks(range(len(it)), it["item"], fontsize=6)
