@@ -126,7 +126,7 @@ def plot_stage_matrix(table: pd.DataFrame, ax: Any = None, n_districts: int = 28
         The ``"Table 6.1"`` frame of :func:`pdstats.practices.year1_tables`.
     ax : matplotlib Axes, optional
     n_districts : int
-        Denominator shown in the colour bar label.
+        Denominator of the counts (colour scale maximum and axis label).
 
     Examples
     --------
@@ -145,9 +145,21 @@ def plot_stage_matrix(table: pd.DataFrame, ax: Any = None, n_districts: int = 28
     wide.index = [labels[p] for p in wide.index]
     wide.columns = [c.title() for c in wide.columns]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 7))
+        _, ax = plt.subplots(figsize=(9.5, 7))
     sns.heatmap(wide, annot=True, fmt="g", cmap="crest", vmin=0, vmax=n_districts, ax=ax,
-                cbar_kws={"label": f"districts (of {n_districts})"}, linewidths=0.5)
+                cbar=False, linewidths=0.5)
+    # group headings of the report, right of the stage columns, with white separators
+    groups = sm.drop_duplicates("practice")[["group_label"]].reset_index(drop=True)
+    start = 0
+    for label, rows in groups.groupby("group_label", sort=False).groups.items():
+        end = start + len(rows)
+        if start:
+            ax.axhline(start, color="white", lw=4)
+        ax.text(wide.shape[1] + 0.1, (start + end) / 2, label, ha="left", va="center",
+                fontsize=8, fontweight="bold", color="0.25")
+        start = end
+    ax.set_xlabel(f"Number of the {n_districts} districts whose practices fit each cell",
+                  fontsize=8)
     ax.set_title(_TITLES["Table 6.1"], loc="left", fontsize=11, fontweight="bold")
     ax.set_ylabel("")
     ax.annotate(_NOTES["Table 6.1"] + "\n" + _RECON, xy=(0, -0.1), xycoords="axes fraction",
