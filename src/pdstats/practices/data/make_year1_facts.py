@@ -37,6 +37,7 @@ f(T1, "1 Methodology", "demographics source", "NCES 2002-2003", 25, "Database fo
 f(T1, "1 Methodology", "demographics source", "district records 2002-2003", 3, "remaining three systems", code="district_records", agg="demo_source")
 f(T1, "1 Methodology", "interview length (minutes)", "minimum", 45, "45 to 90 minutes", agg="none", denominator="", unit="minutes", note="not reconstructed")
 f(T1, "1 Methodology", "interview length (minutes)", "maximum", 90, "45 to 90 minutes", agg="none", denominator="", unit="minutes", note="not reconstructed")
+f(T1, "1 Methodology", "fieldwork duration (months)", "all", 3, "Over the course of three months", agg="none", denominator="", unit="months", note="not reconstructed")
 f(T1, "Foreword", "participants thanked", "all", 113, "grateful to the 113 participants", agg="none", denominator="", unit="people", note="the report says 112 interviews elsewhere; 113 may include a pilot or joint interview. Not reconstructed")
 
 # ---- Figure 1.1 ----------------------------------------------------------------------------
@@ -50,6 +51,9 @@ for measure, (col, cats, vals, snip) in bins.items():
     for c, v in zip(cats, vals, strict=True):
         f("Figure 1.1", "1 Methodology", measure, c, v, snip, code=col, agg="bin", start=820)
     f("Figure 1.1", "1 Methodology", measure, "Total", sum(vals), snip, code=col, agg="bin", start=820)
+
+# ---- Chapter 2 (overall findings) ---------------------------------------------------------
+f("Text 2", "2 Overall Findings", "professional development shared by district and sites", "about one-third", "", "About one-third of the districts shared", agg="none", note="approximate; section 3.5 gives the count (8 districts, line 2536), which is reconstructed there")
 
 # ---- Section 3.1 ---------------------------------------------------------------------------
 S31 = "3.1 Goals and Governance"
