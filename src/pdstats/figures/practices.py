@@ -17,6 +17,7 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = [
     "plot_item_scalability",
@@ -66,14 +67,16 @@ def _bar(frame: pd.DataFrame, title: str, ax: Any, unit: str = "Number of distri
     ax.set_ylabel("")
     top = xmax if xmax is not None else frame["value"].max() * 1.15 + 1
     ax.set_xlim(0, top)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     sns.despine(ax=ax)
     foot = (note + "\n" if note else "") + _RECON
-    ax.annotate(foot, xy=(0, -0.18), xycoords="axes fraction", fontsize=7, va="top",
-                color="0.35")
+    ax.annotate(foot, xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
+                textcoords="offset points", fontsize=7, va="top", color="0.35")
     return ax
 
 
 def _figure_1_1(t: pd.DataFrame) -> Any:
+    n = int(t.loc[t["category"] == "Total", "value"].max())
     t = t[t["category"] != "Total"]
     measures = list(dict.fromkeys(t["measure"]))
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
@@ -86,9 +89,10 @@ def _figure_1_1(t: pd.DataFrame) -> Any:
         ax.set_title(m, fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("Number of districts")
-        ax.set_ylim(0, 20)
+        ax.set_ylim(0, t["value"].max() * 1.15 + 1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         sns.despine(ax=ax)
-    fig.suptitle(_TITLES["Figure 1.1"] + " (n = 28)", x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(_TITLES["Figure 1.1"] + f" (n = {n})", x=0.01, ha="left", fontweight="bold")
     fig.text(0.01, 0.005, "Source: 2002-2003 NCES data for 25 districts, district records for 3. "
              + _RECON, fontsize=7, color="0.35")
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
