@@ -79,9 +79,14 @@ plt.show()""")
 md("### Figure 4.1\nA diagram of the five actions; the report gives it no numbers.")
 code("""save(plot_year1_figure(tables, "Figure 4.1"), "year1_figure_4_1"); plt.show()""")
 md("### Tables 5.1-5.3 (case-study districts)\nThe report prints ranges; the reconstructed districts must fall inside them.")
-code("""cases = check[check["figure"].str.startswith("Table 5")]
+code("""cases = check[check["figure"].isin(["Table 5.1", "Table 5.2", "Table 5.3"])]
 assert cases["match"].all() and len(cases) == 21
 cases[["figure", "measure", "published", "lower", "upper", "recomputed", "value_text"]]""")
+md("### Table 5.4 - comparative challenges of the three case-study districts\nA qualitative table: each of its 21 cells must equal the published text.")
+code("""t54 = check[check["figure"] == "Table 5.4"]
+assert t54["match"].all() and len(t54) == 21
+with pd.option_context("display.max_colwidth", 60):
+    display(tables["Table 5.4"].pivot(index="measure", columns="category", values="value_text"))""")
 md("### Table 6.1 - the stage matrix")
 code("""t61 = check_figure("Table 6.1")
 assert len(t61) == 48
@@ -125,6 +130,17 @@ sa = pds.practices.self_assessment(answers, reference=ratings)
 print(sa.summary()[:600])
 display(sa.profile[["highest_stage", "n_cells", "next_stage", "next_step"]])
 save(plot_self_assessment(sa), "self_assessment_example"); plt.show()""")
+md("## Numbers for the paper")
+code("""from pdstats.reporting import record_numbers
+
+record_numbers("practices", {
+    "n_facts": len(facts),
+    "n_facts_reconstructed": int(facts["reconstructed"].sum()),
+    "n_values_reproduced": int(check["match"].sum()),
+    "n_rising_stage_pairs": int(sc.stage_checks["published_lower_bound"].sum()),
+    "h_cells_reconstruction": float(sc.scale.loc["H", "estimate"]),
+    "fleiss_kappa_reconstruction": float(ag.to_frame().set_index("coefficient").loc["fleiss_kappa", "estimate"]),
+})""")
 nb["cells"] = C
 nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nbf.write(nb, "notebooks/01_year1_report.ipynb")

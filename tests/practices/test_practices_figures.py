@@ -25,6 +25,8 @@ def test_stage_matrix_heatmap_annotations(tables):
     ax = plot_year1_figure(tables, "Table 6.1")
     nums = sorted(int(t.get_text()) for t in ax.texts if t.get_text().isdigit())
     assert nums == sorted(tables["Table 6.1"]["value"].astype(int).tolist())
+    heads = [t.get_text() for t in ax.texts if not t.get_text().isdigit()][:-1]  # last: note
+    assert heads == list(dict.fromkeys(pds.practices.stage_matrix()["group_label"]))
     plt.close(ax.figure)
 
 

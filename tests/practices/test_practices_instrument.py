@@ -48,6 +48,11 @@ def test_stage_matrix_groups_and_text():
     assert sm["source_line"].between(3898, 4217).all()
 
 
+def test_stage_matrix_carries_the_layout_note():
+    note = pds.practices.stage_matrix().attrs["layout_note"]
+    assert "Information Systems" in note and "Fidelity of Program Implementation" in note
+
+
 def test_stage_matrix_is_a_copy():
     sm = pds.practices.stage_matrix()
     sm.loc[0, "n_districts"] = -1

@@ -126,6 +126,57 @@ def test_case_study_districts_match_tables_5(data):
     assert d3["locale"] == "suburb"
 
 
+def test_case_study_facts_of_chapter_5_hold(data):
+    """What chapter 5 and Table 5.4 say about Districts 1-3 holds in the reconstruction."""
+    from pdstats.practices.codes import district_code_matrix
+
+    prof = data["district_profiles"].set_index("case_study")
+    ids = data["districts"]["district_id"].tolist()
+    codes = district_code_matrix(data["interview_codes"], ids)
+    ev = pds.practices.evidence_matrix(data["practice_ratings"]).droplevel("year")
+    both = codes.join(ev)
+
+    def has(case, col):
+        return int(both.loc[prof.loc[case, "district_id"], col])
+
+    # (district, code or cell, value, line of the report)
+    published = [
+        ("District 1", "is:antiquated", 1, 3770),  # "Current system is antiquated"
+        ("District 1", "eval:principals_achievement", 1, 3322),  # 60 percent of criteria
+        ("District 1", "eval:teachers_achievement", 0, 3320),
+        ("District 2", "board_relationship:problematic", 1, 3797),  # "dysfunctional"
+        ("District 2", "eval:principals_achievement", 1, 3395),
+        ("District 2", "assessments_s2", 1, 3407),  # diagnostics three times per year
+        ("District 3", "finance:budget_challenges", 0, 3829),  # no significant barriers
+        ("District 3", "hr:no_collective_bargaining", 1, 3852),
+        ("District 3", "incentive:school_bonus", 1, 3597),
+        ("District 3", "information_systems_s4", 0, 3840),  # "relatively basic system"
+    ]
+    for case, col, value, line in published:
+        assert has(case, col) == value, (case, col, line)
+
+
+def test_table_5_4_is_the_published_text(tables):
+    t = tables["Table 5.4"]
+    assert len(t) == 21 and set(t["category"]) == {"District 1", "District 2", "District 3"}
+    cell = t[(t["measure"] == "Superintendent") & (t["category"] == "District 1")]
+    assert cell["value_text"].iloc[0].endswith("three superintendents over five-year period.")
+    f = year1_facts()
+    assert (f.loc[f["figure"] == "Table 5.4", "line"].between(3730, 3856)).all()
+
+
+def test_single_district_numbers_are_listed_not_reconstructed():
+    f = year1_facts()
+    one = f[f["agg"] == "none"]
+    assert {360, 90, 80, 70, 60} <= set(one["value"].dropna().astype(int))
+    ex = one[one["measure"] == "examples per district (typical)"]
+    assert ex[["lower", "upper"]].fillna(-1).to_numpy().tolist() == [[10, -1], [2, 5], [0, 2]]
+    assert (f.loc[f["figure"] == "Text 5", "agg"] == "none").all()
+    assert not one["reconstructed"].any()
+    coach = f[f["code"] == "pd:coaches_monitor_teachers"]
+    assert coach["value"].tolist() == [2] and coach["line"].tolist() == [2579]
+
+
 def test_joint_structure_is_plausible(data):
     """Higher stages go with lower ones and with the latent capacity (not imposed exactly)."""
     ev = pds.practices.evidence_matrix(data["practice_ratings"]).droplevel("year")

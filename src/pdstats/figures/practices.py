@@ -17,6 +17,7 @@ matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 __all__ = [
     "plot_item_scalability",
@@ -66,14 +67,16 @@ def _bar(frame: pd.DataFrame, title: str, ax: Any, unit: str = "Number of distri
     ax.set_ylabel("")
     top = xmax if xmax is not None else frame["value"].max() * 1.15 + 1
     ax.set_xlim(0, top)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     sns.despine(ax=ax)
     foot = (note + "\n" if note else "") + _RECON
-    ax.annotate(foot, xy=(0, -0.18), xycoords="axes fraction", fontsize=7, va="top",
-                color="0.35")
+    ax.annotate(foot, xy=(0, 0), xycoords="axes fraction", xytext=(0, -36),
+                textcoords="offset points", fontsize=7, va="top", color="0.35")
     return ax
 
 
 def _figure_1_1(t: pd.DataFrame) -> Any:
+    n = int(t.loc[t["category"] == "Total", "value"].max())
     t = t[t["category"] != "Total"]
     measures = list(dict.fromkeys(t["measure"]))
     fig, axes = plt.subplots(2, 2, figsize=(10, 6.5))
@@ -86,9 +89,10 @@ def _figure_1_1(t: pd.DataFrame) -> Any:
         ax.set_title(m, fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("Number of districts")
-        ax.set_ylim(0, 20)
+        ax.set_ylim(0, t["value"].max() * 1.15 + 1)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         sns.despine(ax=ax)
-    fig.suptitle(_TITLES["Figure 1.1"] + " (n = 28)", x=0.01, ha="left", fontweight="bold")
+    fig.suptitle(_TITLES["Figure 1.1"] + f" (n = {n})", x=0.01, ha="left", fontweight="bold")
     fig.text(0.01, 0.005, "Source: 2002-2003 NCES data for 25 districts, district records for 3. "
              + _RECON, fontsize=7, color="0.35")
     fig.tight_layout(rect=(0, 0.03, 1, 0.97))
@@ -126,7 +130,7 @@ def plot_stage_matrix(table: pd.DataFrame, ax: Any = None, n_districts: int = 28
         The ``"Table 6.1"`` frame of :func:`pdstats.practices.year1_tables`.
     ax : matplotlib Axes, optional
     n_districts : int
-        Denominator shown in the colour bar label.
+        Denominator of the counts (colour scale maximum and axis label).
 
     Examples
     --------
@@ -145,9 +149,21 @@ def plot_stage_matrix(table: pd.DataFrame, ax: Any = None, n_districts: int = 28
     wide.index = [labels[p] for p in wide.index]
     wide.columns = [c.title() for c in wide.columns]
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 7))
+        _, ax = plt.subplots(figsize=(9.5, 7))
     sns.heatmap(wide, annot=True, fmt="g", cmap="crest", vmin=0, vmax=n_districts, ax=ax,
-                cbar_kws={"label": f"districts (of {n_districts})"}, linewidths=0.5)
+                cbar=False, linewidths=0.5)
+    # group headings of the report, right of the stage columns, with white separators
+    groups = sm.drop_duplicates("practice")[["group_label"]].reset_index(drop=True)
+    start = 0
+    for label, rows in groups.groupby("group_label", sort=False).groups.items():
+        end = start + len(rows)
+        if start:
+            ax.axhline(start, color="white", lw=4)
+        ax.text(wide.shape[1] + 0.1, (start + end) / 2, label, ha="left", va="center",
+                fontsize=8, fontweight="bold", color="0.25")
+        start = end
+    ax.set_xlabel(f"Number of the {n_districts} districts whose practices fit each cell",
+                  fontsize=8)
     ax.set_title(_TITLES["Table 6.1"], loc="left", fontsize=11, fontweight="bold")
     ax.set_ylabel("")
     ax.annotate(_NOTES["Table 6.1"] + "\n" + _RECON, xy=(0, -0.1), xycoords="axes fraction",
@@ -307,7 +323,10 @@ def plot_item_scalability(result: Any, ax: Any = None) -> Any:
     it = result.items.reset_index(drop=True)
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 0.2 * len(it) + 1.5))
-    ax.errorbar(it["H_i"], range(len(it)), xerr=[it["H_i"] - it["ci_lower"], it["ci_upper"] - it["H_i"]],
+    # a percentile bootstrap interval need not contain the estimate: clip the bar lengths at 0
+    lo = (it["H_i"] - it["ci_lower"]).clip(lower=0)
+    hi = (it["ci_upper"] - it["H_i"]).clip(lower=0)
+    ax.errorbar(it["H_i"], range(len(it)), xerr=[lo, hi],
                 fmt="s", color=sns.color_palette("crest")[3], ecolor="0.6", capsize=2)
     ax.axvline(0.3, ls="--", color="firebrick", lw=1)
     ax.set_yticks(range(len(it)), it["item"], fontsize=6)

@@ -22,6 +22,7 @@ from pdstats.practices.agreement import (
 from pdstats.practices.facts import NUMBERED, year1_facts
 from pdstats.practices.instrument import (
     GROUPS,
+    LAYOUT_NOTE,
     PRACTICES,
     ROLES,
     STAGES,
@@ -49,6 +50,7 @@ from pdstats.practices.tables import combine_informants, compare_with_published,
 
 __all__ = [
     "GROUPS",
+    "LAYOUT_NOTE",
     "METHODS",
     "PCMResults",
     "ScalabilityResults",

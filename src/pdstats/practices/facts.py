@@ -25,6 +25,7 @@ NUMBERED: tuple[str, ...] = (
     "Table 5.1",
     "Table 5.2",
     "Table 5.3",
+    "Table 5.4",
     "Table 6.1",
 )
 

@@ -16,6 +16,7 @@ __all__ = [
     "GROUPS",
     "ROLES",
     "STAGES",
+    "LAYOUT_NOTE",
     "stage_matrix",
     "interview_protocol",
     "informant_roles",
@@ -54,6 +55,18 @@ ROLES: tuple[str, ...] = (
     "chief_hr_officer",
 )
 STAGES: tuple[int, ...] = (1, 2, 3, 4)
+#: Where the column layout of Table 6.1 leaves the cell-to-row mapping uncertain
+#: (details in ``pdstats/practices/data/README.md``); attached as ``attrs["layout_note"]``.
+LAYOUT_NOTE = (
+    "Table 6.1 is printed as column blocks (one per stage, two pages); cells were assigned "
+    "to rows by their order inside each block, and every cell's content fits its row. "
+    "Uncertain: (1) 'Information Systems' and 'Access and Use of Data' carry no group "
+    "heading of their own and are placed under 'Matching Resources to Goals'; (2) stage 1 "
+    "of 'Fidelity of Program Implementation' (goals tracked through measurable outcomes) "
+    "reads like a goals-monitoring cell but is kept in its block position; (3) stage 1 of "
+    "'Information Systems' and of 'Access and Use of Data' describe a starting condition, "
+    "not an achievement."
+)
 
 
 def _read(name: str) -> pd.DataFrame:
@@ -70,7 +83,9 @@ def _stage_matrix() -> pd.DataFrame:
     df["stage"] = df["stage"].astype("int64")
     df["n_districts"] = df["n_districts"].astype("int64")
     df.insert(0, "item", [f"{p}_s{s}" for p, s in zip(df["practice"], df["stage"], strict=False)])
-    return df.sort_values(["practice", "stage"]).reset_index(drop=True)
+    df = df.sort_values(["practice", "stage"]).reset_index(drop=True)
+    df.attrs["layout_note"] = LAYOUT_NOTE
+    return df
 
 
 def stage_matrix() -> pd.DataFrame:
@@ -89,8 +104,10 @@ def stage_matrix() -> pd.DataFrame:
     -----
     The table is printed as column blocks (one per stage) on two pages; cells were
     assigned to rows by their order inside each block. Where the layout leaves the
-    mapping uncertain (the group of "Information Systems" and "Access and Use of Data")
-    is documented in ``pdstats/practices/data/README.md``.
+    mapping uncertain (the group of "Information Systems" and "Access and Use of Data",
+    stage 1 of "Fidelity of Program Implementation") is stated in
+    ``attrs["layout_note"]`` (:data:`LAYOUT_NOTE`) and, in full, in
+    ``pdstats/practices/data/README.md``.
 
     Examples
     --------

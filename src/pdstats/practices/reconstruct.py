@@ -33,7 +33,12 @@ Method
    role-specific probabilities (e.g. the chief financial officer for finance cells), at
    least one informant per evidenced cell; the consensus rule "a cell is evidenced when any
    informant evidences it" then returns the consensus rows exactly.
-5. *Interview codes.* Every district fact becomes an interview code with a positive number
+5. *Case studies.* Districts 1-3 of chapter 5 are rows 0-2: their Figure 1.1 bins follow
+   Tables 5.1-5.3, and the facts chapter 5 and Table 5.4 state about them (board, union,
+   budget, information systems, evaluations, assessments, incentives) are fixed in the
+   integer program (``_CASE_FIXED``, each with its line in the report). Table 5.4 itself is
+   qualitative; its published text is carried in ``case_study_challenges``.
+6. *Interview codes.* Every district fact becomes an interview code with a positive number
    of coded passages split over the informants; the instance counts of Figure 4.2
    (384 / 161 / 41) are split over districts and informants by multinomial draws
    conditioned on the totals.
@@ -128,6 +133,7 @@ _SUBSET = [  # (a, b): a implies b
     ("is:dashboards_principals", "is:dashboards"),
     ("is:superintendent_desktop", "is:admin_desktop"),
     ("incentive:p4p_negotiating", "incentive:want_p4p"),
+    ("pd:coaches_monitor_teachers", "pd:embedded_coaching"),
 ]
 _SUM_EQUALS = [  # parts sum to the whole, district by district
     (("leadership:removal_formal_plan", "leadership:removal_informal"), "leadership:principal_removal"),
@@ -135,15 +141,38 @@ _SUM_EQUALS = [  # parts sum to the whole, district by district
       "leadership:removal_unspecified"), "leadership:removal_in_place"),
     (("assess:benchmarking_in_place", "assess:benchmarking_planned"), "assess:benchmarking"),
 ]
-# Case-study facts (chapter 5): (row, code, value)
+# Case-study facts (chapter 5 and Table 5.4): (row, code, value); row k-1 = District k,
+# with the line of the report's text each comes from.
 _CASE_FIXED = [
-    (0, "board_relationship:neutral", 1),
-    (1, "board_relationship:problematic", 1),
-    (2, "board_relationship:positive", 1),
-    (2, "hr:no_collective_bargaining", 1),
-    (0, "finance:budget_challenges", 1),
-    (1, "finance:budget_challenges", 1),
-    (2, "information_systems_s4", 0),
+    (0, "board_relationship:neutral", 1),  # T5.4 3755: contentious with previous supt., now working
+    (1, "board_relationship:problematic", 1),  # T5.4 3797: dysfunctional and divided
+    (2, "board_relationship:positive", 1),  # T5.4 3832: well-functioning
+    (2, "hr:no_collective_bargaining", 1),  # T5.4 3852
+    (0, "hr:no_collective_bargaining", 0),  # T5.4 3784: union at the table
+    (1, "hr:no_collective_bargaining", 0),  # 3411: collective bargaining agreements
+    (0, "finance:budget_challenges", 1),  # 3296: 90 percent of general fund in payroll
+    (1, "finance:budget_challenges", 1),  # 3359: multi-year budget deficits
+    (2, "finance:budget_challenges", 0),  # T5.4 3829: no significant financial barriers
+    (2, "information_systems_s4", 0),  # T5.4 3840: relatively basic system
+    (0, "is:antiquated", 1),  # T5.4 3770: current system is antiquated
+    (1, "is:implementing_new", 1),  # 3443-3446: ERP live since fall 2003, not yet functional
+    (0, "eval:teachers_achievement", 0),  # 3320, T5.4 3763
+    (0, "eval:principals_achievement", 1),  # 3322: 60 percent of criteria
+    (1, "eval:principals_achievement", 1),  # 3394-3395, T5.4 3801
+    (0, "site_leadership_ownership_s3", 1),  # principals' evaluations use performance (3322)
+    (1, "site_leadership_ownership_s3", 1),  # (3394-3395)
+    (1, "assessments_s2", 1),  # 3407: district-wide diagnostics three times per year
+    (1, "assess:district_wide", 1),  # 3407
+    (1, "pd:data_training_principals", 1),  # 3431: training in using data
+    (1, "pd:data_training_teachers", 1),  # 3431
+    (1, "teacher_principal_support_s2", 1),  # 3428: peer coaching on site
+    (2, "monitoring_goals_s3", 1),  # 3518-3520: site objectives tied to district objectives
+    (2, "assessments_s3", 1),  # 3537-3540: common assessments each grading period, 4+ subjects
+    (2, "assess:benchmarking_in_place", 1),  # 3541: science every nine weeks
+    (2, "finance_s3", 1),  # 3561: sites establish their own budgets
+    (2, "teacher_principal_support_s3", 1),  # 3582: PD targeted by performance data
+    (2, "incentive:school_bonus", 1),  # 3597: each site receives a bonus
+    (2, "hr:low_performing_incentives", 1),  # 3602: critical-needs pay
 ]
 # Pairs of related facts that should tend to co-occur (objective bonus).
 _SOFT_LINKS = [
@@ -407,7 +436,8 @@ def reconstruct_year1(random_state: int = 0, year: int = 2004) -> dict[str, pd.D
         ``informant_role == "consensus"`` plus one row per informant and cell) and
         ``interview_codes``, and the extra table ``district_profiles`` (case-study
         number, organisation type, source of demographics, region, schools, budget, and
-        the simulated ``latent_capacity``). Every frame carries
+        the simulated ``latent_capacity``) and ``case_study_challenges`` (the published
+        text of Table 5.4, attached to the three case-study districts). Every frame carries
         ``attrs["reconstruction"]`` = :data:`RECONSTRUCTION_NOTE`.
 
     Notes
@@ -534,11 +564,22 @@ def reconstruct_year1(random_state: int = 0, year: int = 2004) -> dict[str, pd.D
                     code_rows.append((did, year, r, code, int(c)))
     codes = pd.DataFrame(code_rows, columns=["district_id", "year", "informant_role", "code", "count"])
     codes["count"] = codes["count"].astype("int64")
+    t54 = facts[facts["figure"] == "Table 5.4"]
+    case_ids = {f"District {i + 1}": ids[i] for i in _CASES}
+    challenges = pd.DataFrame(
+        {
+            "district_id": t54["category"].map(case_ids).to_numpy(),
+            "case_study": t54["category"].to_numpy(),
+            "challenge": t54["measure"].to_numpy(),
+            "description": t54["code"].to_numpy(),
+        }
+    )
     out = {
         "districts": districts,
         "practice_ratings": ratings,
         "interview_codes": codes,
         "district_profiles": profiles,
+        "case_study_challenges": challenges,
     }
     for df in out.values():
         df.attrs["reconstruction"] = RECONSTRUCTION_NOTE

@@ -229,6 +229,19 @@ def scalability(
     -------
     ScalabilityResults
 
+    Notes
+    -----
+    The report says the practices "appear to build upon one another; however, this cannot
+    be fully determined without additional research". The published counts of Table 6.1
+    alone already contradict strict cumulation: they rise from one stage to the next in
+    five rows (Information Systems 8 -> 10 and Linking Assessment to Instruction 12 -> 13,
+    Senior Administrators 7 -> 8 and Site Leadership 7 -> 14 from stage 2 to 3; Focusing
+    on Improvement 5 -> 7 from stage 3 to 4), so at least ``n_k - n_{k-1}`` districts show
+    stage k without stage k-1 there (13 district-practice pairs in all; column
+    ``published_lower_bound`` of ``stage_checks``). H and reproducibility computed on
+    :func:`pdstats.practices.reconstruct_year1` describe the reconstruction, whose joint
+    structure is partly a modelling choice; only the lower bounds are facts.
+
     Examples
     --------
     >>> import numpy as np, pandas as pd

@@ -82,7 +82,7 @@ class SelfAssessmentResults(ResultsBase):
         info["Practice index (PCM, WLE)"] = (
             f"{i['theta']:.2f} (SE {i['se']:.2f}; 95% CI {i['ci_lower']:.2f} to {i['ci_upper']:.2f})"
         )
-        info["Percentile among year-1 districts"] = (
+        info["Percentile (reference)"] = (
             f"{i['percentile']:.0f} (CI {i['percentile_lower']:.0f}-{i['percentile_upper']:.0f})"
         )
         for k, note in enumerate(self.notes, 1):

@@ -135,7 +135,9 @@ def year1_tables(
         Keyed by figure/table id (``"Figure 1.1"``, ``"Table 3.1.2"``, ..., ``"Table 6.1"``)
         and by ``"Text <chapter>"`` for the counts stated in the running text. Each frame
         is tidy with columns ``figure``, ``measure``, ``category``, ``value``,
-        ``denominator``, ``unit`` (Tables 5.1-5.3 add ``value_text``). Only the
+        ``denominator``, ``unit`` (Tables 5.1-5.4 add ``value_text``; Table 5.4, the
+        qualitative comparison of the case studies, is built from the
+        ``case_study_challenges`` table when ``data`` has one). Only the
         *definitions* of the rows (which code each count is built from) are read from the
         package's fact list; every value is computed from ``data``.
 
@@ -196,6 +198,14 @@ def year1_tables(
             rows.append(("Text 1", "demographics source", cat,
                          int((prof["demographics_source"] == cat).sum()), len(ids), "districts"))
         out.update(_case_tables(districts, prof))
+    ch = data.get("case_study_challenges")
+    if ch is not None:
+        _require(ch, "case_study_challenges", ["case_study", "challenge", "description"])
+        t54 = pd.DataFrame({"figure": "Table 5.4", "measure": ch["challenge"].to_numpy(),
+                            "category": ch["case_study"].to_numpy(), "value": np.nan,
+                            "denominator": np.nan, "unit": ""})
+        t54["value_text"] = ch["description"].to_numpy()
+        out["Table 5.4"] = t54
     text1 = pd.DataFrame(rows, columns=_COLUMNS)
     out["Text 1"] = text1
     return out

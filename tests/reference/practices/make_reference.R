@@ -2,6 +2,9 @@
 # Run from the repository root after make_inputs.py:
 #   Rscript tests/reference/practices/make_reference.R
 # Needs R >= 4 with eRm (>= 1.0) and psych. Outputs CSV files next to this script.
+# Last regenerated 2026-12-01 from Debian packages r-base-core 4.2.2.20221110-2,
+# r-cran-erm 1.0-2-1+b1, r-cran-psych 2.2.9-1 (versions.txt); rerunning make_inputs.py and
+# this script reproduces every committed file byte for byte.
 suppressMessages({library(eRm); library(psych)})
 dir <- "tests/reference/practices"
 fit_one <- function(name, model) {

@@ -37,6 +37,7 @@ f(T1, "1 Methodology", "demographics source", "NCES 2002-2003", 25, "Database fo
 f(T1, "1 Methodology", "demographics source", "district records 2002-2003", 3, "remaining three systems", code="district_records", agg="demo_source")
 f(T1, "1 Methodology", "interview length (minutes)", "minimum", 45, "45 to 90 minutes", agg="none", denominator="", unit="minutes", note="not reconstructed")
 f(T1, "1 Methodology", "interview length (minutes)", "maximum", 90, "45 to 90 minutes", agg="none", denominator="", unit="minutes", note="not reconstructed")
+f(T1, "1 Methodology", "fieldwork duration (months)", "all", 3, "Over the course of three months", agg="none", denominator="", unit="months", note="not reconstructed")
 f(T1, "Foreword", "participants thanked", "all", 113, "grateful to the 113 participants", agg="none", denominator="", unit="people", note="the report says 112 interviews elsewhere; 113 may include a pilot or joint interview. Not reconstructed")
 
 # ---- Figure 1.1 ----------------------------------------------------------------------------
@@ -50,6 +51,9 @@ for measure, (col, cats, vals, snip) in bins.items():
     for c, v in zip(cats, vals, strict=True):
         f("Figure 1.1", "1 Methodology", measure, c, v, snip, code=col, agg="bin", start=820)
     f("Figure 1.1", "1 Methodology", measure, "Total", sum(vals), snip, code=col, agg="bin", start=820)
+
+# ---- Chapter 2 (overall findings) ---------------------------------------------------------
+f("Text 2", "2 Overall Findings", "professional development shared by district and sites", "about one-third", "", "About one-third of the districts shared", agg="none", note="approximate; section 3.5 gives the count (8 districts, line 2536), which is reconstructed there")
 
 # ---- Section 3.1 ---------------------------------------------------------------------------
 S31 = "3.1 Goals and Governance"
@@ -82,8 +86,11 @@ f("Text 3.2", S32, "finance", "substantial budgetary challenges", 18, "(18) desc
 f("Text 3.2", S32, "finance", "bargaining rules limit flexibility", 12, "Just under half of the districts (12) described", code="finance:bargaining_limits")
 f("Text 3.2", S32, "finance", "gradual transition of budgets to sites", 3, "A few districts (3) discussed a gradual", code="finance:gradual_site_budget")
 f("Text 3.2", S32, "finance", "regular cost-effectiveness review", 12, "Fewer than half of the districts (12) had processes", code="finance:cost_effectiveness_review")
+f("Text 3.2", S32, "finance", "share of budget turned over to schools in one district", 80, "nearly 80 percent of their budgets", agg="none", denominator="", unit="percent", note="single-district example (over five years); not reconstructed")
 f("Text 3.2", S32, "human resources", "alternative certification programs", 4, "four districts reported that", code="hr:alternative_certification")
+f("Text 3.2", S32, "human resources", "drop in uncertified emergency-credential teachers in one district", 70, "saw a 70 percent drop", agg="none", denominator="", unit="percent", note="single-district example; not reconstructed")
 f("Text 3.2", S32, "human resources", "recruitment strategies", 9, "only one-third of the districts", code="hr:recruitment_strategy")
+f("Text 3.2", S32, "human resources", "teacher-turnover goal of one district", "", "turnover to less than 10 percent", agg="none", denominator="", unit="percent", upper=10, note="single-district goal ('less than 10 percent'); not reconstructed")
 f("Text 3.2", S32, "human resources", "incentives for low-performing schools", 12, "Less than half of the districts (12) had incentives", code="hr:low_performing_incentives")
 f("Text 3.2", S32, "human resources", "no collective bargaining in state", 6, "than a quarter of the districts (6) did not have collective", code="hr:no_collective_bargaining")
 f("Text 3.2", S32, "human resources", "positive union relationship (of districts with bargaining)", "", "than half of the remaining districts stated", agg="none", denominator=22, upper=10, note="'less than half of the remaining' 22 districts; not reconstructed")
@@ -104,6 +111,8 @@ f("Text 3.3", S33, "principal development", "leadership academies", 4, "four dis
 f("Text 3.3", S33, "removing under-performing principals", "procedures established or being adopted", 11, "11 districts described procedures", code="leadership:principal_removal")
 f("Text 3.3", S33, "removing under-performing principals", "formal accountability plans", 4, "Four of these", code="leadership:removal_formal_plan", denominator=11)
 f("Text 3.3", S33, "removing under-performing principals", "informal processes", 7, "seven districts, by contrast", code="leadership:removal_informal", denominator=11)
+f("Text 3.3", S33, "removing under-performing principals", "typical duration of formal process (years)", "", "from one to three years", agg="none", denominator="", unit="years", lower=1, upper=3, note="not reconstructed")
+f("Text 3.3", S33, "principal turnover", "one district, last six years", 90, "turnover rate of 90 percent", agg="none", denominator="", unit="percent", note="single-district example; not reconstructed")
 f("Text 3.3", S33, "removing under-performing principals", "procedures already in place", 10, "Of the ten districts that said they already", code="leadership:removal_in_place", denominator=11)
 f("Text 3.3", S33, "outcome of removal procedures", "dismissed principals", 6, "performance, six indicated", code="leadership:dismissed", denominator=10)
 f("Text 3.3", S33, "outcome of removal procedures", "principals resigned", 2, "performance, six indicated", code="leadership:resigned", denominator=10)
@@ -132,6 +141,8 @@ f("Text 3.5", S35, "home of professional development", "curriculum and instructi
 f("Text 3.5", S35, "home of professional development", "human resources", 4, "several others (4) reported", code="pd:in_hr")
 f("Text 3.5", S35, "home of professional development", "shared district and sites", 8, "of the districts (8) shared", code="pd:shared", note="the text calls 8 of 28 'one-third'")
 f("Text 3.5", S35, "embedded professional development", "coaches, mentors, specialists", 18, "thirds (18) reported this type", code="pd:embedded_coaching")
+f("Text 3.5", S35, "embedded professional development", "coaches monitor teacher effectiveness (literacy, math)", 2, "two districts described innovative efforts", code="pd:coaches_monitor_teachers", note="a subset of the 18 districts with embedded coaching")
+f("Text 3.5", S35, "embedded professional development", "teacher-leaders in one district", 360, "30 schools or 360 total", agg="none", denominator="", unit="teacher-leaders", note="single-district quote (3 per school x 4 subjects x 30 schools); not reconstructed")
 f("Figure 3.5.1", S35, "data-use training", "for principals", 24, "most districts (24) reported that they provided training", code="pd:data_training_principals")
 f("Figure 3.5.1", S35, "data-use training", "for teachers", 18, "while two-thirds (18) reported that they provided this kind", code="pd:data_training_teachers")
 f("Figure 3.5.1", S35, "data-use training", "basic technology training", 9, "about one-third (9) described basic", code="pd:data_training_basic", denominator=24)
@@ -153,6 +164,9 @@ S4b = "4 Monitoring and Feedback Loops"
 f("Figure 4.2", S4b, "uses of data in practice (instances cited)", "data-based decision-making", 384, "elicited 384 instances", code="data_use:decision_making", agg="instances", denominator="", unit="instances")
 f("Figure 4.2", S4b, "uses of data in practice (instances cited)", "monitoring / feedback loops", 161, "many examples (161)", code="data_use:monitoring", agg="instances", denominator="", unit="instances")
 f("Figure 4.2", S4b, "uses of data in practice (instances cited)", "action taken on new information", 41, "instances (41) of action", code="data_use:action", agg="instances", denominator="", unit="instances")
+f("Text 4", S4b, "examples per district (typical)", "data-based decision-making", "", "offered 10 or more examples", agg="none", denominator="", unit="examples", lower=10, note="'many districts'; not reconstructed")
+f("Text 4", S4b, "examples per district (typical)", "monitoring / feedback loops", "", "only 2 to\n5 examples of monitoring", agg="none", denominator="", unit="examples", lower=2, upper=5, note="'typically'; not reconstructed")
+f("Text 4", S4b, "examples per district (typical)", "action taken on new information", "", "and 0 to 2 examples of taking action", agg="none", denominator="", unit="examples", lower=0, upper=2, note="'typically'; not reconstructed")
 f("Text 4", S4b, "monitoring and feedback", "district interventions for weak sites", 20, "Three-quarters of the districts (20)", code="monitor:district_interventions")
 f("Text 4", S4b, "monitoring and feedback", "data for human-resources decisions", 15, "Slightly more than half (15)", code="monitor:hr_data")
 f("Text 4", S4b, "monitoring and feedback", "site process to monitor individual students", 10, "One-third (10) provided evidence", code="monitor:site_process")
@@ -174,6 +188,7 @@ f("Text 4", S4c, "performance pay", "maximum principal bonus", "", "as high as $
 f("Text 4", S4c, "performance pay", "teachers qualifying for bonus in one district", 90, "In one district, 90", agg="none", denominator="", unit="percent", note="single-district example, not reconstructed")
 f("Text 4", S4c, "evaluations use achievement", "teachers", 3, "Only three districts reported", code="eval:teachers_achievement")
 f("Text 4", S4c, "evaluations use achievement", "principals", 7, "One-quarter of the districts (7) said that they were evaluating", code="eval:principals_achievement")
+f("Text 4", S4c, "evaluations use achievement", "share of principal evaluation in one district", 60, "In this case, 60 percent", agg="none", denominator="", unit="percent", note="single-district example (achievement and attendance); District 1 reports the same share (line 3322). Not reconstructed")
 
 # ---- Chapter 5 case-study tables -----------------------------------------------------------
 cases = {
@@ -198,6 +213,73 @@ for tab, (start, rows) in cases.items():
           denominator="", unit={"Student Enrollment": "students", "Number of Schools": "schools",
                                 "District Budget": "million dollars", "Locale": ""}.get(measure, "percent"),
           lower=lo, upper=hi, start=start)
+
+# ---- Chapter 5 running text: numbers about the case-study districts (not reconstructed) ------
+S5 = "5 Case Studies"
+T5 = "Text 5"
+for case, measure, value, snip, unit, lo, hi, start in [
+    ("District 1", "tenure of the previous superintendent", 3.5, "for only three and a half years", "years", "", "", 3200),
+    ("District 1", "share of general fund tied up in payroll", 90, "nearly 90 percent of the district", "percent", "", "", 3200),
+    ("District 1", "share of principal-evaluation criteria tied to achievement and attendance", 60, "Currently, 60 percent", "percent", "", "", 3200),
+    ("District 1", "evaluation cycle of tenured teachers", 3, "Tenured teachers are evaluated every three years", "years", "", "", 3200),
+    ("District 2", "years since the new superintendent was hired", "", "just over five years ago", "years", 5, "", 3340),
+    ("District 2", "years in the district, chiefs of finance and of curriculum", "", "at least 20 years each", "years", 20, "", 3340),
+    ("District 2", "minimum daily classroom time of principals", "", "at least\nthree hours per day", "hours", 3, "", 3340),
+    ("District 2", "district-wide diagnostic assessments per year", 3, "given three times per year", "assessments", "", "", 3340),
+    ("District 3", "years of performance-driven practices", "", "for over a\ndecade", "years", 10, "", 3469),
+    ("District 3", "years in the district, four top cabinet members", "", "at least fourteen years", "years", 14, "", 3469),
+    ("District 3", "tenure of the superintendent", 3, "has been in place for three years", "years", "", "", 3469),
+    ("District 3", "length of curriculum units", 2, "into two-week units", "weeks", "", "", 3469),
+    ("District 3", "maximum annual site bonus per teacher", "", "up to a level of $1,100", "dollars", "", 1100, 3469),
+    ("District 3", "maximum critical-needs pay", "", "additional annual pay of up to $3,000", "dollars", "", 3000, 3469),
+    ("District 3", "share of teachers not receiving the bonus", 10, "about 10 percent of teachers", "percent", "", "", 3469),
+]:
+    f(T5, S5, measure, case, value, snip, agg="none", denominator="", unit=unit, lower=lo, upper=hi,
+      start=start, note="single-district case-study fact; not reconstructed")
+
+# ---- Table 5.4 (qualitative: one text cell per challenge and case-study district) ----------
+T54 = {
+    "Fiscal Constraints": [
+        ("General fund primarily tied up in payroll, limits ability to align resources to goals.", "General fund primarily"),
+        ("Facing multi-year deficits and currently has a hiring freeze.", "Facing multi-year deficits"),
+        ("Does not face significant financial barriers.", "Does not face significant"),
+    ],
+    "School Board": [
+        ("Had a contentious relationship with previous superintendent, but is now working with new superintendent to review district goals and make changes.", "Had a contentious rela"),
+        ("Characterized as dysfunctional and divided on most issues.", "Characterized as dysfunc"),
+        ("Well-functioning and has a strong focus on student achievement.", "Well-functioning and has"),
+    ],
+    "Principals and Teachers": [
+        ("Working to change culture of staff to become more performance-driven. Currently, achievement results are not tied to teacher performance.", "Working to change cul"),
+        ("Accustomed to working in silos, and reticent to work in a more collaborative fashion. Student achievement results tied to principals' evaluation.", "Accustomed to working"),
+        ("Trained to use data and teachers are responsible for outcomes.", "Trained to use data"),
+    ],
+    "Information Systems": [
+        ("Current system is antiquated and district cannot afford new systems.", "Current system is anti"),
+        ("New system in place, but not yet fully functional.", "New system in place, but"),
+        ("Relatively basic system in place.", "Relatively basic system"),
+    ],
+    "Superintendent": [
+        ("New to the district. District has had three superintendents over five-year period.", "New to the district.\nDistrict"),
+        ("New to district, has been in position for five years and does not have a strong mandate by the board.", "New to district, has been"),
+        ("In position for three years; previously chief of curriculum and instruction in the district.", "In position for three"),
+    ],
+    "Other Three Cabinet Members": [
+        ("Two have been in district for sixteen years or longer, one for less than six months.", "Two have been in"),
+        ("Three have been in the district for a decade or longer.", "district for a decade or\nlonger"),
+        ("Three have been in the district for fourteen years or longer.", "district for fourteen years\nor longer"),
+    ],
+    "Union Relationship": [
+        ("Possible state takeover of several schools has brought union to the table to renegotiate teacher issues in those schools.", "Possible state takeover"),
+        ("Decision-making is made difficult by a school board that is evenly split between union and business.", "Decision-making is made"),
+        ("No collective bargaining unit in the state.", "No collective bargaining\nunit"),
+    ],
+}
+for challenge, cells in T54.items():
+    for k, (text, snip) in enumerate(cells, start=1):
+        f("Table 5.4", S5, challenge, f"District {k}", "", snip, code=text, agg="text",
+          denominator="", unit="", start=3730,
+          note="qualitative cell; its numbers (years in post, superintendents) are part of the text")
 
 rows = []
 for i, d in enumerate(F, start=1):
