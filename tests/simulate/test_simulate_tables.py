@@ -154,3 +154,16 @@ def test_bad_arguments_raise() -> None:
         pds.simulate.study(teacher_ar=1.5)
     with pytest.raises(pds.PdstatsError, match="years"):
         pds.simulate.study(years=(2005, 2007))
+
+
+def test_streamed_world_equals_the_in_memory_world(tmp_path, table_hash) -> None:
+    a = pds.simulate.study(random_state=4, **TINY)
+    b = pds.simulate.study(random_state=4, path=tmp_path, **TINY)
+    assert (tmp_path / "student_scores.parquet").exists()
+    assert (tmp_path / "truth_achievement.parquet").exists()
+    assert b.truth.achievement is None
+    assert b.n_rows("enrollments") == len(a.tables["enrollments"])
+    tables = {k: b.tables[k] for k in b.tables}
+    assert table_hash(tables) == table_hash(a.tables)
+    with pytest.raises(pds.simulate.SimulationSpecError, match="path"):
+        pds.simulate.study(size="state")

@@ -64,7 +64,7 @@ DEFAULTS: dict[str, Any] = {
 SIZES: dict[str, dict[str, Any]] = {
     "small": {"n_comparison": 8, "fraction": 0.01, "lo": 40, "hi": 110, "elem": 28, "mid": 90},
     "medium": {"n_comparison": 12, "fraction": 0.08, "lo": 60, "hi": None, "elem": 60, "mid": 220},
-    "state": {"n_comparison": 8, "fraction": 0.75, "lo": 60, "hi": None, "elem": 70, "mid": 250},
+    "state": {"n_comparison": 8, "fraction": 0.9, "lo": 60, "hi": None, "elem": 70, "mid": 250},
 }
 
 _SHARES = ("teacher_ar", "teacher_subject_corr", "teacher_turnover", "student_subject_corr",
