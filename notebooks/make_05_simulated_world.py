@@ -146,6 +146,9 @@ fig, ax = plt.subplots(figsize=(5, 9))
 sns.heatmap(mat, cmap=["#dddddd", "#c44e52"], cbar=False, linewidths=0.5, ax=ax)
 ax.set(title="Pay-for-performance rollout (red = treated)", ylabel="district", xlabel="spring year")
 save(fig, "sim_program_rollout"); plt.show()
+schools_on = ad.query("program == 'pay_for_performance' and unit_type == 'school'")
+print("schools adopting on their own (in never-adopting districts), by first year:",
+      schools_on["first_treated_year"].value_counts(dropna=False).to_dict())
 exp = ad.query("program == 'teacher_bonus'")
 print(f"teacher bonus experiment in district {sim.truth.params['experiment_district']}:",
       exp["arm"].value_counts().to_dict())

@@ -110,6 +110,12 @@ def test_program_and_practice_components_follow_adoption_and_index(sim) -> None:
     assert treated.any() and (~treated).any()
     first = adopt.query("program == 'pay_for_performance'")["first_treated_year"].dropna()
     assert first.nunique() == 2 and first.min() > p["years"][0]  # staggered, with a pre-period
+    sch_adopt = adopt.query("program == 'pay_for_performance' and unit_type == 'school'")
+    sch = eff[eff["level"] == "school"].merge(sch_adopt[["unit_id", "first_treated_year"]], on="unit_id", how="left")
+    on = sch["first_treated_year"].notna() & (sch["year"] >= sch["first_treated_year"].fillna(9999))
+    assert np.allclose(sch["program"], p["p4p_effect"] * on.astype(float)) and on.any()
+    adopting = set(dist.loc[dist["first_treated_year"].notna(), "unit_id"])
+    assert not set(sch_adopt["unit_id"].str[:7]) & adopting  # schools adopt only where districts do not
     pi = sim.truth.practice_index.rename(columns={"district_id": "unit_id"})
     d = dist.merge(pi, on=["unit_id", "year"])
     assert np.allclose(d["practice"], p["practice_effect"] * d["index"])

@@ -349,27 +349,31 @@ class _StateEngine:
             tau = self.teacher_eff[tch, t, j]
             bonus = p["bonus_effect"] * self.bonus[tch]
             eta = w.school_effect[k, j]
+            s4p = p["p4p_effect"] * ((w.school_p4p_year[k] > 0) & (year >= w.school_p4p_year[k]))
             delta = w.district_effect[d, j]
             prac = p["practice_effect"] * w.practice_index[d, t]
             p4p = p["p4p_effect"] * ((w.p4p_year[d] > 0) & (year >= w.p4p_year[d]))
-            contrib = np.bincount(pt["row"], weights=dos * (tau + bonus + eta + delta + prac + p4p), minlength=n)
+            contrib = np.bincount(pt["row"], weights=dos * (tau + bonus + eta + s4p + delta + prac + p4p), minlength=n)
             mu = scales.grade_means(subj)
             mu_g = np.array([mu[g] for g in range(2, 9)])
             prev_dev = st.theta[:, j] - mu_g[st.grade - 3]
             st.theta[:, j] = (mu_g[st.grade - 2] + p["persistence"] * prev_dev + contrib
                               + p["sd_student"] * rng.standard_normal(n))  # fmt: skip
-            eff_rows.append(self._effects(pt, t, year, subj, tau + bonus, bonus, eta, delta, prac, p4p))
+            eff_rows.append(self._effects(pt, year, subj, tau, bonus, eta, s4p, delta, prac, p4p))
         return self._outputs(t, year, parts, new_mask, experiment, pd.concat(eff_rows, ignore_index=True))
 
-    def _effects(self, pt: dict, t: int, year: int, subj: str, teach: np.ndarray, bonus: np.ndarray,
-                 eta: np.ndarray, delta: np.ndarray, prac: np.ndarray, p4p: np.ndarray) -> pd.DataFrame:
+    def _effects(self, pt: dict, year: int, subj: str, tau: np.ndarray, bonus: np.ndarray, eta: np.ndarray,
+                 s4p: np.ndarray, delta: np.ndarray, prac: np.ndarray, p4p: np.ndarray) -> pd.DataFrame:
+        """Truth rows: each unit's base, practice and program contributions to growth."""
         d = self.sch_district[pt["school"]]
+        zero = np.zeros(len(tau))
         frames = []
-        for level, ids, names, eff, base, practice, program in (
-            ("teacher", pt["teacher"], self.teacher_ids, teach, teach - bonus, 0.0 * teach, bonus),
-            ("school", pt["school"], self.school_ids, eta, eta, 0.0 * eta, 0.0 * eta),
-            ("district", d, self.district_ids, delta + prac + p4p, delta, prac, p4p),
+        for level, ids, names, base, practice, program in (
+            ("teacher", pt["teacher"], self.teacher_ids, tau, zero, bonus),
+            ("school", pt["school"], self.school_ids, eta, zero, s4p),
+            ("district", d, self.district_ids, delta, prac, p4p),
         ):
+            eff = base + practice + program
             u, first, count = np.unique(ids, return_index=True, return_counts=True)
             frames.append(pd.DataFrame({
                 "level": level, "unit_id": names[u], "year": year, "subject": subj,

@@ -44,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     # programs
     "p4p_effect": 3.0,  # growth points per treated year, pay for performance (districts)
     "p4p_share": 0.4,  # share of districts that adopt (half in each later year)
+    "p4p_school_share": 0.25,  # share of the schools of never-adopting districts that adopt alone
     "bonus_effect": 2.0,  # growth points per treated year, randomized teacher bonus
     # mobility and participation (shares per year)
     "exit_rate": 0.05,
@@ -68,7 +69,7 @@ SIZES: dict[str, dict[str, Any]] = {
 }
 
 _SHARES = ("teacher_ar", "teacher_subject_corr", "teacher_turnover", "student_subject_corr",
-           "p4p_share", "exit_rate", "entry_rate", "move_within", "move_between",
+           "p4p_share", "p4p_school_share", "exit_rate", "entry_rate", "move_within", "move_between",
            "midyear_move", "absent_rate")  # fmt: skip
 
 

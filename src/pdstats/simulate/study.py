@@ -205,7 +205,8 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
         "state_assessment_aggregates": pd.concat(parts["aggregates"], ignore_index=True),
         "practice_ratings": fixed["ratings"],
         "interview_codes": fixed["codes"],
-        "program_adoption": programs.adoption_rows(world.districts, world.p4p_year, experiment),
+        "program_adoption": programs.adoption_rows(world.districts, world.p4p_year, world.schools,
+                                                   world.school_p4p_year, experiment),
     }
     truth = {
         "state_tests": tests,

@@ -60,6 +60,7 @@ class World:
     district_status: np.ndarray  # (n_districts,)
     practice_index: np.ndarray  # (n_districts, n_years)
     p4p_year: np.ndarray  # first treated year (0 = never)
+    school_p4p_year: np.ndarray  # first treated year of schools adopting alone (0 = never)
     # per-school arrays (index = row of ``schools``)
     school_effect: np.ndarray  # (n_schools, 2)
     school_status: np.ndarray
@@ -236,6 +237,11 @@ def build_world(rng: np.random.Generator, p: dict) -> World:
         n_adopt = int(round(p["p4p_share"] * n_d))
         who = rng.choice(n_d, size=n_adopt, replace=False)
         adopt[who] = np.array(later)[np.arange(n_adopt) % len(later)]
+    school_adopt = np.zeros(len(schools), dtype=np.int64)
+    if later:
+        eligible = np.flatnonzero(adopt[schools["district_index"].to_numpy()] == 0)
+        who = eligible[rng.uniform(size=len(eligible)) < p["p4p_school_share"]]
+        school_adopt[who] = rng.choice(np.array(later), size=len(who))
     frl = districts["pct_frl"].to_numpy()
     return World(
         states=states,
@@ -247,6 +253,7 @@ def build_world(rng: np.random.Generator, p: dict) -> World:
         district_status=-0.15 * (frl - 60) + p["sd_district_status"] * rng.standard_normal(n_d),
         practice_index=idx,
         p4p_year=adopt,
+        school_p4p_year=school_adopt,
         school_effect=_correlated(rng, len(schools), p["sd_school"], 0.6),
         school_status=p["sd_school_status"] * rng.standard_normal(len(schools)),
         state_status={s: float(v) for s, v in zip(states["state"], p["sd_state_status"] * rng.standard_normal(len(states)), strict=True)},
