@@ -48,7 +48,10 @@ _ELEM, _MATH_T, _READ_T = 0, 1, 2  # teacher groups: self-contained, middle math
 
 @dataclass
 class StateYear:
-    """Everything one state produced in one year (student-level parts as DataFrames)."""
+    """Everything one state produced in one year (student-level parts as DataFrames).
+
+    Made by :func:`simulate_state` (see its example).
+    """
 
     state: str
     year: int
@@ -446,7 +449,20 @@ class _StateEngine:
 
 def simulate_state(world: World, p: dict, state: str, rng: np.random.Generator,
                    experiment_district: int = -1) -> Iterator[StateYear]:
-    """Yield one :class:`StateYear` per study year for ``state``."""
+    """Yield one :class:`StateYear` per study year for ``state``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.simulate.params import resolve_params
+    >>> from pdstats.simulate.world import build_world
+    >>> from pdstats.simulate.achievement import simulate_state
+    >>> p = resolve_params("small", 1, 2, (2005, 2006), {"n_comparison": 0})
+    >>> w = build_world(np.random.default_rng(0), p)
+    >>> chunks = list(simulate_state(w, p, "CA", np.random.default_rng(1)))
+    >>> [c.year for c in chunks], sorted(chunks[0].scores["subject"].unique())
+    ([2005, 2006], ['math', 'reading'])
+    """
     eng = _StateEngine(world, p, state, rng, experiment_district)
     for t in range(len(p["years"])):
         yield eng.year(t)

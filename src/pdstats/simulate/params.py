@@ -14,7 +14,17 @@ __all__ = ["DEFAULTS", "SIZES", "SimulationSpecError", "resolve_params"]
 
 
 class SimulationSpecError(PdstatsError, ValueError):
-    """An argument of :func:`pdstats.simulate.study` is out of range or unknown."""
+    """An argument of :func:`pdstats.simulate.study` is out of range or unknown.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> try:
+    ...     pds.simulate.study(size="huge")
+    ... except pds.simulate.SimulationSpecError as err:
+    ...     print(err)
+    size must be one of ['medium', 'small', 'state'], not 'huge'
+    """
 
 
 #: Default knobs (NAEP-like scale points unless stated). Growth components are the
@@ -75,7 +85,15 @@ _SHARES = ("teacher_ar", "teacher_subject_corr", "teacher_turnover", "student_su
 
 def resolve_params(size: str, n_states: int, n_districts: int, years: tuple[int, ...],
                    knobs: dict[str, Any]) -> dict[str, Any]:
-    """Merge knobs over the defaults and the size preset, checking every value."""
+    """Merge knobs over the defaults and the size preset, checking every value.
+
+    Examples
+    --------
+    >>> from pdstats.simulate.params import resolve_params
+    >>> p = resolve_params("small", 3, 28, (2005, 2006, 2007), {"sd_teacher": 5.0})
+    >>> p["sd_teacher"], p["n_comparison"], p["naep_years"], p["growth_var"]
+    (5.0, 8, (2005, 2007), 106.0)
+    """
     if size not in SIZES:
         raise SimulationSpecError(f"size must be one of {sorted(SIZES)}, not {size!r}")
     unknown = sorted(set(knobs) - set(DEFAULTS))
@@ -114,4 +132,7 @@ def resolve_params(size: str, n_states: int, n_districts: int, years: tuple[int,
         raise SimulationSpecError(f"knob naep_years {bad} are not study years {years}")
     p.update(size=size, n_states=int(n_states), n_districts=int(n_districts), years=years,
              **{f"size_{k}": v for k, v in preset.items() if k != "n_comparison"})
+    # yearly growth variance of the reference population (sets the scale's SD by grade)
+    p["growth_var"] = float(p["sd_teacher"] ** 2 + p["sd_school"] ** 2 + p["sd_district"] ** 2
+                            + p["sd_student"] ** 2 + p["practice_effect"] ** 2)  # fmt: skip
     return p

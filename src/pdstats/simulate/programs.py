@@ -22,7 +22,8 @@ __all__ = ["adoption_rows", "program_effects"]
 def adoption_rows(districts: pd.DataFrame, p4p_year: np.ndarray, schools: pd.DataFrame,
                   school_p4p_year: np.ndarray, experiment: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
     """``program_adoption`` rows: pay for performance for every district and for every school
-    of the never-adopting districts, plus the teacher-bonus experiment."""
+    of the never-adopting districts, plus the teacher-bonus experiment (made by
+    :func:`pdstats.simulate.study`, whose ``tables["program_adoption"]`` shows them)."""
     eligible = p4p_year[schools["district_index"].to_numpy()] == 0
     p4p = pd.DataFrame({
         "unit_type": np.r_[np.full(len(districts), "district"), np.full(int(eligible.sum()), "school")],
@@ -38,7 +39,14 @@ def adoption_rows(districts: pd.DataFrame, p4p_year: np.ndarray, schools: pd.Dat
 
 
 def program_effects(p: dict) -> pd.DataFrame:
-    """Truth: the true effect of each program on yearly growth (NAEP points)."""
+    """Truth: the true effect of each program on yearly growth (NAEP points).
+
+    Examples
+    --------
+    >>> from pdstats.simulate.programs import program_effects
+    >>> program_effects({"p4p_effect": 3.0, "bonus_effect": 2.0})["effect"].tolist()
+    [3.0, 2.0]
+    """
     return pd.DataFrame({
         "program": ["pay_for_performance", "teacher_bonus"],
         "design": ["adoption", "randomized"],

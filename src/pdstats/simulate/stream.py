@@ -101,6 +101,16 @@ def write_world(random_state: Any, p: dict, path: str | Path | None, progress: b
     Returns a :class:`~pdstats.simulate.study.SimulatedStudy` whose ``tables`` is a
     :class:`ParquetTables` (student-level tables load from disk on access) and whose
     ``truth.achievement`` is ``None`` (read ``truth_achievement.parquet`` instead).
+    Called by :func:`pdstats.simulate.study` when ``path`` is given.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pdstats as pds
+    >>> sim = pds.simulate.study(random_state=0, n_states=1, n_districts=2, years=(2005,),
+    ...                          n_comparison=0, progress=False, path=tempfile.mkdtemp())
+    >>> type(sim.tables).__name__, sim.n_rows("students") > 0
+    ('ParquetTables', True)
     """
     from pdstats.simulate.study import (
         STUDENT_TABLES,

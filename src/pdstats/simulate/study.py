@@ -60,6 +60,14 @@ class SimulationTruth:
         (proficient cut in reference SDs) and status shift.
     params : dict
         Every knob used (see :data:`pdstats.simulate.params.DEFAULTS`).
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> sim = pds.simulate.study(random_state=1, n_states=1, n_districts=2, years=(2005,),
+    ...                          n_comparison=0, progress=False)
+    >>> sorted(sim.truth.effects["level"].unique())
+    ['district', 'school', 'teacher']
     """
 
     state_tests: pd.DataFrame
@@ -82,6 +90,14 @@ class SimulatedStudy:
         rows sorted by the primary key).
     truth : SimulationTruth
         The generating values.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> sim = pds.simulate.study(random_state=1, n_states=1, n_districts=2, years=(2005,),
+    ...                          n_comparison=0, progress=False)
+    >>> sim.tables["districts"]["studied"].tolist()
+    [True, True]
     """
 
     def __init__(self, tables: Mapping[str, pd.DataFrame], truth: SimulationTruth) -> None:
@@ -283,8 +299,6 @@ def study(
     """
     years = tuple(years)
     p = resolve_params(size, n_states, n_districts, years, knobs)
-    p["growth_var"] = (p["sd_teacher"] ** 2 + p["sd_school"] ** 2 + p["sd_district"] ** 2
-                       + p["sd_student"] ** 2 + p["practice_effect"] ** 2)  # fmt: skip
     if size == "state" or path is not None:
         from pdstats.simulate.stream import write_world
 

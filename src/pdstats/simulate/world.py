@@ -48,7 +48,7 @@ _HISPANIC_SHARE = {"CA": 0.75, "TX": 0.65, "FL": 0.45, "NY": 0.45, "IL": 0.45, "
 
 @dataclass
 class World:
-    """Everything about a world except its students (built by :func:`build_world`)."""
+    """Everything about a world except its students (built by :func:`build_world`; see its example)."""
 
     states: pd.DataFrame
     tests: pd.DataFrame  # state x year x grade x subject: scale and cuts (truth)
@@ -221,7 +221,18 @@ def _correlated(rng: np.random.Generator, n: int, sd: float, corr: float) -> np.
 
 
 def build_world(rng: np.random.Generator, p: dict) -> World:
-    """Draw states, tests, districts, schools, their effects, practice index and adoption."""
+    """Draw states, tests, districts, schools, their effects, practice index and adoption.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.simulate.params import resolve_params
+    >>> from pdstats.simulate.world import build_world
+    >>> p = resolve_params("small", 2, 4, (2005, 2006), {"n_comparison": 0})
+    >>> w = build_world(np.random.default_rng(0), p)
+    >>> list(w.states["state"]), len(w.districts), w.practice_index.shape
+    (['CA', 'TX'], 4, (4, 2))
+    """
     states, tests, cut_scores = _states(rng, p)
     districts = _districts(rng, p, states)
     schools = _schools(rng, p, districts)
