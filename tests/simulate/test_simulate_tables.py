@@ -156,7 +156,10 @@ def test_bad_arguments_raise() -> None:
         pds.simulate.study(years=(2005, 2007))
 
 
-def test_streamed_world_equals_the_in_memory_world(tmp_path, table_hash) -> None:
+def test_streamed_world_equals_the_in_memory_world(tmp_path, table_hash, monkeypatch) -> None:
+    from pdstats.simulate import stream
+
+    monkeypatch.setattr(stream, "PIECE_ROWS", 1500)  # several pieces per state-year
     a = pds.simulate.study(random_state=4, **TINY)
     b = pds.simulate.study(random_state=4, path=tmp_path, **TINY)
     assert (tmp_path / "student_scores.parquet").exists()
@@ -167,3 +170,16 @@ def test_streamed_world_equals_the_in_memory_world(tmp_path, table_hash) -> None
     assert table_hash(tables) == table_hash(a.tables)
     with pytest.raises(pds.simulate.SimulationSpecError, match="path"):
         pds.simulate.study(size="state")
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(tmp_path / "enrollments.parquet").num_row_groups > 4
+
+
+def test_streaming_checks_foreign_keys() -> None:
+    from pdstats.simulate.stream import _validate_piece
+
+    scores = pd.DataFrame({"student_id": ["S1", "S2"], "state": "CA", "year": 2005, "grade": 4,
+                           "subject": "math", "scale_score": 300.0, "csem": 5.0})  # fmt: skip
+    refs = {"student_id": pd.Index(["S1"]), "state": pd.Index(["CA"])}
+    with pytest.raises(pds.DataValidationError, match="foreign key"):
+        _validate_piece(scores, "student_scores", refs)

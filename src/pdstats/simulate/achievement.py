@@ -439,9 +439,10 @@ class _StateEngine:
                 "student_id": sid_str, "year": year, "grade": g, "subject": subj,
                 "school_id": self.school_ids[school], "theta": theta, "tested": present}))  # fmt: skip
             tested_frames.append(pd.DataFrame({
-                "school": school, "district": self.sch_district[school], "grade": g, "subject": j,
-                "theta": theta, "score": x, "level": level, "present": present,
-                "frl": st.frl, "lep": st.lep, "female": st.female, "swd": st.swd, "race": st.race}))  # fmt: skip
+                "school": school.astype(np.int32), "district": self.sch_district[school].astype(np.int32),
+                "grade": g.astype(np.int8), "subject": np.int8(j), "theta": theta, "score": x,
+                "level": level.astype(np.int8), "present": present, "frl": st.frl, "lep": st.lep,
+                "female": st.female, "swd": st.swd, "race": st.race.astype(np.int8)}))  # fmt: skip
         return StateYear(self.state, year, students, enrollments, pd.concat(score_frames, ignore_index=True),
                          pd.concat(ach_frames, ignore_index=True), pd.concat(tested_frames, ignore_index=True),
                          effects, experiment)  # fmt: skip

@@ -2,8 +2,9 @@
 
 Students never change state, so each state is simulated from its own random stream,
 one year at a time; every state-year chunk of the student-level tables is validated
-and appended to ``<path>/<table>.parquet`` (one row group per chunk) and then freed, so
-memory holds one state-year at a time. District-level tables and the truth (except the
+in pieces of at most :data:`PIECE_ROWS` rows (all rows of a student in one piece; foreign
+keys checked against the ids written so far) and appended to ``<path>/<table>.parquet``
+(one row group per piece), then freed, so memory holds one state-year at a time. District-level tables and the truth (except the
 student-level ``achievement``, streamed to ``truth_achievement.parquet``) stay in memory
 and are also written to ``path``. The folder can be loaded with
 :meth:`pdstats.Study.import_parquet` (dictionary tables) or read table by table.
@@ -15,14 +16,20 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pdstats.data.validate import validate
+from pdstats.data.dictionary import schema
+from pdstats.data.validate import failures_frame, validate
+from pdstats.errors import DataValidationError
 from pdstats.simulate.params import SimulationSpecError
 
 __all__ = ["ParquetTables", "write_world"]
+
+#: Largest piece of a student-level table validated and written at once.
+PIECE_ROWS = 400_000
 
 
 class ParquetTables(Mapping):
@@ -95,6 +102,35 @@ class _Sink:
             w.close()
 
 
+def _pieces(df: pd.DataFrame) -> Iterator[pd.DataFrame]:
+    """Split a student-level table into pieces holding all rows of their students."""
+    n = -(-len(df) // PIECE_ROWS)
+    if n <= 1:
+        yield df
+        return
+    key = pd.util.hash_array(df["student_id"].to_numpy(dtype=object)) % np.uint64(n)
+    for i in range(n):
+        piece = df[key == i]
+        if len(piece):
+            yield piece
+
+
+def _validate_piece(df: pd.DataFrame, name: str, refs: dict[str, pd.Index]) -> pd.DataFrame:
+    """Validate one piece; foreign keys against the ids seen so far (hash look-ups)."""
+    typed = validate(df, name)
+    rows = []
+    for cols, ref_table, _ in schema(name).references():
+        col = cols[0]
+        if col not in refs:
+            continue
+        bad = np.flatnonzero(~typed[col].isin(refs[col]).to_numpy())
+        rows += [{"table": name, "column": col, "rule": f"foreign key: ({col}) must exist in {ref_table}",
+                  "row": int(i), "key": str(typed[col].iloc[i]), "value": str(typed[col].iloc[i])} for i in bad]
+    if rows:
+        raise DataValidationError(name, failures_frame(rows))
+    return typed
+
+
 def write_world(random_state: Any, p: dict, path: str | Path | None, progress: bool = True):
     """Simulate ``size="state"`` to Parquet files in ``path`` and return the study.
 
@@ -129,17 +165,18 @@ def write_world(random_state: Any, p: dict, path: str | Path | None, progress: b
     sink = _Sink(folder)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in (
         "aggregates", "units", "stats", "naep", "effects", "experiment")}  # fmt: skip
-    states = world.states[["state", "state_name", "fips", "test_name", "publishes"]]
-    schools = world.schools[["school_id"]]
+    states = pd.Index(world.states["state"])
+    schools = pd.Index(world.schools["school_id"])
     seen: dict[str, pd.Index] = {}
     try:
         for sy, agg, units, stats, naep in chunks:
             known = seen.get(sy.state, pd.Index([], dtype=object)).append(pd.Index(sy.students["student_id"]))
             seen[sy.state] = known
-            ids = pd.DataFrame({"student_id": known})
-            sink.write("students", validate(sy.students, "students", {"states": states}))
-            sink.write("student_scores", validate(sy.scores, "student_scores", {"students": ids, "states": states}))
-            sink.write("enrollments", validate(sy.enrollments, "enrollments", {"students": ids, "schools": schools}))
+            refs = {"student_id": known, "state": states, "school_id": schools}
+            for name, df in (("students", sy.students), ("student_scores", sy.scores),
+                             ("enrollments", sy.enrollments)):  # fmt: skip
+                for piece in _pieces(df):
+                    sink.write(name, _validate_piece(piece, name, refs))
             sink.write("truth_achievement", sy.achievement)
             for key, df in (("aggregates", agg), ("units", units), ("stats", stats), ("naep", naep),
                             ("effects", sy.effects), ("experiment", sy.experiment)):  # fmt: skip
