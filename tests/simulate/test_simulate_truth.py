@@ -192,3 +192,23 @@ def test_practices_evolve_and_informants_support_consensus(sim) -> None:
     n = r[r["informant_role"] == "consensus"].groupby(["district_id", "year"])["evidence"].sum()
     pi = sim.truth.practice_index.set_index(["district_id", "year"])["index"].loc[n.index]
     assert np.corrcoef(n, pi)[0, 1] > 0.5
+
+
+def test_studied_district_demographics_follow_figure_1_1() -> None:
+    from pdstats.simulate.params import resolve_params
+    from pdstats.simulate.world import build_world
+
+    facts = pds.practices.year1_facts()
+    fig = facts[(facts["figure"] == "Figure 1.1") & (facts["category"] != "Total")]
+    edges = {"pct_frl": [25.5, 50.5, 75.5], "pct_lep": [10.5, 20.5, 30.5], "pct_minority": [25.5, 50.5, 75.5],
+             "enrollment": [25_500, 50_500, 75_500]}  # fmt: skip
+    p = resolve_params("small", 3, 28, (2005,), {})
+    got = {k: np.zeros(4) for k in edges}
+    n_seeds = 30
+    for seed in range(n_seeds):
+        d = build_world(np.random.default_rng(seed), p).districts.query("studied")
+        for k, e in edges.items():
+            got[k] += np.bincount(np.searchsorted(e, d[k].to_numpy()), minlength=4) / n_seeds
+    for k in edges:
+        published = fig.loc[fig["code"] == k, "value"].to_numpy()
+        assert np.abs(got[k] - published).max() < 1.5, (k, got[k], published)
