@@ -250,8 +250,8 @@ class _StateEngine:
         st.extend(self._entrants(year, first=False))
 
     # -- classes ----------------------------------------------------------------------
-    def _sections(self, school: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Balanced random sections within school x grade: (section, number of sections)."""
+    def _sections(self, school: np.ndarray, grade: np.ndarray) -> np.ndarray:
+        """Balanced random sections of about ``class_size`` students within school x grade."""
         n = len(school)
         key = school * 9 + grade
         order = np.lexsort((self.rng.uniform(size=n), key))
@@ -263,10 +263,8 @@ class _StateEngine:
         rank = np.arange(n) - starts[grp]
         n_sec = np.maximum(1, np.round(sizes / self.p["class_size"])).astype(np.int64)
         sec = np.empty(n, np.int64)
-        nsec = np.empty(n, np.int64)
         sec[order] = rank * n_sec[grp] // sizes[grp]
-        nsec[order] = n_sec[grp]
-        return sec, nsec
+        return sec
 
     def _teacher(self, school: np.ndarray, grade: np.ndarray, group: np.ndarray,
                  section: np.ndarray, t: int) -> np.ndarray:  # fmt: skip
@@ -289,9 +287,9 @@ class _StateEngine:
         st = self.students
         n = len(st)
         # spring (main) classes; elementary: one class for both subjects
-        sec_elem, _ = self._sections(st.school, st.grade)
-        sec_m, nsec_m = self._sections(st.school, st.grade)
-        sec_r, _ = self._sections(st.school, st.grade)
+        sec_elem = self._sections(st.school, st.grade)
+        sec_m = self._sections(st.school, st.grade)  # middle school: own sections per subject
+        sec_r = self._sections(st.school, st.grade)
         elem = self.sch_elem[st.school]
         # first part of the year elsewhere for mid-year movers
         mover = rng.uniform(size=n) < p["midyear_move"]
@@ -329,7 +327,6 @@ class _StateEngine:
             part["grade"] = st.grade[part["row"]]
             part["teacher"] = self._teacher(part["school"], part["grade"], part["group"], part["section"], t)
             parts.append(part)
-        del nsec_m
         # randomized teacher bonus in one district, in the second study year
         experiment = pd.DataFrame()
         exp_year = p["years"][1] if len(p["years"]) > 1 else p["years"][0]
