@@ -181,7 +181,7 @@ def test_streaming_checks_foreign_keys() -> None:
 
     scores = pd.DataFrame({"student_id": ["S1", "S2"], "state": "CA", "year": 2005, "grade": 4,
                            "subject": "math", "scale_score": 300.0, "csem": 5.0})  # fmt: skip
-    refs = {"student_id": pd.Index(["S1"]), "state": pd.Index(["CA"])}
+    refs = {"student_id": pd.Index(["S1"], dtype=object), "state": pd.Index(["CA"], dtype=object)}
     with pytest.raises(pds.DataValidationError, match="foreign key"):
         _validate_piece(scores, "student_scores", refs)
 

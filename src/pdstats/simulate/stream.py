@@ -115,6 +115,11 @@ def _pieces(df: pd.DataFrame) -> Iterator[pd.DataFrame]:
             yield piece
 
 
+def _object_index(values: Any) -> pd.Index:
+    """A hash index of ids (object dtype: fast look-ups of many values)."""
+    return pd.Index(np.asarray(values, dtype=object), dtype=object)
+
+
 def _validate_piece(df: pd.DataFrame, name: str, refs: dict[str, pd.Index]) -> pd.DataFrame:
     """Validate one piece; foreign keys against the ids seen so far (hash look-ups)."""
     typed = validate(df, name)
@@ -123,7 +128,8 @@ def _validate_piece(df: pd.DataFrame, name: str, refs: dict[str, pd.Index]) -> p
         col = cols[0]
         if col not in refs:
             continue
-        bad = np.flatnonzero(~typed[col].isin(refs[col]).to_numpy())
+        values = typed[col].to_numpy(dtype=object)
+        bad = np.flatnonzero(refs[col].get_indexer(values) < 0)
         rows += [{"table": name, "column": col, "rule": f"foreign key: ({col}) must exist in {ref_table}",
                   "row": int(i), "key": str(typed[col].iloc[i]), "value": str(typed[col].iloc[i])} for i in bad]
     if rows:
@@ -165,12 +171,12 @@ def write_world(random_state: Any, p: dict, path: str | Path | None, progress: b
     sink = _Sink(folder)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in (
         "aggregates", "units", "stats", "naep", "effects", "experiment")}  # fmt: skip
-    states = pd.Index(world.states["state"])
-    schools = pd.Index(world.schools["school_id"])
+    states = _object_index(world.states["state"])
+    schools = _object_index(world.schools["school_id"])
     seen: dict[str, pd.Index] = {}
     try:
         for sy, agg, units, stats, naep in chunks:
-            known = seen.get(sy.state, pd.Index([], dtype=object)).append(pd.Index(sy.students["student_id"]))
+            known = seen.get(sy.state, _object_index([])).append(_object_index(sy.students["student_id"]))
             seen[sy.state] = known
             refs = {"student_id": known, "state": states, "school_id": schools}
             for name, df in (("students", sy.students), ("student_scores", sy.scores),
