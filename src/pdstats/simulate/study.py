@@ -252,7 +252,7 @@ def study(
     random_state : int, default 0
         Seed; the same seed gives identical tables on any machine.
     size : {"small", "medium", "state"}
-        ``"small"`` (seconds; tests and notebooks), ``"medium"`` (about 0.6 M student-years),
+        ``"small"`` (seconds; tests and notebooks), ``"medium"`` (about 0.43 M student-years),
         ``"state"`` (about 5 M student-years, streamed to Parquet in ``path``; see
         :func:`pdstats.simulate.stream.write_world`).
     n_states : int, default 3
