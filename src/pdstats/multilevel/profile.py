@@ -13,13 +13,14 @@ profile stays below the cut-off up to the bound.
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from pdstats.errors import ModelSpecificationError
+from pdstats.errors import EstimationWarning, ModelSpecificationError
 from pdstats.multilevel.optimize import minimize_theta
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +45,20 @@ class VarParScale:
         The parameters at the fit.
     lower, upper : numpy.ndarray
         Bounds (0 for SDs, -1 / 1 for correlations).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, pdstats as pds
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.repeat(np.arange(20), 5)
+    >>> df = pd.DataFrame({"g": g, "y": rng.normal(size=20)[g] + rng.normal(size=100)})
+    >>> fit = pds.lmm("y ~ 1 + (1 | g)", df)
+    >>> scale = VarParScale(fit)
+    >>> scale.labels["kind"].tolist()
+    ['sd', 'sd']
+    >>> theta, sigma = scale.to_theta(scale.estimate)
+    >>> bool(np.allclose(theta, fit.theta))
+    True
     """
 
     def __init__(self, res: LMMResult) -> None:
@@ -187,7 +202,11 @@ def profile_varpar(res: LMMResult, level: float = 0.95, criterion: str = "ml") -
         raise ModelSpecificationError(f"criterion={criterion!r}; use 'ml' or 'reml'")
     if criterion == "reml" and not res.reml:
         raise ModelSpecificationError("criterion='reml' needs a REML fit")
-    base = res.refit_ml() if (res.reml and criterion == "ml") else res
+    base = res
+    if res.reml and criterion == "ml":
+        with warnings.catch_warnings():  # the fit itself already warned about singularity
+            warnings.simplefilter("ignore", EstimationWarning)
+            base = res.refit_ml()
     scale = VarParScale(base)
     phi0 = scale.estimate
     d0 = scale.deviance(phi0)
@@ -264,7 +283,7 @@ class _Profile:
         nearest = min(self.cache, key=lambda k: abs(k - c))
         x0 = np.clip(self.cache[nearest][1], s.lower[self.others], s.upper[self.others])
         res = minimize_theta(f, x0, s.lower[self.others], method="auto",
-                             upper=s.upper[self.others])
+                             upper=s.upper[self.others], ftol=1e-9)
         val = res.deviance - self.d0
         self.cache[c] = (val, res.theta if res.deviance < 1e299 else x0)
         return val
@@ -283,7 +302,8 @@ class _Profile:
                 c = bound
             if self(c) > cut:
                 lo, hi = sorted((inner, c))
+                # ends to 1e-6 of the search step (~ the SE): far below lme4's own accuracy
                 return float(optimize.brentq(lambda x: self(x) - cut, lo, hi,
-                                             xtol=1e-10 * max(1.0, abs(c0)), rtol=1e-10))
+                                             xtol=1e-6 * step, rtol=1e-10))
             inner, h = c, 2.0 * h
         return float(np.nan)
