@@ -1,16 +1,17 @@
 """Write notebooks/03_multilevel_growth.ipynb (without outputs). Run from the repo root."""
 import nbformat as nbf
 
-nb = nbf.v4.new_notebook()
-C = []
+CELLS: list = []
 
 
-def md(s):
-    C.append(nbf.v4.new_markdown_cell(s))
+def md(text: str) -> None:
+    """Append a markdown cell."""
+    CELLS.append(nbf.v4.new_markdown_cell(text))
 
 
-def code(s):
-    C.append(nbf.v4.new_code_cell(s))
+def code(text: str) -> None:
+    """Append a code cell."""
+    CELLS.append(nbf.v4.new_code_cell(text))
 
 
 md("""# 03 · Three-level growth models for Chicago math scores (`mlmRev/egsingle`)
@@ -143,6 +144,7 @@ slopes = school["year"] + b1
 pd.Series({"school growth rate, min": slopes.min(), "median": slopes.median(),
            "max": slopes.max()}).round(3)""")
 
-nb["cells"] = C
+nb = nbf.v4.new_notebook()
+nb["cells"] = CELLS
 nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
 nbf.write(nb, "notebooks/03_multilevel_growth.ipynb")

@@ -48,6 +48,7 @@ def test_full_coverage_validation_1000_replications() -> None:
     z = tab[tab.ddf == "z"].set_index("term")["coverage"]
     sat = tab[tab.ddf == "satterthwaite"].set_index("term")["coverage"]
     assert (z < sat).all()
-    # with 28 clusters the z intervals fall short of 95% (t_26 vs normal: about 93.9%)
-    assert z.mean() < 0.95 - 2 * se, z
+    # with 28 clusters the z intervals fall short of 95% (t_26 vs normal: about 93.9%),
+    # for some terms by more than two binomial SEs
+    assert (z < 0.95).all(), z
     assert (z < 0.95 - 2 * se).any(), z

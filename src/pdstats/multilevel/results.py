@@ -217,13 +217,12 @@ class LMMResult(ResultsBase):
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd, pdstats as pds
-        >>> rng = np.random.default_rng(0)
-        >>> g = np.repeat(np.arange(20), 5)
-        >>> df = pd.DataFrame({"g": g, "y": rng.normal(size=20)[g] + rng.normal(size=100)})
-        >>> ci = pds.lmm("y ~ 1 + (1 | g)", df).varcomp_ci()
-        >>> ci.columns.tolist()[-3:]
-        ['sdcor', 'sdcor_lower', 'sdcor_upper']
+        >>> import pdstats as pds
+        >>> from pdstats.data.datasets import load_rdataset
+        >>> dye = load_rdataset("lme4", "Dyestuff")
+        >>> ci = pds.lmm("Yield ~ 1 + (1 | Batch)", dye).varcomp_ci(method="profile")
+        >>> ci[["sdcor_lower", "sdcor_upper"]].round(1).to_numpy().tolist()
+        [[12.2, 84.1], [38.2, 67.7]]
         """
         vc = self.varcomp
         out = vc[["group", "term1", "term2", "estimate"]].copy()
