@@ -42,6 +42,10 @@ def data(name: str) -> pd.DataFrame:
         return s
     if name == "penicillin":
         return load_rdataset("lme4", "Penicillin")
+    if name == "egsingle_sub12":  # the first 12 schools (for Kenward-Roger in pbkrtest)
+        eg = load_rdataset("mlmRev", "egsingle")
+        keep = eg["schoolid"].astype(str).isin(ref("egsingle_sub12_uncond_reml")["schools"])
+        return eg[keep].reset_index(drop=True)
     if name == "dyestuff2":
         return load_rdataset("lme4", "Dyestuff2")
     raise KeyError(name)
@@ -56,6 +60,9 @@ MODELS = {
         {},
     ),
     "egsingle_nested_intercepts_reml": ("egsingle", "math ~ year + (1 | schoolid/childid)", True, {}),
+    "egsingle_sub12_uncond_reml": (
+        "egsingle_sub12", "math ~ year + (year | childid) + (year | schoolid)", True, {}
+    ),
     "hsb82_table4_2_reml": ("hsb", "mAch ~ 1 + (1 | school)", True, {}),
     "hsb82_table4_3_reml": ("hsb", "mAch ~ meanses + (1 | school)", True, {}),
     "hsb82_table4_4_reml": ("hsb", "mAch ~ cses + (cses | school)", True, {}),
@@ -298,3 +305,15 @@ def test_published_raudenbush_bryk_table_4_2_and_4_4() -> None:
     assert round(t44.fe.loc["cses", "estimate"], 2) == 2.19
     vc4 = t44.varcomp
     assert round(vc4.estimate.iloc[0], 2) == 8.68 and round(vc4.estimate.iloc[3], 2) == 36.70
+
+
+def test_ddf_default_is_satterthwaite_and_kenward_roger_is_an_option() -> None:
+    dname, formula, reml, kw = MODELS["hsb82_table4_4_reml"]
+    r = ref("hsb82_table4_4_reml")
+    default = pds.lmm(formula, data(dname))
+    assert default.ddf == "satterthwaite"
+    close(default.fe["df"], r["fe"]["df"], rtol=1e-2, atol=0)
+    kr = pds.lmm(formula, data(dname), ddf="kenward-roger")
+    close(kr.fe["df"], r["fe"]["df_kr"], rtol=1e-2, atol=0)
+    close(kr.fe["std_error"], r["fe"]["std_error_kr"], rtol=1e-4)
+    close(kr.fe["p"], r["fe"]["p_kr"], rtol=2e-2, atol=1e-12)

@@ -186,6 +186,14 @@ for (meth in c("REML", "ML")) {
   cat("wrote vknown", meth, "\n")
 }
 
+## ---- three-level growth small enough for Kenward-Roger: egsingle, first 12 schools ----
+eg_sub_ids <- head(sort(unique(as.character(eg$schoolid))), 12)
+egs <- droplevels(eg[as.character(eg$schoolid) %in% eg_sub_ids, ])
+eg_sub <- lmer(math ~ year + (year | childid) + (year | schoolid), data = egs, REML = TRUE,
+               control = tight)
+save_fit("egsingle_sub12_uncond_reml", eg_sub, egs, kr = TRUE, cr2_cluster = "schoolid",
+         ranef = TRUE, extra = list(schools = eg_sub_ids))
+
 ## ---- singular fit: lme4/Dyestuff2 (between-batch variance estimated at 0) ----
 dy2 <- lme4::Dyestuff2
 d2 <- lmer(Yield ~ 1 + (1 | Batch), data = dy2, REML = TRUE, control = tight)
