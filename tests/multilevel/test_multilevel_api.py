@@ -177,3 +177,55 @@ def test_icc_and_reliability_shapes(growth: pd.DataFrame) -> None:
     assert 0 < icc["icc"].iloc[1] < icc["icc"].iloc[0] < 1
     rel = fit.reliability()
     assert ((rel["reliability"] > 0) & (rel["reliability"] < 1)).all()
+
+
+def test_bootstrap_progress_bar_can_be_switched_off(growth: pd.DataFrame, capsys) -> None:
+    fit = pds.lmm("y ~ year + (1 | school)", growth)
+    fit.bootstrap(n_boot=3, random_state=1, progress=True)
+    assert "parametric bootstrap" in capsys.readouterr().err
+    fit.bootstrap(n_boot=3, random_state=1, progress=False)
+    assert "parametric bootstrap" not in capsys.readouterr().err
+
+
+def test_varcomp_intervals_by_bootstrap_cover_sds_and_correlations(growth: pd.DataFrame) -> None:
+    fit = pds.lmm("y ~ year + (year | student) + (1 | school)", growth)
+    ci = fit.varcomp_ci(method="bootstrap", n_boot=30, random_state=4, progress=False)
+    again = fit.varcomp_ci(method="bootstrap", n_boot=30, random_state=4, progress=False)
+    pd.testing.assert_frame_equal(ci, again)
+    vc = fit.varcomp
+    assert ci[["group", "term1", "term2"]].astype(str).equals(
+        vc[["group", "term1", "term2"]].astype(str))
+    is_var = vc["term2"].isna().to_numpy()
+    np.testing.assert_allclose(ci["sdcor"][is_var], vc["sd"][is_var])
+    np.testing.assert_allclose(ci["sdcor"][~is_var], vc["corr"][~is_var])
+    assert ci[["ci_lower", "ci_upper", "sdcor_lower", "sdcor_upper"]].notna().all().all()
+    assert (ci["ci_lower"] <= ci["ci_upper"]).all() and (ci["sdcor_lower"] <= ci["sdcor_upper"]).all()
+    corr = ci[~is_var]
+    assert ((corr["sdcor_lower"] >= -1) & (corr["sdcor_upper"] <= 1)).all()
+    # percentile intervals of SDs and of variances are (up to interpolation) square/root
+    np.testing.assert_allclose(ci["sdcor_upper"][is_var] ** 2, ci["ci_upper"][is_var], rtol=0.1)
+    with pytest.raises(ModelSpecificationError, match="method"):
+        fit.varcomp_ci(method="wald")
+
+
+def test_profile_of_reml_criterion_and_boundary_ends() -> None:
+    from pdstats.data.datasets import load_rdataset
+    from pdstats.multilevel.profile import profile_varpar
+
+    ss = load_rdataset("lme4", "sleepstudy")
+    fit = pds.lmm("Reaction ~ Days + (Days | Subject)", ss)
+    ml = profile_varpar(fit)
+    reml = profile_varpar(fit, criterion="reml")
+    # the REML profile is centred on the (larger) REML SDs: both ends move up
+    sds = (reml["kind"] == "sd") & (reml["group"] != "Residual")
+    assert (reml.loc[sds, "ci_lower"] > ml.loc[sds, "ci_lower"]).all()
+    assert (reml.loc[sds, "ci_upper"] > ml.loc[sds, "ci_upper"]).all()
+    assert ((reml["ci_lower"] < reml["estimate"]) & (reml["estimate"] < reml["ci_upper"])).all()
+    with pytest.raises(ModelSpecificationError, match="criterion"):
+        profile_varpar(fit.refit_ml(), criterion="reml")
+    # a singular fit: the SD interval starts at its bound, 0
+    dy = load_rdataset("lme4", "Dyestuff2")
+    with pytest.warns(EstimationWarning, match="singular"):
+        sing = pds.lmm("Yield ~ 1 + (1 | Batch)", dy)
+    prof = profile_varpar(sing)
+    assert prof["ci_lower"].iloc[0] == 0.0 and prof["ci_upper"].iloc[0] > 0.5

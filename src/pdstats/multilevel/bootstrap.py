@@ -2,7 +2,8 @@
 
 Each replicate draws new random effects ``b* ~ N(0, sigma^2 Lambda Lambda')`` and
 residuals ``e* ~ N(0, sigma^2 / w)`` around the fitted fixed part, refits the model from
-the original estimate, and records the fixed effects and variance components.
+the original estimate, and records the fixed effects and the variance components (as
+variances and covariances, and as SDs and correlations).
 Percentile intervals and bootstrap standard errors summarize the replicates.
 """
 
@@ -36,17 +37,28 @@ def simulate_response(res: LMMResult, rng: np.random.Generator) -> np.ndarray:
     return y + rng.standard_normal(d.n) * s / np.sqrt(d.prior_weights)
 
 
-def _labels(res: LMMResult) -> list[str]:
+def _labels(res: LMMResult) -> tuple[list[str], list[str]]:
+    """Names of the variance/covariance rows of ``varcomp`` and of their SD/correlation."""
     vc = res.varcomp
-    out = []
+    est, sdcor = [], []
     for g, a, b in zip(vc.group, vc.term1, vc.term2, strict=True):
         if g == "Residual":
-            out.append("Residual")
+            est.append("var(Residual)")
+            sdcor.append("sd(Residual)")
         elif b is None or (isinstance(b, float) and np.isnan(b)):
-            out.append(f"var({a}|{g})")
+            est.append(f"var({a}|{g})")
+            sdcor.append(f"sd({a}|{g})")
         else:
-            out.append(f"cov({a},{b}|{g})")
-    return out
+            est.append(f"cov({a},{b}|{g})")
+            sdcor.append(f"corr({a},{b}|{g})")
+    return est, sdcor
+
+
+def _draw(fit: LMMResult) -> np.ndarray:
+    """Fixed effects, variances/covariances and SDs/correlations of one fit, in order."""
+    vc = fit.varcomp
+    sdcor = np.where(vc["term2"].isna(), vc["sd"], vc["corr"])
+    return np.concatenate([fit._sol.beta, vc["estimate"].to_numpy(), sdcor])
 
 
 @dataclass
@@ -56,7 +68,9 @@ class BootstrapResult(ResultsBase):
     Attributes
     ----------
     replicates : pandas.DataFrame
-        One row per replicate: fixed effects and variance components.
+        One row per replicate: fixed effects, variances and covariances
+        (``var(term|group)``, ``cov(a,b|group)``, ``var(Residual)``), SDs and correlations
+        (``sd(term|group)``, ``corr(a,b|group)``, ``sd(Residual)``).
     table : pandas.DataFrame
         estimate (original fit), boot_se, ci_lower, ci_upper per parameter.
     """
@@ -110,8 +124,9 @@ def parametric_bootstrap(
     'Intercept'
     """
     rng = np.random.default_rng(random_state)
-    names = list(res.fixed_names) + _labels(res)
-    original = np.concatenate([res._sol.beta, res.varcomp["estimate"].to_numpy()])
+    est_names, sdcor_names = _labels(res)
+    names = list(res.fixed_names) + est_names + sdcor_names
+    original = _draw(res)
     rows = []
     failed = 0
     for _ in tqdm(range(n_boot), disable=not progress, desc="parametric bootstrap"):
@@ -123,7 +138,7 @@ def parametric_bootstrap(
         except (np.linalg.LinAlgError, ValueError):
             failed += 1
             continue
-        rows.append(np.concatenate([fit._sol.beta, fit.varcomp["estimate"].to_numpy()]))
+        rows.append(_draw(fit))
     reps = pd.DataFrame(rows, columns=names)
     a = (1 - level) / 2
     table = pd.DataFrame(

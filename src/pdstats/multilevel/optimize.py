@@ -57,6 +57,7 @@ def minimize_theta(
     maxeval: int = 100_000,
     xtol: float = 1e-8,
     ftol: float = 1e-10,
+    upper: np.ndarray | None = None,
 ) -> OptimizationResult:
     """Minimize ``fun(theta)`` subject to ``theta >= lower``.
 
@@ -76,6 +77,8 @@ def minimize_theta(
         Limit on deviance evaluations.
     xtol, ftol : float
         Absolute tolerances on theta and on the deviance.
+    upper : numpy.ndarray, optional
+        Upper bounds (default none).
 
     Returns
     -------
@@ -95,6 +98,7 @@ def minimize_theta(
         return float(val) if np.isfinite(val) else 1e300
 
     start = np.asarray(start, dtype=float)
+    upper = np.full(len(start), np.inf) if upper is None else np.asarray(upper, dtype=float)
     if method == "auto":
         method = "bobyqa" if _nlopt_available() else "lbfgsb"
     if method == "bobyqa":
@@ -103,6 +107,7 @@ def minimize_theta(
         opt = nlopt.opt(nlopt.LN_BOBYQA, len(start))
         opt.set_min_objective(lambda x, grad: f(x))
         opt.set_lower_bounds(np.where(np.isfinite(lower), lower, -np.inf))
+        opt.set_upper_bounds(upper)
         opt.set_xtol_abs(xtol)
         opt.set_ftol_abs(ftol)
         opt.set_maxeval(maxeval)
@@ -115,7 +120,8 @@ def minimize_theta(
         )
     if method != "lbfgsb":
         raise ValueError(f"unknown optimizer {method!r}; use 'auto', 'bobyqa' or 'lbfgsb'")
-    bounds = [(lo if np.isfinite(lo) else None, None) for lo in lower]
+    bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
+              for lo, hi in zip(lower, upper, strict=True)]
     res = optimize.minimize(
         f,
         start,

@@ -189,6 +189,73 @@ class LMMResult(ResultsBase):
             rows.append(("Residual", None, None, s2, self.sigma, np.nan))
         return pd.DataFrame(rows, columns=["group", "term1", "term2", "estimate", "sd", "corr"])
 
+    def varcomp_ci(
+        self, method: str = "profile", level: float = 0.95, n_boot: int = 500,
+        random_state: int | np.random.Generator | None = None, progress: bool = True,
+    ) -> pd.DataFrame:
+        """Variance components with confidence intervals.
+
+        Parameters
+        ----------
+        method : {"profile", "bootstrap"}
+            ``"profile"``: profile-likelihood intervals of the SDs, correlations and
+            residual SD (lme4's ``confint(method = "profile")``, see
+            :func:`~pdstats.multilevel.profile.profile_varpar`); the variance intervals
+            are the squared SD intervals, and covariances (not profiled) get no interval.
+            ``"bootstrap"``: parametric-bootstrap percentile intervals of all four
+            (see :meth:`bootstrap`).
+        level : float
+            Confidence level.
+        n_boot, random_state, progress
+            Bootstrap settings (``method="bootstrap"`` only).
+
+        Returns
+        -------
+        pandas.DataFrame
+            The :attr:`varcomp` rows with ``ci_lower``, ``ci_upper`` (variance or
+            covariance) and ``sdcor``, ``sdcor_lower``, ``sdcor_upper`` (SD or correlation).
+
+        Examples
+        --------
+        >>> import pdstats as pds
+        >>> from pdstats.data.datasets import load_rdataset
+        >>> dye = load_rdataset("lme4", "Dyestuff")
+        >>> ci = pds.lmm("Yield ~ 1 + (1 | Batch)", dye).varcomp_ci(method="profile")
+        >>> ci[["sdcor_lower", "sdcor_upper"]].round(1).to_numpy().tolist()
+        [[12.2, 84.1], [38.2, 67.7]]
+        """
+        vc = self.varcomp
+        out = vc[["group", "term1", "term2", "estimate"]].copy()
+        is_var = vc["term2"].isna().to_numpy()
+        out["sdcor"] = np.where(is_var, vc["sd"], vc["corr"])
+        if method == "profile":
+            from pdstats.multilevel.profile import profile_varpar
+
+            prof = profile_varpar(self, level=level)
+            key = ["group", "term1", "term2"]
+            m = out[key].astype(str).merge(
+                prof[[*key, "ci_lower", "ci_upper"]].astype({k: str for k in key}),
+                on=key, how="left",
+            )
+            out["sdcor_lower"] = m["ci_lower"].to_numpy(dtype=float)
+            out["sdcor_upper"] = m["ci_upper"].to_numpy(dtype=float)
+            out["ci_lower"] = np.where(is_var, out["sdcor_lower"] ** 2, np.nan)
+            out["ci_upper"] = np.where(is_var, out["sdcor_upper"] ** 2, np.nan)
+        elif method == "bootstrap":
+            from pdstats.multilevel.bootstrap import _labels
+
+            tab = self.bootstrap(n_boot=n_boot, random_state=random_state, progress=progress,
+                                 level=level).table
+            est_names, sdcor_names = _labels(self)
+            out["ci_lower"] = tab.loc[est_names, "ci_lower"].to_numpy()
+            out["ci_upper"] = tab.loc[est_names, "ci_upper"].to_numpy()
+            out["sdcor_lower"] = tab.loc[sdcor_names, "ci_lower"].to_numpy()
+            out["sdcor_upper"] = tab.loc[sdcor_names, "ci_upper"].to_numpy()
+        else:
+            raise ModelSpecificationError(f"method={method!r}; use 'profile' or 'bootstrap'")
+        return out[["group", "term1", "term2", "estimate", "ci_lower", "ci_upper",
+                    "sdcor", "sdcor_lower", "sdcor_upper"]]
+
     def ranef(self, condvar: bool = True) -> pd.DataFrame:
         """Conditional modes of the random effects with their conditional SDs.
 

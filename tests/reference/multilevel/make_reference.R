@@ -185,3 +185,43 @@ for (meth in c("REML", "ML")) {
              file.path(out_dir, paste0("vknown_", tolower(meth), ".json")))
   cat("wrote vknown", meth, "\n")
 }
+
+## ---- three-level growth small enough for Kenward-Roger: egsingle, first 12 schools ----
+eg_sub_ids <- head(sort(unique(as.character(eg$schoolid))), 12)
+egs <- droplevels(eg[as.character(eg$schoolid) %in% eg_sub_ids, ])
+eg_sub <- lmer(math ~ year + (year | childid) + (year | schoolid), data = egs, REML = TRUE,
+               control = tight)
+save_fit("egsingle_sub12_uncond_reml", eg_sub, egs, kr = TRUE, cr2_cluster = "schoolid",
+         ranef = TRUE, extra = list(schools = eg_sub_ids))
+
+## ---- singular fit: lme4/Dyestuff2 (between-batch variance estimated at 0) ----
+dy2 <- lme4::Dyestuff2
+d2 <- lmer(Yield ~ 1 + (1 | Batch), data = dy2, REML = TRUE, control = tight)
+save_fit("dyestuff2_singular_reml", d2, dy2)
+
+## ---- profile-likelihood intervals of the variance parameters (SDs, correlations, sigma) ----
+## confint(method = "profile") on lme4's sd/cor scale (devfun2, REML criterion for REML fits).
+profile_fits <- list(sleepstudy_reml = s1, sleepstudy_ml = s2, hsb82_table4_4_reml = h44,
+                     penicillin_crossed_reml = p1, egsingle_uncond_reml = eg_uncond)
+prof <- lapply(names(profile_fits), function(nm) {
+  ci <- confint(profile_fits[[nm]], parm = "theta_", method = "profile", oldNames = FALSE,
+                level = 0.95)
+  data.frame(parameter = rownames(ci), lower = unname(ci[, 1]), upper = unname(ci[, 2]))
+})
+names(prof) <- names(profile_fits)
+writeLines(toJSON(c(prof, list(lme4_version = as.character(packageVersion("lme4")))),
+                  digits = NA, auto_unbox = TRUE, dataframe = "columns", pretty = TRUE),
+           file.path(out_dir, "profile_ci.json"))
+cat("wrote profile_ci\n")
+
+## ---- intraclass correlations from VarCorr (nested random intercepts) ----
+vc_n <- as.data.frame(VarCorr(eg_nested))
+tot <- sum(vc_n$vcov)
+share <- setNames(vc_n$vcov / tot, vc_n$grp)
+writeLines(toJSON(list(group = c("childid:schoolid", "schoolid"),
+                       share = unname(share[c("childid:schoolid", "schoolid")]),
+                       icc = unname(c(share["childid:schoolid"] + share["schoolid"],
+                                      share["schoolid"]))),
+                  digits = NA, auto_unbox = TRUE, pretty = TRUE),
+           file.path(out_dir, "egsingle_nested_icc.json"))
+cat("wrote icc\n")
