@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,9 @@ from pdstats.data.dictionary import schema
 from pdstats.data.validate import failures_frame, validate
 from pdstats.errors import DataValidationError
 from pdstats.simulate.params import SimulationSpecError
+
+if TYPE_CHECKING:
+    from pdstats.simulate.study import SimulatedStudy
 
 __all__ = ["ParquetTables", "write_world"]
 
@@ -137,7 +140,9 @@ def _validate_piece(df: pd.DataFrame, name: str, refs: dict[str, pd.Index]) -> p
     return typed
 
 
-def write_world(random_state: Any, p: dict, path: str | Path | None, progress: bool = True):
+def write_world(
+    random_state: Any, p: dict, path: str | Path | None, progress: bool = True
+) -> SimulatedStudy:
     """Simulate ``size="state"`` to Parquet files in ``path`` and return the study.
 
     Returns a :class:`~pdstats.simulate.study.SimulatedStudy` whose ``tables`` is a

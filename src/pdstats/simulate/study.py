@@ -6,7 +6,7 @@ import html
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,9 @@ from pdstats.simulate.achievement import StateYear, simulate_state
 from pdstats.simulate.params import resolve_params
 from pdstats.simulate.practices import practice_tables
 from pdstats.simulate.world import World, build_world
+
+if TYPE_CHECKING:
+    from pdstats.data.store import Study
 
 __all__ = ["SimulatedStudy", "SimulationTruth", "study"]
 
@@ -131,7 +134,7 @@ class SimulatedStudy:
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(repr(self))}</p>" + self.summary().T.to_html()
 
-    def to_study(self, path: str | Path = ":memory:"):
+    def to_study(self, path: str | Path = ":memory:") -> Study:
         """Write every table into a :class:`pdstats.Study` (validated, one transaction).
 
         Examples
