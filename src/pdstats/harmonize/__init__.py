@@ -5,6 +5,7 @@
   each state's standardized "star" scale, with delta-method standard errors;
 * :func:`link_to_naep` - star-scale estimates onto the NAEP scale (and the
   cohort-standardized and grade-equivalent scales) with combined standard errors;
+* :func:`harmonize_aggregates` - the steps composed for a ``state_assessment_aggregates`` table;
 * :func:`smd`, :func:`gaps` and :func:`v_statistic` - standardized mean differences and
   Ho & Reardon's V from level counts;
 * :func:`coarsen_scores`, :func:`simulate_counts`, :func:`recovery_metrics` - recovery checks.
@@ -13,6 +14,7 @@
 from pdstats.harmonize.gaps import gaps, smd, v_statistic
 from pdstats.harmonize.hetop import hetop
 from pdstats.harmonize.linking import interpolate_naep, link_to_naep
+from pdstats.harmonize.pipeline import harmonize_aggregates
 from pdstats.harmonize.recovery import coarsen_scores, recovery_metrics, simulate_counts
 from pdstats.harmonize.results import GapResult, HetopResult, LinkResult
 from pdstats.harmonize.standardize import standardize
@@ -21,6 +23,7 @@ __all__ = [
     "standardize",
     "hetop",
     "link_to_naep",
+    "harmonize_aggregates",
     "interpolate_naep",
     "smd",
     "gaps",

@@ -20,6 +20,12 @@ for that grade, year and subject:
   ``se_naep^2 = se(M)^2 + (m*^2 / r) se(S)^2`` (NAEP sampling error), and
   ``se_linking^2 = (linking_error S)^2`` (error of the linking assumption, in state NAEP
   SDs; 0 unless given); ``se_mean^2`` is their sum;
+* estimand: by default (``estimand="population"``) the target is the mean of the group's
+  student population, so ``se_estimation`` includes student sampling error. With
+  ``estimand="students"`` the target is the mean true score of the students actually
+  tested; their sampling variance of true scores, ``(s*^2 + r - 1) / n`` in star units,
+  is removed: ``se_estimation^2 = S^2 max(se(m*)^2 - (s*^2 + r - 1) / n, 0) / r``,
+  leaving coarsening and measurement error (needs the ``n`` column);
 * standard error of the linked SD: ``(S^2 s* / (r sd))^2 se(s*)^2 + (sd / S)^2 se(S)^2``.
 
 Untested grades and years: NAEP tests grades 4 and 8 in some years. State NAEP means and
@@ -177,6 +183,7 @@ def link_to_naep(
     linking_error: float = 0.0,
     group: str | None = None,
     reference_years: Sequence[int] | None = None,
+    estimand: str = "population",
 ) -> LinkResult:
     """Link star-scale group estimates to NAEP; also the cohort-standardized and grade scales.
 
@@ -199,6 +206,9 @@ def link_to_naep(
         Group column (taken from a HetopResult by default).
     reference_years : sequence of int, optional
         National NAEP years averaged for the reference (default: all).
+    estimand : {"population", "students"}
+        Target of the standard errors: the group's student population, or the students
+        tested (see the module notes).
 
     Returns
     -------
@@ -229,17 +239,24 @@ def link_to_naep(
             raise ModelSpecificationError("argument 'group' is required when estimates is a DataFrame")
     require_columns(est, [*KEYS, group, "mean", "se_mean", "sd", "se_sd"], "estimates", "estimates")
     require_columns(naep, [*KEYS, "mean", "sd"], "naep", "naep")
+    if estimand not in ("population", "students"):
+        raise ModelSpecificationError(f"argument 'estimand' must be 'population' or 'students', got {estimand!r}")
+    if estimand == "students":
+        require_columns(est, ["n"], "estimates", "estimand='students'")
     naep = naep.copy()
     for c in ("mean_se", "sd_se"):
         naep[c] = naep[c].fillna(0.0) if c in naep.columns else 0.0
     rel_for, rel_note = _reliability_lookup(reliability)
     log = SampleLog(n_in=len(est), unit="group estimates")
     pieces, naep_rows = [], []
-    extra = [c for c in est.columns if c in ("subgroup", "n", "mean_status", "sd_status")]
+    refs: dict[str, dict[int, tuple[float, float]]] = {}
+    by_state = {k: g for k, g in naep.groupby(["state", "subject"], sort=False)}
+    extra = [c for c in est.columns if c in ("subgroup", "n", "mean_status", "sd_status", "source")]
     for key, cell in est.groupby(KEYS, sort=True):
         state, year, grade, subject = key
         try:
-            v = interpolate_naep(naep, state, int(year), int(grade), subject)
+            rows = by_state.get((state, subject), naep.iloc[:0])
+            v = interpolate_naep(rows, state, int(year), int(grade), subject)
         except ModelSpecificationError as exc:
             if "no rows" not in str(exc):
                 raise
@@ -259,7 +276,10 @@ def link_to_naep(
         var_true = (s**2 + r - 1) / r
         with np.errstate(invalid="ignore"):
             sd = np.where(var_true > 0, big_s * np.sqrt(np.maximum(var_true, 0)), np.nan)
-            se_est = big_s * se_m / np.sqrt(r)
+            var_m = se_m**2
+            if estimand == "students":
+                var_m = np.maximum(var_m - (s**2 + r - 1) / cell["n"].to_numpy(float), 0.0)
+            se_est = big_s * np.sqrt(var_m / r)
             se_naep = np.sqrt(v["mean_se"] ** 2 + (m**2 / r) * v["sd_se"] ** 2)
             se_link = np.full(len(m), abs(linking_error) * big_s)
             se_sd = np.sqrt((big_s**2 * s / (r * sd)) ** 2 * se_s**2 + (sd / big_s) ** 2 * v["sd_se"] ** 2)
@@ -271,7 +291,9 @@ def link_to_naep(
             "naep_interpolated": v["interpolated"], "sd_below_error": ~(var_true > 0),
         })
         pieces.append(pd.concat([base, naep_frame.assign(scale="naep")], axis=1))
-        ref = _reference(naep, subject, reference_years)
+        if subject not in refs:
+            refs[subject] = _reference(naep, subject, reference_years)
+        ref = refs[subject]
         if ref and int(grade) in ref:
             rg_mean, rg_sd = ref[int(grade)]
             cs = naep_frame.copy()
