@@ -8,6 +8,7 @@
 * :func:`harmonize_aggregates` - the steps composed for a ``state_assessment_aggregates`` table;
 * :func:`smd`, :func:`gaps` and :func:`v_statistic` - standardized mean differences and
   Ho & Reardon's V from level counts;
+* :func:`naep_state_means` - published NAEP state means shipped for the real examples;
 * :func:`coarsen_scores`, :func:`simulate_counts`, :func:`recovery_metrics` - recovery checks.
 """
 
@@ -16,6 +17,7 @@ from pdstats.harmonize.hetop import hetop
 from pdstats.harmonize.linking import interpolate_naep, link_to_naep
 from pdstats.harmonize.pipeline import harmonize_aggregates
 from pdstats.harmonize.recovery import coarsen_scores, recovery_metrics, simulate_counts
+from pdstats.harmonize.reference import NATIONAL_SD_2003, naep_state_means
 from pdstats.harmonize.results import GapResult, HetopResult, LinkResult
 from pdstats.harmonize.standardize import standardize
 
@@ -28,6 +30,8 @@ __all__ = [
     "smd",
     "gaps",
     "v_statistic",
+    "naep_state_means",
+    "NATIONAL_SD_2003",
     "coarsen_scores",
     "simulate_counts",
     "recovery_metrics",

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pdstats.harmonize.checks import require_columns
 
-__all__ = ["coarsen_scores", "recovery_metrics", "simulate_counts"]
+__all__ = ["coarsen_scores", "recovery_metrics", "simulate_counts", "world_recovery"]
 
 
 def coarsen_scores(
@@ -178,3 +178,61 @@ def simulate_counts(
     truth = pd.DataFrame({"unit_id": ids, "n": n, "true_mean": (mu - m_all) / spread,
                           "true_sd": sig / spread})
     return counts, truth
+
+
+def world_recovery(
+    world: object,
+    variants: dict[str, tuple[str, float]] | None = None,
+    unit_type: str = "district",
+) -> pd.DataFrame:
+    """Errors of NAEP-linked unit means against a simulated world's truth.
+
+    Runs :func:`pdstats.harmonize.pipeline.star_estimates` on the world's
+    ``state_assessment_aggregates`` once, links with
+    :func:`pdstats.harmonize.link_to_naep` for each variant (the tests' reliabilities from
+    ``cut_scores``, the simulated ``naep_state``), and joins ``truth.units`` (subgroup
+    "all": the mean and SD of the tested students' true achievement on the NAEP scale).
+
+    Parameters
+    ----------
+    world : pdstats.simulate.SimulatedStudy
+        A simulated study (``pds.simulate.study(...)``).
+    variants : dict, optional
+        Name -> (estimand, linking_error); default ``{"population": ("population", 0.0)}``.
+    unit_type : str
+        Units compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per unit-cell and variant: variant, state, source, unit_id, year, grade,
+        subject, mean, se_mean, true_mean, err, sd, true_sd, sd_err.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> world = pds.simulate.study(random_state=0, progress=False)  # doctest: +SKIP
+    >>> world_recovery(world)["err"].abs().mean() < 10  # doctest: +SKIP
+    True
+    """
+    from pdstats.harmonize.linking import link_to_naep
+    from pdstats.harmonize.pipeline import star_estimates
+
+    keys = ["unit_id", "year", "grade", "subject"]
+    variants = variants or {"population": ("population", 0.0)}
+    tables, truth = world.tables, world.truth.units  # type: ignore[attr-defined]
+    units = truth[(truth["unit_type"] == unit_type) & (truth["subgroup"] == "all")]
+    units = units[[*keys, "naep_mean", "naep_sd"]].rename(columns={"naep_mean": "true_mean", "naep_sd": "true_sd"})
+    units = units.astype({"year": int, "grade": int})
+    star, _ = star_estimates(tables["state_assessment_aggregates"], unit_type=unit_type, progress=False)
+    reliability = tables["cut_scores"][["state", "year", "grade", "subject", "reliability"]]
+    out = []
+    for name, (estimand, link) in variants.items():
+        res = link_to_naep(star, tables["naep_state"], reliability=reliability, linking_error=link,
+                           estimand=estimand)
+        est = res.scale("naep").astype({"year": int, "grade": int})
+        m = est.merge(units, on=keys)
+        m = m.assign(variant=name, err=m["mean"] - m["true_mean"], sd_err=m["sd"] - m["true_sd"])
+        out.append(m[["variant", "state", "source", *keys, "mean", "se_mean", "true_mean", "err",
+                      "sd", "true_sd", "sd_err"]])
+    return pd.concat(out, ignore_index=True)

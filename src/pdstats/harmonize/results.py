@@ -123,7 +123,8 @@ class HetopResult(_Tidy):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         cols = [c for c in [*self.by, "n_groups", "n_students", "n_levels", "converged",
                             "iterations", "icc"] if c in self.cells.columns]
-        est = self.estimates[[self.group, *self.by, "n", "mean", "se_mean", "sd", "se_sd"]]
+        est = self.estimates[[c for c in [self.group, *self.by, "n", "mean", "se_mean", "sd", "se_sd"]
+                              if c in self.estimates.columns]]
         return [("Cells", self.cells[cols]), ("Estimates (first 20 rows)", est.head(20))]
 
     def __repr__(self) -> str:
@@ -181,8 +182,8 @@ class LinkResult(_Tidy):
         return info
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
-        cols = [self.group, *self.by, "n", "mean", "se_mean", "se_estimation", "se_naep",
-                "se_linking", "sd"]
+        cols = [c for c in [self.group, *self.by, "n", "mean", "se_mean", "se_estimation", "se_naep",
+                            "se_linking", "sd"] if c in self.estimates.columns]
         return [("NAEP values used", self.naep),
                 ("NAEP-scale estimates (first 20 rows)", self.scale("naep")[cols].head(20))]
 
