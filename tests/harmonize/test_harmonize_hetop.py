@@ -94,6 +94,10 @@ def test_sparse_groups_follow_the_documented_rule():
     assert est.loc["u0002", "sd"] == pytest.approx(pooled, rel=1e-6)
     assert np.isfinite(est.loc["u0002", "se_mean"])
     assert fit.cells["n_mean_bound"].iloc[0] == 2
+    summary = fit.sample_summary.set_index("reason")["n"]
+    assert summary["mean at a bound (all students in one extreme level)"] == 2
+    assert summary["SD pooled (students in fewer than 3 levels)"] == 3
+    assert "mean at a bound" in fit.summary()
 
 
 def test_sample_log_counts_every_drop():

@@ -16,7 +16,9 @@ Models
 ------
 * ``hetop``: every group has its own SD.
 * ``homop``: one common SD (all groups' ``s_g`` tied to one parameter ``gamma``).
-* ``phop``: partially pooled SDs, the penalized likelihood
+* ``phop``: partially pooled SDs (a penalized-likelihood form of the pooling idea behind
+  the PHOP model of Reardon et al. 2017 and the Bayesian FH-HETOP of Lockwood,
+  Castellano & Shear 2018), maximizing
   ``loglik - sum_g (s_g - gamma)^2 / (2 tau^2)``: log-SDs shrink toward a common
   ``gamma`` by an amount that depends on how informative each group is. ``tau`` (the SD
   of true log-SDs across groups) is given, or estimated by moments from a HETOP fit:

@@ -120,12 +120,31 @@ class HetopResult(_Tidy):
             info["SDs pooled"] = int((self.estimates["sd_status"] == "pooled").sum())
         return info
 
+    @property
+    def sample_summary(self) -> pd.DataFrame:
+        """Group rows by fate: received, each drop reason, and the fitted ones by status.
+
+        Fitted rows are split into estimated means, means at a bound (every student in
+        the lowest or highest level: uninformative about the mean) and pooled SDs
+        (students in fewer than three levels: uninformative about the SD).
+        """
+        log = self.sample_log.to_frame()
+        est = self.estimates
+        fitted = [
+            ("fitted", "mean estimated", int((est["mean_status"] == "est").sum())),
+            ("fitted", "mean at a bound (all students in one extreme level)", int((est["mean_status"] != "est").sum())),
+            ("fitted", "SD pooled (students in fewer than 3 levels)", int((est["sd_status"] == "pooled").sum())),
+            ("fitted", "cell not converged", int((~est["converged"].astype(bool)).sum())),
+        ]
+        return pd.concat([log, pd.DataFrame(fitted, columns=log.columns)], ignore_index=True)
+
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         cols = [c for c in [*self.by, "n_groups", "n_students", "n_levels", "converged",
                             "iterations", "icc"] if c in self.cells.columns]
         est = self.estimates[[c for c in [self.group, *self.by, "n", "mean", "se_mean", "sd", "se_sd"]
                               if c in self.estimates.columns]]
-        return [("Cells", self.cells[cols]), ("Estimates (first 20 rows)", est.head(20))]
+        return [("Sample", self.sample_summary), ("Cells", self.cells[cols]),
+                ("Estimates (first 20 rows)", est.head(20))]
 
     def __repr__(self) -> str:
         return f"<HetopResult: {len(self.estimates)} groups in {len(self.cells)} cells, model {self.model}>"
