@@ -141,3 +141,25 @@ def test_non_convergence_flags_or_raises(sim):
     assert not fit.estimates["converged"].any()
     with pytest.raises(pds.ConvergenceError):
         pds.harmonize.hetop(counts, max_iter=1, on_fail="raise", progress=False)
+
+
+def test_phop_lowers_sd_rmse_for_small_groups():
+    rmse = {"hetop": [], "phop": []}
+    for seed in range(6):
+        counts, truth = simulate_counts(80, (15, 40), random_state=seed)
+        for model in rmse:
+            est = pds.harmonize.hetop(_cell(counts), model=model, progress=False).estimates
+            m = recovery_metrics(est, truth, ["unit_id"]).set_index("quantity")
+            rmse[model].append(m.loc["sd", "rmse"])
+    assert np.mean(rmse["phop"]) < 0.8 * np.mean(rmse["hetop"])
+    fit = pds.harmonize.hetop(_cell(counts), model="phop", progress=False)
+    assert fit.cells["tau"].iloc[0] > 0  # estimated by moments
+
+
+def test_known_cuts_table_applies_per_cell(sim):
+    counts, _ = sim
+    two = pd.concat([counts, counts.assign(grade=5)], ignore_index=True)
+    cuts = pd.DataFrame({**CELL, "cut_1": [-0.9], "cut_2": [0.0], "cut_3": [0.9]})
+    fit = pds.harmonize.hetop(two, cuts=cuts, progress=False)
+    known = fit.cuts.groupby("grade")["known"].all()
+    assert known[4] and not known[5]
