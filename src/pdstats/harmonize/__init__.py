@@ -1,4 +1,4 @@
-"""pdstats.harmonize: state test results onto one comparable scale.
+"""pdstats.harmonize: state test results onto one comparable scale (see README.md here).
 
 * :func:`standardize` - within state-year-grade-subject z-scores (the level-losing baseline);
 * :func:`hetop` - group means/SDs from proficiency-level counts (HETOP, HOMOP, PHOP) on
