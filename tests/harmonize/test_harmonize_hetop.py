@@ -163,3 +163,14 @@ def test_known_cuts_table_applies_per_cell(sim):
     fit = pds.harmonize.hetop(two, cuts=cuts, progress=False)
     known = fit.cuts.groupby("grade")["known"].all()
     assert known[4] and not known[5]
+
+
+def test_levels_nobody_reached_are_merged_not_fatal():
+    counts, _ = simulate_counts(20, (50, 100), cuts=(-0.9, 0.0, 0.9, 1.2), random_state=4)
+    counts["level_4"] = 0  # an empty middle level: its two cuts coincide
+    fit = pds.harmonize.hetop(_cell(counts), progress=False)
+    assert fit.cells["converged"].all() and len(fit.estimates) == 20
+    assert "empty levels merged: ['level_4']" in fit.cells["message"].iloc[0]
+    assert fit.cuts["between"].tolist() == ["level_1|level_2", "level_2|level_3", "level_3|level_5"]
+    with pytest.raises(pds.ModelSpecificationError, match="no students in any group"):
+        pds.harmonize.cell.fit_cell(counts.filter(like="level_").to_numpy())

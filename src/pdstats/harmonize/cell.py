@@ -259,6 +259,12 @@ def fit_cell(
         cuts = np.asarray(cuts, float)
         if cuts.shape != (k - 1,) or np.any(np.diff(cuts) <= 0):
             raise ModelSpecificationError(f"cuts must be {k - 1} increasing numbers, got {cuts.tolist()}")
+    empty = np.flatnonzero(counts.sum(axis=0) == 0)
+    if not known and len(empty):
+        raise ModelSpecificationError(
+            f"level(s) {(empty + 1).tolist()} have no students in any group: their cut scores coincide "
+            "and cannot be estimated; merge those levels (hetop() does this) or give the cuts"
+        )
     nz = (counts > 0).sum(axis=1)
     low = (nz == 1) & (counts[:, 0] > 0)
     high = (nz == 1) & (counts[:, -1] > 0)

@@ -118,6 +118,10 @@ def v_statistic(counts_a: Sequence[float], counts_b: Sequence[float],
         return _v_trapezoid(ca, cb)
     if method != "binormal":
         raise ModelSpecificationError(f"method must be 'binormal' or 'trapezoid', got {method!r}")
+    keep = (ca + cb) > 0  # levels nobody reached carry no information: merged away
+    ca, cb = ca[keep], cb[keep]
+    if len(ca) < 2:
+        return float("nan"), float("nan")
     model = "hetop" if len(ca) >= 3 and min((ca > 0).sum(), (cb > 0).sum()) >= 3 else "homop"
     fit = fit_cell(np.vstack([ca, cb]), model)
     return _v_binormal(fit)

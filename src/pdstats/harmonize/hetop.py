@@ -180,13 +180,20 @@ def hetop(
         key = key if isinstance(key, tuple) else (key,)
         v = values.loc[cell.index]
         used_levels = [c for c in lev if v[c].notna().any()]
-        mat = v[used_levels].fillna(0).to_numpy(float)
         info = dict(zip(by, key, strict=True))
+        known_cuts = cut_for(key, len(used_levels))
+        merged = []
+        if known_cuts is None:
+            # a level with no students anywhere in the cell carries no information to
+            # separate its two cuts: it is merged away (recorded in cells.message)
+            merged = [c for c in used_levels if v[c].fillna(0).sum() == 0]
+            used_levels = [c for c in used_levels if c not in merged]
+        mat = v[used_levels].fillna(0).to_numpy(float)
         k = len(used_levels)
         try:
             if len(cell) < 2:
                 raise ModelSpecificationError("fewer than 2 groups in the cell")
-            fit = fit_cell(mat, model, cut_for(key, k), tau, max_iter=max_iter)
+            fit = fit_cell(mat, model, known_cuts, tau, max_iter=max_iter)
         except ModelSpecificationError as exc:
             log.drop(f"cell not estimable ({exc})", len(cell))
             cell_rows.append({**info, "model": model, "n_groups": len(cell), "n_students": int(mat.sum()),
@@ -207,7 +214,10 @@ def hetop(
         })
         est_rows.append(rows)
         cut_rows.append(pd.DataFrame({**{b: [kv] * (k - 1) for b, kv in info.items()},
-                                      "cut": np.arange(1, k), "estimate": star.cuts,
+                                      "cut": np.arange(1, k),
+                                      "between": [f"{a}|{b}" for a, b in zip(used_levels[:-1], used_levels[1:],
+                                                                            strict=True)],
+                                      "estimate": star.cuts,
                                       "se": star.se_cuts, "fit_scale": fit.cuts,
                                       "known": fit.known_cuts}))
         cell_rows.append({**info, "model": model, "n_groups": len(cell), "n_students": int(mat.sum()),
@@ -217,7 +227,7 @@ def hetop(
                           "bias_corrected": star.bias_corrected,
                           "n_mean_bound": int((fit.mean_status != "est").sum()),
                           "n_sd_pooled": int((fit.sd_status == "pooled").sum()),
-                          "message": fit.message})
+                          "message": fit.message + (f"; empty levels merged: {merged}" if merged else "")})
     cols = [group, *by, "n", "mean", "se_mean", "sd", "se_sd"]
     est = pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame(columns=cols)
     if "subgroup" not in est.columns:

@@ -149,7 +149,11 @@ def derivatives(
     dp_mu = -inv[:, None] * (a_ext[:, 1:] - a_ext[:, :-1])
     dp_s = -(za_ext[:, 1:] - za_ext[:, :-1])
     # weight of the outer-product part: N/P (expected) or n/P^2 (observed)
-    wt = (n[:, None] / p) if not observed else counts / (p * p)
+    if observed:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            wt = np.where(counts > 0, counts / p / p, 0.0)
+    else:
+        wt = n[:, None] / p
     h_mumu = (wt * dp_mu * dp_mu).sum(axis=1)
     h_mus = (wt * dp_mu * dp_s).sum(axis=1)
     h_ss = (wt * dp_s * dp_s).sum(axis=1)
