@@ -128,6 +128,8 @@ def test_bad_input_raises_named_errors(sim):
     bad.loc[0, "level_2"] = -1
     with pytest.raises(pds.ModelSpecificationError, match="counts >= 0"):
         pds.harmonize.hetop(bad, progress=False)
+    with pytest.raises(pds.ModelSpecificationError, match="one row per unit_id"):
+        pds.harmonize.hetop(pd.concat([counts, counts.head(2)]), progress=False)
     two = counts[["unit_id", "state", "year", "grade", "subject", "level_1", "level_2"]]
     fit = pds.harmonize.hetop(two, progress=False)  # HETOP needs 3 levels: the cell is logged
     assert len(fit.estimates) == 0 and "3 proficiency levels" in next(iter(fit.sample_log.dropped))

@@ -153,6 +153,12 @@ def hetop(
         by.append("subgroup")
     require_columns(counts, [*by, group], "counts", "by/group")
     lev = _level_columns(counts, levels)
+    dup = counts.duplicated([*by, group], keep=False)
+    if dup.any():
+        keys = counts.loc[dup, [*by, group]].drop_duplicates().head(5).astype(str).agg("/".join, axis=1).tolist()
+        raise ModelSpecificationError(
+            f"table 'counts': rule one row per {group} and cell {by} broken for {int(dup.sum())} rows, e.g. {keys}"
+        )
     cut_for = _cut_lookup(cuts, by)
     log = SampleLog(n_in=len(counts), unit="group rows")
     df = counts.reset_index(drop=True)
