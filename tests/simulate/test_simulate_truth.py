@@ -110,6 +110,12 @@ def test_program_and_practice_components_follow_adoption_and_index(sim) -> None:
     assert treated.any() and (~treated).any()
     first = adopt.query("program == 'pay_for_performance'")["first_treated_year"].dropna()
     assert first.nunique() == 2 and first.min() > p["years"][0]  # staggered, with a pre-period
+    sch_adopt = adopt.query("program == 'pay_for_performance' and unit_type == 'school'")
+    sch = eff[eff["level"] == "school"].merge(sch_adopt[["unit_id", "first_treated_year"]], on="unit_id", how="left")
+    on = sch["first_treated_year"].notna() & (sch["year"] >= sch["first_treated_year"].fillna(9999))
+    assert np.allclose(sch["program"], p["p4p_effect"] * on.astype(float)) and on.any()
+    adopting = set(dist.loc[dist["first_treated_year"].notna(), "unit_id"])
+    assert not set(sch_adopt["unit_id"].str[:7]) & adopting  # schools adopt only where districts do not
     pi = sim.truth.practice_index.rename(columns={"district_id": "unit_id"})
     d = dist.merge(pi, on=["unit_id", "year"])
     assert np.allclose(d["practice"], p["practice_effect"] * d["index"])
@@ -186,3 +192,23 @@ def test_practices_evolve_and_informants_support_consensus(sim) -> None:
     n = r[r["informant_role"] == "consensus"].groupby(["district_id", "year"])["evidence"].sum()
     pi = sim.truth.practice_index.set_index(["district_id", "year"])["index"].loc[n.index]
     assert np.corrcoef(n, pi)[0, 1] > 0.5
+
+
+def test_studied_district_demographics_follow_figure_1_1() -> None:
+    from pdstats.simulate.params import resolve_params
+    from pdstats.simulate.world import build_world
+
+    facts = pds.practices.year1_facts()
+    fig = facts[(facts["figure"] == "Figure 1.1") & (facts["category"] != "Total")]
+    edges = {"pct_frl": [25.5, 50.5, 75.5], "pct_lep": [10.5, 20.5, 30.5], "pct_minority": [25.5, 50.5, 75.5],
+             "enrollment": [25_500, 50_500, 75_500]}  # fmt: skip
+    p = resolve_params("small", 3, 28, (2005,), {})
+    got = {k: np.zeros(4) for k in edges}
+    n_seeds = 30
+    for seed in range(n_seeds):
+        d = build_world(np.random.default_rng(seed), p).districts.query("studied")
+        for k, e in edges.items():
+            got[k] += np.bincount(np.searchsorted(e, d[k].to_numpy()), minlength=4) / n_seeds
+    for k in edges:
+        published = fig.loc[fig["code"] == k, "value"].to_numpy()
+        assert np.abs(got[k] - published).max() < 1.5, (k, got[k], published)

@@ -48,7 +48,10 @@ _ELEM, _MATH_T, _READ_T = 0, 1, 2  # teacher groups: self-contained, middle math
 
 @dataclass
 class StateYear:
-    """Everything one state produced in one year (student-level parts as DataFrames)."""
+    """Everything one state produced in one year (student-level parts as DataFrames).
+
+    Made by :func:`simulate_state` (see its example).
+    """
 
     state: str
     year: int
@@ -247,8 +250,8 @@ class _StateEngine:
         st.extend(self._entrants(year, first=False))
 
     # -- classes ----------------------------------------------------------------------
-    def _sections(self, school: np.ndarray, grade: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Balanced random sections within school x grade: (section, number of sections)."""
+    def _sections(self, school: np.ndarray, grade: np.ndarray) -> np.ndarray:
+        """Balanced random sections of about ``class_size`` students within school x grade."""
         n = len(school)
         key = school * 9 + grade
         order = np.lexsort((self.rng.uniform(size=n), key))
@@ -260,10 +263,8 @@ class _StateEngine:
         rank = np.arange(n) - starts[grp]
         n_sec = np.maximum(1, np.round(sizes / self.p["class_size"])).astype(np.int64)
         sec = np.empty(n, np.int64)
-        nsec = np.empty(n, np.int64)
         sec[order] = rank * n_sec[grp] // sizes[grp]
-        nsec[order] = n_sec[grp]
-        return sec, nsec
+        return sec
 
     def _teacher(self, school: np.ndarray, grade: np.ndarray, group: np.ndarray,
                  section: np.ndarray, t: int) -> np.ndarray:  # fmt: skip
@@ -286,9 +287,9 @@ class _StateEngine:
         st = self.students
         n = len(st)
         # spring (main) classes; elementary: one class for both subjects
-        sec_elem, _ = self._sections(st.school, st.grade)
-        sec_m, nsec_m = self._sections(st.school, st.grade)
-        sec_r, _ = self._sections(st.school, st.grade)
+        sec_elem = self._sections(st.school, st.grade)
+        sec_m = self._sections(st.school, st.grade)  # middle school: own sections per subject
+        sec_r = self._sections(st.school, st.grade)
         elem = self.sch_elem[st.school]
         # first part of the year elsewhere for mid-year movers
         mover = rng.uniform(size=n) < p["midyear_move"]
@@ -326,7 +327,6 @@ class _StateEngine:
             part["grade"] = st.grade[part["row"]]
             part["teacher"] = self._teacher(part["school"], part["grade"], part["group"], part["section"], t)
             parts.append(part)
-        del nsec_m
         # randomized teacher bonus in one district, in the second study year
         experiment = pd.DataFrame()
         exp_year = p["years"][1] if len(p["years"]) > 1 else p["years"][0]
@@ -349,27 +349,31 @@ class _StateEngine:
             tau = self.teacher_eff[tch, t, j]
             bonus = p["bonus_effect"] * self.bonus[tch]
             eta = w.school_effect[k, j]
+            s4p = p["p4p_effect"] * ((w.school_p4p_year[k] > 0) & (year >= w.school_p4p_year[k]))
             delta = w.district_effect[d, j]
             prac = p["practice_effect"] * w.practice_index[d, t]
             p4p = p["p4p_effect"] * ((w.p4p_year[d] > 0) & (year >= w.p4p_year[d]))
-            contrib = np.bincount(pt["row"], weights=dos * (tau + bonus + eta + delta + prac + p4p), minlength=n)
+            contrib = np.bincount(pt["row"], weights=dos * (tau + bonus + eta + s4p + delta + prac + p4p), minlength=n)
             mu = scales.grade_means(subj)
             mu_g = np.array([mu[g] for g in range(2, 9)])
             prev_dev = st.theta[:, j] - mu_g[st.grade - 3]
             st.theta[:, j] = (mu_g[st.grade - 2] + p["persistence"] * prev_dev + contrib
                               + p["sd_student"] * rng.standard_normal(n))  # fmt: skip
-            eff_rows.append(self._effects(pt, t, year, subj, tau + bonus, bonus, eta, delta, prac, p4p))
+            eff_rows.append(self._effects(pt, year, subj, tau, bonus, eta, s4p, delta, prac, p4p))
         return self._outputs(t, year, parts, new_mask, experiment, pd.concat(eff_rows, ignore_index=True))
 
-    def _effects(self, pt: dict, t: int, year: int, subj: str, teach: np.ndarray, bonus: np.ndarray,
-                 eta: np.ndarray, delta: np.ndarray, prac: np.ndarray, p4p: np.ndarray) -> pd.DataFrame:
+    def _effects(self, pt: dict, year: int, subj: str, tau: np.ndarray, bonus: np.ndarray, eta: np.ndarray,
+                 s4p: np.ndarray, delta: np.ndarray, prac: np.ndarray, p4p: np.ndarray) -> pd.DataFrame:
+        """Truth rows: each unit's base, practice and program contributions to growth."""
         d = self.sch_district[pt["school"]]
+        zero = np.zeros(len(tau))
         frames = []
-        for level, ids, names, eff, base, practice, program in (
-            ("teacher", pt["teacher"], self.teacher_ids, teach, teach - bonus, 0.0 * teach, bonus),
-            ("school", pt["school"], self.school_ids, eta, eta, 0.0 * eta, 0.0 * eta),
-            ("district", d, self.district_ids, delta + prac + p4p, delta, prac, p4p),
+        for level, ids, names, base, practice, program in (
+            ("teacher", pt["teacher"], self.teacher_ids, tau, zero, bonus),
+            ("school", pt["school"], self.school_ids, eta, zero, s4p),
+            ("district", d, self.district_ids, delta, prac, p4p),
         ):
+            eff = base + practice + program
             u, first, count = np.unique(ids, return_index=True, return_counts=True)
             frames.append(pd.DataFrame({
                 "level": level, "unit_id": names[u], "year": year, "subject": subj,
@@ -432,9 +436,10 @@ class _StateEngine:
                 "student_id": sid_str, "year": year, "grade": g, "subject": subj,
                 "school_id": self.school_ids[school], "theta": theta, "tested": present}))  # fmt: skip
             tested_frames.append(pd.DataFrame({
-                "school": school, "district": self.sch_district[school], "grade": g, "subject": j,
-                "theta": theta, "score": x, "level": level, "present": present,
-                "frl": st.frl, "lep": st.lep, "female": st.female, "swd": st.swd, "race": st.race}))  # fmt: skip
+                "school": school.astype(np.int32), "district": self.sch_district[school].astype(np.int32),
+                "grade": g.astype(np.int8), "subject": np.int8(j), "theta": theta, "score": x,
+                "level": level.astype(np.int8), "present": present, "frl": st.frl, "lep": st.lep,
+                "female": st.female, "swd": st.swd, "race": st.race.astype(np.int8)}))  # fmt: skip
         return StateYear(self.state, year, students, enrollments, pd.concat(score_frames, ignore_index=True),
                          pd.concat(ach_frames, ignore_index=True), pd.concat(tested_frames, ignore_index=True),
                          effects, experiment)  # fmt: skip
@@ -442,7 +447,20 @@ class _StateEngine:
 
 def simulate_state(world: World, p: dict, state: str, rng: np.random.Generator,
                    experiment_district: int = -1) -> Iterator[StateYear]:
-    """Yield one :class:`StateYear` per study year for ``state``."""
+    """Yield one :class:`StateYear` per study year for ``state``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.simulate.params import resolve_params
+    >>> from pdstats.simulate.world import build_world
+    >>> from pdstats.simulate.achievement import simulate_state
+    >>> p = resolve_params("small", 1, 2, (2005, 2006), {"n_comparison": 0})
+    >>> w = build_world(np.random.default_rng(0), p)
+    >>> chunks = list(simulate_state(w, p, "CA", np.random.default_rng(1)))
+    >>> [c.year for c in chunks], sorted(chunks[0].scores["subject"].unique())
+    ([2005, 2006], ['math', 'reading'])
+    """
     eng = _StateEngine(world, p, state, rng, experiment_district)
     for t in range(len(p["years"])):
         yield eng.year(t)

@@ -20,7 +20,7 @@ from pdstats.simulate import scales
 from pdstats.simulate.achievement import RACES, StateYear
 from pdstats.simulate.world import World
 
-__all__ = ["SUBGROUPS", "publish", "true_units", "state_truth", "naep_rows", "national_rows"]
+__all__ = ["SUBGROUPS"]
 
 #: Subgroups published for every unit (mask over the compact ``tested`` frame).
 SUBGROUPS: dict[str, object] = {

@@ -14,7 +14,17 @@ __all__ = ["DEFAULTS", "SIZES", "SimulationSpecError", "resolve_params"]
 
 
 class SimulationSpecError(PdstatsError, ValueError):
-    """An argument of :func:`pdstats.simulate.study` is out of range or unknown."""
+    """An argument of :func:`pdstats.simulate.study` is out of range or unknown.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> try:
+    ...     pds.simulate.study(size="huge")
+    ... except pds.simulate.SimulationSpecError as err:
+    ...     print(err)
+    size must be one of ['medium', 'small', 'state'], not 'huge'
+    """
 
 
 #: Default knobs (NAEP-like scale points unless stated). Growth components are the
@@ -44,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     # programs
     "p4p_effect": 3.0,  # growth points per treated year, pay for performance (districts)
     "p4p_share": 0.4,  # share of districts that adopt (half in each later year)
+    "p4p_school_share": 0.25,  # share of the schools of never-adopting districts that adopt alone
     "bonus_effect": 2.0,  # growth points per treated year, randomized teacher bonus
     # mobility and participation (shares per year)
     "exit_rate": 0.05,
@@ -64,17 +75,25 @@ DEFAULTS: dict[str, Any] = {
 SIZES: dict[str, dict[str, Any]] = {
     "small": {"n_comparison": 8, "fraction": 0.01, "lo": 40, "hi": 110, "elem": 28, "mid": 90},
     "medium": {"n_comparison": 12, "fraction": 0.08, "lo": 60, "hi": None, "elem": 60, "mid": 220},
-    "state": {"n_comparison": 8, "fraction": 0.75, "lo": 60, "hi": None, "elem": 70, "mid": 250},
+    "state": {"n_comparison": 8, "fraction": 0.9, "lo": 60, "hi": None, "elem": 70, "mid": 250},
 }
 
 _SHARES = ("teacher_ar", "teacher_subject_corr", "teacher_turnover", "student_subject_corr",
-           "p4p_share", "exit_rate", "entry_rate", "move_within", "move_between",
+           "p4p_share", "p4p_school_share", "exit_rate", "entry_rate", "move_within", "move_between",
            "midyear_move", "absent_rate")  # fmt: skip
 
 
 def resolve_params(size: str, n_states: int, n_districts: int, years: tuple[int, ...],
                    knobs: dict[str, Any]) -> dict[str, Any]:
-    """Merge knobs over the defaults and the size preset, checking every value."""
+    """Merge knobs over the defaults and the size preset, checking every value.
+
+    Examples
+    --------
+    >>> from pdstats.simulate.params import resolve_params
+    >>> p = resolve_params("small", 3, 28, (2005, 2006, 2007), {"sd_teacher": 5.0})
+    >>> p["sd_teacher"], p["n_comparison"], p["naep_years"], p["growth_var"]
+    (5.0, 8, (2005, 2007), 106.0)
+    """
     if size not in SIZES:
         raise SimulationSpecError(f"size must be one of {sorted(SIZES)}, not {size!r}")
     unknown = sorted(set(knobs) - set(DEFAULTS))
@@ -113,4 +132,7 @@ def resolve_params(size: str, n_states: int, n_districts: int, years: tuple[int,
         raise SimulationSpecError(f"knob naep_years {bad} are not study years {years}")
     p.update(size=size, n_states=int(n_states), n_districts=int(n_districts), years=years,
              **{f"size_{k}": v for k, v in preset.items() if k != "n_comparison"})
+    # yearly growth variance of the reference population (sets the scale's SD by grade)
+    p["growth_var"] = float(p["sd_teacher"] ** 2 + p["sd_school"] ** 2 + p["sd_district"] ** 2
+                            + p["sd_student"] ** 2 + p["practice_effect"] ** 2)  # fmt: skip
     return p

@@ -44,6 +44,16 @@ def practice_tables(rng: np.random.Generator, districts: pd.DataFrame, index: np
 
     ``index`` is the (districts x years) latent practice index; only studied districts
     are interviewed.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pdstats.simulate.params import DEFAULTS
+    >>> from pdstats.simulate.practices import practice_tables
+    >>> d = pd.DataFrame({"district_id": ["0600001", "0600002"], "studied": True})
+    >>> r, codes = practice_tables(np.random.default_rng(0), d, np.zeros((2, 1)), (2005,), DEFAULTS)
+    >>> len(r), sorted(r["informant_role"].unique())[0]
+    (480, 'chief_academic_officer')
     """
     sm = stage_matrix()
     studied = np.flatnonzero(districts["studied"].to_numpy())

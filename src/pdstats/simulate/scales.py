@@ -85,7 +85,7 @@ def to_state(theta: np.ndarray, ref_mean: np.ndarray, ref_sd_: np.ndarray, loc: 
 
 def to_naep(x: np.ndarray, ref_mean: np.ndarray, ref_sd_: np.ndarray, loc: np.ndarray,
             spread: np.ndarray, kappa: np.ndarray) -> np.ndarray:
-    """Inverse of :func:`to_state`: the NAEP-scale value of a state-scale value."""
+    """Inverse of :func:`to_state`: the NAEP-scale value of a state-scale value (see its example)."""
     k = np.where(np.abs(kappa) < 1e-9, 1e-9, kappa)
     z = np.log1p(k * (x - loc) / spread) / k
     return ref_mean + ref_sd_ * z
@@ -93,6 +93,13 @@ def to_naep(x: np.ndarray, ref_mean: np.ndarray, ref_sd_: np.ndarray, loc: np.nd
 
 def state_slope(theta: np.ndarray, ref_mean: np.ndarray, ref_sd_: np.ndarray, spread: np.ndarray,
                 kappa: np.ndarray) -> np.ndarray:
-    """Derivative of :func:`to_state` with respect to theta (state points per NAEP point)."""
+    """Derivative of :func:`to_state` with respect to theta (state points per NAEP point).
+
+    Examples
+    --------
+    >>> from pdstats.simulate.scales import state_slope
+    >>> float(state_slope(237.0, 237.0, 29.0, 58.0, 0.1))
+    2.0
+    """
     z = (theta - ref_mean) / ref_sd_
     return spread * np.exp(kappa * z) / ref_sd_

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from tqdm.auto import tqdm
 
 from pdstats.data.dictionary import schema, table_names
@@ -59,6 +60,14 @@ class SimulationTruth:
         (proficient cut in reference SDs) and status shift.
     params : dict
         Every knob used (see :data:`pdstats.simulate.params.DEFAULTS`).
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> sim = pds.simulate.study(random_state=1, n_states=1, n_districts=2, years=(2005,),
+    ...                          n_comparison=0, progress=False)
+    >>> sorted(sim.truth.effects["level"].unique())
+    ['district', 'school', 'teacher']
     """
 
     state_tests: pd.DataFrame
@@ -81,11 +90,24 @@ class SimulatedStudy:
         rows sorted by the primary key).
     truth : SimulationTruth
         The generating values.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> sim = pds.simulate.study(random_state=1, n_states=1, n_districts=2, years=(2005,),
+    ...                          n_comparison=0, progress=False)
+    >>> sim.tables["districts"]["studied"].tolist()
+    [True, True]
     """
 
     def __init__(self, tables: Mapping[str, pd.DataFrame], truth: SimulationTruth) -> None:
         self.tables = tables
         self.truth = truth
+
+    def n_rows(self, name: str) -> int:
+        """Rows of a table (without loading it when it lives on disk)."""
+        t = self.tables
+        return t.n_rows(name) if hasattr(t, "n_rows") else len(t[name])
 
     def summary(self) -> pd.DataFrame:
         """Rows per table.
@@ -98,13 +120,13 @@ class SimulatedStudy:
         >>> int(sim.summary().loc["states", "rows"])
         1
         """
-        return pd.DataFrame({"rows": {k: len(v) for k, v in self.tables.items()}}).rename_axis("table")
+        return pd.DataFrame({"rows": {k: self.n_rows(k) for k in self.tables}}).rename_axis("table")
 
     def __repr__(self) -> str:
         p = self.truth.params
         return (f"SimulatedStudy(size={p['size']!r}, states={p['n_states']}, "
                 f"districts={p['n_districts']}+{p['n_comparison']}, years={p['years']}, "
-                f"student_scores={len(self.tables['student_scores']):,} rows)")  # fmt: skip
+                f"student_scores={self.n_rows('student_scores'):,} rows)")  # fmt: skip
 
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(repr(self))}</p>" + self.summary().T.to_html()
@@ -124,7 +146,15 @@ class SimulatedStudy:
         from pdstats.data.store import Study
 
         st = Study(path)
-        st.write_many(dict(self.tables), mode="replace", source="pdstats.simulate.study")
+        paths = getattr(self.tables, "paths", {})
+        small = {k: self.tables[k] for k in self.tables if k not in paths}
+        st.write_many(small, mode="replace", source="pdstats.simulate.study")
+        for name in STUDENT_TABLES:  # streamed worlds: one row group at a time
+            if name in paths:
+                pf = pq.ParquetFile(paths[name])
+                for i in range(pf.num_row_groups):
+                    df = pf.read_row_group(i).to_pandas()
+                    st.write(name, df, mode="replace" if i == 0 else "append", source=str(paths[name]))
         return st
 
 
@@ -191,7 +221,8 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
         "state_assessment_aggregates": pd.concat(parts["aggregates"], ignore_index=True),
         "practice_ratings": fixed["ratings"],
         "interview_codes": fixed["codes"],
-        "program_adoption": programs.adoption_rows(world.districts, world.p4p_year, experiment),
+        "program_adoption": programs.adoption_rows(world.districts, world.p4p_year, world.schools,
+                                                   world.school_p4p_year, experiment),
     }
     truth = {
         "state_tests": tests,
@@ -221,7 +252,7 @@ def study(
     random_state : int, default 0
         Seed; the same seed gives identical tables on any machine.
     size : {"small", "medium", "state"}
-        ``"small"`` (seconds; tests and notebooks), ``"medium"`` (about 0.6 M student-years),
+        ``"small"`` (seconds; tests and notebooks), ``"medium"`` (about 0.43 M student-years),
         ``"state"`` (about 5 M student-years, streamed to Parquet in ``path``; see
         :func:`pdstats.simulate.stream.write_world`).
     n_states : int, default 3
@@ -235,7 +266,9 @@ def study(
     progress : bool, default True
         Show a progress bar over state-years.
     path : str or Path, optional
-        Only for ``size="state"``: the folder the Parquet files are written to.
+        Stream the world to Parquet files in this folder, one state-year at a time
+        (required for ``size="state"``, allowed for every size); the student-level
+        tables are then read from disk when accessed.
     **knobs
         Any of :data:`pdstats.simulate.params.DEFAULTS` (effect sizes, variance
         components, mobility, ...).
@@ -266,9 +299,7 @@ def study(
     """
     years = tuple(years)
     p = resolve_params(size, n_states, n_districts, years, knobs)
-    p["growth_var"] = (p["sd_teacher"] ** 2 + p["sd_school"] ** 2 + p["sd_district"] ** 2
-                       + p["sd_student"] ** 2 + p["practice_effect"] ** 2)  # fmt: skip
-    if size == "state":
+    if size == "state" or path is not None:
         from pdstats.simulate.stream import write_world
 
         return write_world(random_state, p, path, progress=progress)

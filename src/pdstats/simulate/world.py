@@ -48,7 +48,7 @@ _HISPANIC_SHARE = {"CA": 0.75, "TX": 0.65, "FL": 0.45, "NY": 0.45, "IL": 0.45, "
 
 @dataclass
 class World:
-    """Everything about a world except its students (built by :func:`build_world`)."""
+    """Everything about a world except its students (built by :func:`build_world`; see its example)."""
 
     states: pd.DataFrame
     tests: pd.DataFrame  # state x year x grade x subject: scale and cuts (truth)
@@ -60,6 +60,7 @@ class World:
     district_status: np.ndarray  # (n_districts,)
     practice_index: np.ndarray  # (n_districts, n_years)
     p4p_year: np.ndarray  # first treated year (0 = never)
+    school_p4p_year: np.ndarray  # first treated year of schools adopting alone (0 = never)
     # per-school arrays (index = row of ``schools``)
     school_effect: np.ndarray  # (n_schools, 2)
     school_status: np.ndarray
@@ -220,7 +221,18 @@ def _correlated(rng: np.random.Generator, n: int, sd: float, corr: float) -> np.
 
 
 def build_world(rng: np.random.Generator, p: dict) -> World:
-    """Draw states, tests, districts, schools, their effects, practice index and adoption."""
+    """Draw states, tests, districts, schools, their effects, practice index and adoption.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.simulate.params import resolve_params
+    >>> from pdstats.simulate.world import build_world
+    >>> p = resolve_params("small", 2, 4, (2005, 2006), {"n_comparison": 0})
+    >>> w = build_world(np.random.default_rng(0), p)
+    >>> list(w.states["state"]), len(w.districts), w.practice_index.shape
+    (['CA', 'TX'], 4, (4, 2))
+    """
     states, tests, cut_scores = _states(rng, p)
     districts = _districts(rng, p, states)
     schools = _schools(rng, p, districts)
@@ -236,6 +248,11 @@ def build_world(rng: np.random.Generator, p: dict) -> World:
         n_adopt = int(round(p["p4p_share"] * n_d))
         who = rng.choice(n_d, size=n_adopt, replace=False)
         adopt[who] = np.array(later)[np.arange(n_adopt) % len(later)]
+    school_adopt = np.zeros(len(schools), dtype=np.int64)
+    if later:
+        eligible = np.flatnonzero(adopt[schools["district_index"].to_numpy()] == 0)
+        who = eligible[rng.uniform(size=len(eligible)) < p["p4p_school_share"]]
+        school_adopt[who] = rng.choice(np.array(later), size=len(who))
     frl = districts["pct_frl"].to_numpy()
     return World(
         states=states,
@@ -247,6 +264,7 @@ def build_world(rng: np.random.Generator, p: dict) -> World:
         district_status=-0.15 * (frl - 60) + p["sd_district_status"] * rng.standard_normal(n_d),
         practice_index=idx,
         p4p_year=adopt,
+        school_p4p_year=school_adopt,
         school_effect=_correlated(rng, len(schools), p["sd_school"], 0.6),
         school_status=p["sd_school_status"] * rng.standard_normal(len(schools)),
         state_status={s: float(v) for s, v in zip(states["state"], p["sd_state_status"] * rng.standard_normal(len(states)), strict=True)},
