@@ -16,6 +16,10 @@ Three variants of the standard errors are scored:
 * ``students+link``: as ``students`` with a linking-error term of 0.05 state NAEP SDs
   (a value calibrated on these worlds, not a published one).
 
+Measured 2026-12-01 (200 worlds, 259,191 district-cells, 29 minutes at low priority): bias
++0.04, RMSE 6.1 NAEP points; coverage 97.8% (population), 86.1% (students), 92.6%
+(students+link); per state in src/pdstats/harmonize/README.md.
+
 Usage::
 
     PYTHONPATH=src python benchmarks/harmonize_validation.py [--reps 200] [--seed 0]
@@ -32,9 +36,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import pdstats as pds
-from pdstats.harmonize.pipeline import star_estimates
+from pdstats.harmonize.recovery import world_recovery
 
-KEYS = ["unit_id", "year", "grade", "subject"]
 VARIANTS = {"population": ("population", 0.0), "students": ("students", 0.0),
             "students+link": ("students", 0.05)}
 
@@ -42,24 +45,8 @@ VARIANTS = {"population": ("population", 0.0), "students": ("students", 0.0),
 def one_world(seed: int) -> pd.DataFrame:
     """Errors of linked district means against the truth in one simulated world."""
     world = pds.simulate.study(random_state=seed, progress=False)
-    t = world.tables
-    units = world.truth.units
-    units = units[(units["unit_type"] == "district") & (units["subgroup"] == "all")]
-    truth = units[[*KEYS, "naep_mean", "naep_sd"]].rename(columns={"naep_mean": "true_mean",
-                                                                   "naep_sd": "true_sd"})
-    truth = truth.astype({"year": int, "grade": int})
-    star, _ = star_estimates(t["state_assessment_aggregates"], progress=False)
-    reliability = t["cut_scores"][["state", "year", "grade", "subject", "reliability"]]
-    out = []
-    for name, (estimand, link) in VARIANTS.items():
-        res = pds.harmonize.link_to_naep(star, t["naep_state"], reliability=reliability,
-                                         linking_error=link, estimand=estimand)
-        est = res.scale("naep").astype({"year": int, "grade": int})
-        m = est.merge(truth, on=KEYS)
-        out.append(pd.DataFrame({"seed": seed, "variant": name, "state": m["state"], "source": m["source"],
-                                 "err": m["mean"] - m["true_mean"], "se": m["se_mean"],
-                                 "sd_err": m["sd"] - m["true_sd"]}))
-    return pd.concat(out, ignore_index=True)
+    errors = world_recovery(world, VARIANTS)
+    return errors.rename(columns={"se_mean": "se"}).assign(seed=seed)
 
 
 def summarize(errors: pd.DataFrame) -> pd.DataFrame:
