@@ -1,0 +1,47 @@
+"""NAEP-linked district means recover the truth of simulated study worlds (pds.simulate).
+
+The full version (200 worlds, bias/RMSE/coverage per state and SE variant) is
+benchmarks/harmonize_validation.py; here one world (fast) and 25 worlds (slow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import pdstats as pds
+from pdstats.harmonize.recovery import world_recovery
+
+VARIANTS = {"population": ("population", 0.0), "students+link": ("students", 0.05)}
+
+
+def _summary(err: pd.DataFrame) -> pd.DataFrame:
+    return err.groupby(["variant", "state"]).apply(
+        lambda d: pd.Series({"bias": d["err"].mean(), "rmse": np.sqrt((d["err"] ** 2).mean()),
+                             "coverage": (d["err"].abs() <= 1.96 * d["se_mean"]).mean()}),
+        include_groups=False)
+
+
+def test_one_world_linked_means_recover_truth():
+    world = pds.simulate.study(random_state=0, progress=False)
+    err = world_recovery(world, VARIANTS)
+    assert set(err["source"]) == {"hetop", "means_sds"}  # both routes exercised
+    s = _summary(err)
+    assert (s["bias"].abs() < 2.0).all()  # NAEP points; state NAEP SDs are about 30
+    assert (s["rmse"] < 8.0).all()
+    assert (s.loc["population", "coverage"] >= 0.93).all()
+    assert s.loc["students+link", "coverage"].between(0.85, 0.99).all()
+    assert err["sd_err"].abs().median() < 6.0
+
+
+@pytest.mark.slow
+def test_25_worlds_coverage_of_linked_means():
+    err = pd.concat([world_recovery(pds.simulate.study(random_state=s, progress=False), VARIANTS)
+                     for s in range(100, 125)])
+    s = _summary(err)
+    assert (s["bias"].abs() < 1.5).all()
+    overall = err.groupby("variant").apply(lambda d: (d["err"].abs() <= 1.96 * d["se_mean"]).mean(),
+                                           include_groups=False)
+    assert 0.90 <= overall["students+link"] <= 0.97
+    assert overall["population"] >= 0.95
