@@ -3,6 +3,8 @@
 * :func:`value_added` - ``ols``, Kane-Staiger ``eb``, Chetty-Friedman-Rockoff ``cfr``
   (drift-adjusted leave-year-out, Stepner's ``vam`` algorithm with standard errors),
   ``fe`` and ``re``; returns a :class:`VAResult`.
+* :func:`sgp` - student growth percentiles (Betebenner's SGP conventions) with unit
+  median/mean growth percentiles and bootstrap SEs; returns an :class:`SGPResult`.
 
 Examples
 --------
@@ -13,5 +15,6 @@ True
 
 from pdstats.vam.model import METHODS, value_added
 from pdstats.vam.results import VAResult
+from pdstats.vam.sgp import SGPResult, sgp
 
-__all__ = ["METHODS", "VAResult", "value_added"]
+__all__ = ["METHODS", "SGPResult", "VAResult", "sgp", "value_added"]
