@@ -91,7 +91,7 @@ def test_display_and_plots(world):
     assert "<table>" in res._repr_html_()
     assert res.to_frame() is res.effects
     ax = res.plot()
-    assert ax.get_xlabel().startswith("teachers")
+    assert ax.get_xlabel().startswith("teacher")
     ax2 = res.plot(kind="drift")
     assert len(ax2.lines) >= 2
     plt.close("all")

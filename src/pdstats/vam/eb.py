@@ -7,6 +7,9 @@ The residual of student ``i`` in class ``c`` of unit ``j`` is ``theta_j + v_c + 
   unit (ordered by year, then class), weighted by the students in both (``between``);
 * ``var(v) = var_total - var(theta) - var(e)`` (``class``).
 
+When no unit has two classes, ``var(theta) = var_total - var(e)`` and ``var(v) = 0``
+(a warning says so): the unit effect then includes its class's shock.
+
 A unit's precision-weighted mean ``abar_j = sum h_c abar_c / sum h_c`` with
 ``h_c = 1 / (var(v) + var(e) / n_c)`` is shrunk by its reliability
 ``lambda_j = var(theta) / (var(theta) + 1 / sum h_c)``: the EB estimate is
@@ -24,7 +27,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import EstimationWarning, ModelSpecificationError
+from pdstats.errors import EstimationWarning
 from pdstats.vam.cfr import class_table
 from pdstats.vam.variance import (
     Moment,
@@ -55,19 +58,22 @@ def ks_pieces(r: np.ndarray, w: np.ndarray, key_codes: np.ndarray, years: np.nda
     G = int(cluster_codes.max()) + 1
     classes = class_table(r, w, key_codes, years, class_codes)
     a, b = consecutive_pairs(classes["unit"].to_numpy())
+    total = total_variance(r, w, cluster_codes, n_params, G)
+    ind = individual_variance(r, w, class_codes, cluster_codes, n_params, G)
     if len(a) < 2:
-        raise ModelSpecificationError(
-            "eb: no unit has two classes (or two years), so the unit variance cannot be "
-            "estimated; give a classroom column or more years"
-        )
+        warnings.warn(
+            "eb: no unit has two classes, so unit and class effects cannot be told apart; "
+            "the unit variance is var_total - var_ind and includes class shocks",
+            EstimationWarning, stacklevel=3)
+        between = total - ind
+        return classes, {"total": total, "individual": ind, "between": between,
+                         "class": Moment(0.0, np.zeros(G), total.n)}
     mean, n = classes["mean"].to_numpy(), classes["n"].to_numpy()
     # cluster of each class: the cluster of its first row
     cl_of_class = np.zeros(int(class_codes.max()) + 1, dtype=np.int64)
     cl_of_class[class_codes] = cluster_codes
     cl = cl_of_class[classes["class"].to_numpy()]
     between = weighted_cov(mean[a], mean[b], n[a] + n[b], cl[a], G)
-    total = total_variance(r, w, cluster_codes, n_params, G)
-    ind = individual_variance(r, w, class_codes, cluster_codes, n_params, G)
     return classes, {"total": total, "individual": ind, "between": between,
                      "class": total - ind - between}
 

@@ -207,6 +207,14 @@ def residualize(
         Xc = X - (w @ X) / w.sum() if k else X
         yc = y - (w @ y) / w.sum()
     if k:
+        flat = np.flatnonzero(Xc.std(axis=0) <= 1e-9 * np.maximum(X.std(axis=0), 1e-300))
+        if len(flat):
+            where = "within unit (absorbed by the unit fixed effects)" if unit_codes is not None \
+                else "over the sample"
+            raise ModelSpecificationError(
+                f"control(s) {[names[i] for i in flat]} are constant {where}; drop them "
+                "(e.g. class_means=False, or absorb_unit=False)"
+            )
         Xw = Xc * w[:, None]
         XtX = Xw.T @ Xc
         if error_variance is not None:

@@ -74,7 +74,7 @@ class VAResult(ResultsBase):
         self.by = list(by or [])
         self.options = dict(options or {})
         self._rows = rows
-        self.title = f"Value-added of {unit}s: {_METHOD_NAMES.get(method, method)}"
+        self.title = f"Value-added by {unit}: {_METHOD_NAMES.get(method, method)}"
 
     # ------------------------------------------------------------------ tables
     def to_frame(self) -> pd.DataFrame:
@@ -156,7 +156,7 @@ class VAResult(ResultsBase):
                   color=sns.color_palette()[0], alpha=0.5, lw=1)
         ax.plot(x, e["estimate"], "o", ms=2.5, color=sns.color_palette()[3])
         ax.axhline(0, color="black", lw=0.6)
-        ax.set_xlabel(f"{self.unit}s, sorted by estimate")
+        ax.set_xlabel(f"{self.unit} (sorted by estimate)")
         ax.set_ylabel(f"value-added ({int(level * 100)}% interval)")
         ax.set_xticks([])
         return ax

@@ -193,8 +193,9 @@ class SGPResult(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         blocks = [("SGP distribution", self.distribution())]
         for k, t in self.by_unit.items():
-            blocks.append((f"Median growth percentile by {k}",
-                           t.describe().T[["count", "mean", "std", "min", "max"]]))
+            num = t.drop(columns="unit")
+            blocks.append((f"Growth percentiles by {k} ({len(t)} units)",
+                           num.describe().T[["mean", "std", "min", "max"]]))
         return blocks
 
     def plot(self, kind: str = "histogram", unit: str | None = None, ax=None):
