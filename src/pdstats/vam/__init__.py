@@ -7,6 +7,8 @@
   misclassification;
 * :func:`forecast_bias`, :func:`placebo_test`, :func:`stability`,
   :func:`transition_matrix` - validity diagnostics;
+* :func:`analysis_file` - the analysis file from the ``enrollments`` and
+  ``student_scores`` tables (standardized current and prior-year scores, CSEMs);
 * :func:`sgp` - student growth percentiles (Betebenner's SGP conventions) with unit
   median/mean growth percentiles and bootstrap SEs; returns an :class:`SGPResult`.
 
@@ -20,11 +22,13 @@ True
 from pdstats.vam.classify import ClassificationResult, classify
 from pdstats.vam.diagnostics import forecast_bias, placebo_test, stability, transition_matrix
 from pdstats.vam.model import METHODS, value_added
+from pdstats.vam.panel import analysis_file
 from pdstats.vam.results import VAResult
 from pdstats.vam.sgp import SGPResult, sgp
 
 __all__ = [
     "METHODS",
+    "analysis_file",
     "ClassificationResult",
     "SGPResult",
     "VAResult",

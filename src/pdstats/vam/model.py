@@ -251,7 +251,7 @@ def _fit_one(df: pd.DataFrame, *, outcome: str, prior: list[str], controls: list
              level: float) -> dict[str, pd.DataFrame | None]:
     unit_codes = _codes(df, [unit])
     unit_labels = pd.factorize(df[unit], sort=True)[1]
-    years = df[year].to_numpy().astype(np.int64) if year is not None else np.zeros(
+    years = df[year].to_numpy(dtype=np.int64) if year is not None else np.zeros(
         len(df), dtype=np.int64)
     class_cols = [unit] + ([year] if year is not None else []) + (
         [classroom] if classroom is not None else [])

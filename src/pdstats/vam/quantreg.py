@@ -14,8 +14,11 @@ Two refinements:
   solution whenever that solution is unique, not an approximation to it;
 * **preprocessing** for large ``n`` (Portnoy & Koenker's ``method = "pfn"``): solve on a
   subsample of ``m ~ (p n)^{2/3}`` rows, set aside the rows whose residual sign is
-  clear (collapsed into two pseudo-observations), solve the reduced problem and check;
-  rows found on the wrong side are returned to the free set and the problem re-solved.
+  clear, solve the reduced problem and check; rows found on the wrong side are returned
+  to the free set and the problem re-solved.  Instead of Portnoy & Koenker's two "glob"
+  pseudo-observations with huge responses, the set-aside rows enter exactly through the
+  dual: their ``a_i`` is fixed at 1 (above) or 0 (below), which moves the right-hand
+  side of ``X'a = b`` and keeps the reduced problem well conditioned.
 """
 
 from __future__ import annotations
@@ -63,12 +66,24 @@ def _steps(x, s, z, w, dx, ds, dz, dw) -> tuple[float, float]:
 
 
 def _fnb(y: np.ndarray, X: np.ndarray, tau: float, eps: float = 1e-9,
-         max_iter: int = 100) -> np.ndarray:
-    """Interior-point solution of the dual LP (minimizing ``-y'a``)."""
+         max_iter: int = 500, b: np.ndarray | None = None) -> np.ndarray:
+    """Interior-point solution of the dual LP (minimizing ``-y'a``).
+
+    ``b`` (default ``(1 - tau) X'1``) is the right-hand side of ``X'a = b``; the
+    preprocessing passes the value left for the free rows once the rows of known sign
+    are fixed at ``a = 1`` (above the fit) or ``a = 0`` (below).  The start need not be
+    feasible: the Newton steps carry the primal residual.
+    """
     n, p = X.shape
     c = -y
-    b = (1.0 - tau) * X.sum(axis=0)
-    x = np.full(n, 1.0 - tau)
+    if b is None:
+        b = (1.0 - tau) * X.sum(axis=0)
+        x = np.full(n, 1.0 - tau)          # feasible: X'x = b
+    else:
+        # near-feasible start: least-squares correction of a constant, kept inside (0, 1)
+        x = np.full(n, 1.0 - tau)
+        x = x + X @ np.linalg.lstsq(X.T @ X, b - X.T @ x, rcond=None)[0]
+        x = np.clip(x, 1e-3, 1.0 - 1e-3)
     s = 1.0 - x
     lam = np.linalg.lstsq(X, c, rcond=None)[0]
     r = c - X @ lam
@@ -77,12 +92,13 @@ def _fnb(y: np.ndarray, X: np.ndarray, tau: float, eps: float = 1e-9,
     z += 1e-3 * (np.abs(r).mean() + 1e-12)
     w += 1e-3 * (np.abs(r).mean() + 1e-12)
     scale = max(1.0, float(np.abs(y).mean()))
+    bscale = 1.0 + float(np.abs(b).max())
     for _ in range(max_iter):
         gap = float(x @ z + s @ w)
-        if gap < eps * n * scale:
-            return -lam
         rd = c - X @ lam - z + w
         rp = b - X.T @ x
+        if gap < eps * n * scale and np.abs(rp).max() < 1e-9 * bscale:
+            return -lam
         D = 1.0 / (z / x + w / s)
         XD = X * D[:, None]
         AtDA = XD.T @ X
@@ -141,11 +157,13 @@ def _pfn(y: np.ndarray, X: np.ndarray, tau: float, rng: np.random.Generator) -> 
         lo, hi = np.quantile(u, [max(tau - half, 0.0), min(tau + half, 1.0)])
         above, below = u > hi, u < lo
         free = ~(above | below)
+        total = (1.0 - tau) * X.sum(axis=0)
         for _ in range(10):
-            ylarge = 2.0 * float(np.abs(y).sum()) + 1.0
-            Xr = np.vstack([X[free], X[below].sum(axis=0), X[above].sum(axis=0)])
-            yr = np.concatenate([y[free], [-ylarge, ylarge]])
-            b = _fnb(yr, Xr, tau)
+            # rows above the fit have dual a = 1, rows below a = 0: only free rows remain
+            try:
+                b = _fnb(y[free], X[free], tau, b=total - X[above].sum(axis=0))
+            except ConvergenceError:
+                break                      # wrong split (infeasible reduced problem)
             r = y - X @ b
             wrong = (above & (r < 0)) | (below & (r > 0))
             k = int(wrong.sum())

@@ -1,7 +1,7 @@
 """Random-effects value-added: BLUPs of unit intercepts from ``pds.lmm``.
 
 ``y = X beta + u_unit [+ c_class] + e`` is fitted by REML through the public
-``pds.lmm`` engine; each unit's estimate is the conditional mode of ``u`` and its
+``pds.lmm`` engine (the class term only when some unit has two classes); each unit's estimate is the conditional mode of ``u`` and its
 ``std_error`` the conditional SD (lme4's ``condVar``).  Reliability is
 ``1 - sd^2 / var(u)``.
 """
@@ -41,6 +41,8 @@ def re_effects(df: pd.DataFrame, y: np.ndarray, X: np.ndarray, names: list[str],
     for i, c in enumerate(xs):
         frame[c] = X[:, i]
     formula = "y ~ " + (" + ".join(xs) if xs else "1") + " + (1 | va_key)"
+    if class_codes is not None and len(np.unique(class_codes)) == len(np.unique(key)):
+        class_codes = None   # one class per unit: class and unit effects are the same term
     if class_codes is not None:
         frame["va_class"] = class_codes.astype(str)
         formula += " + (1 | va_class)"
