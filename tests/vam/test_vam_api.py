@@ -34,6 +34,8 @@ def test_effects_columns_and_intervals(world):
         ok = e.dropna(subset=["estimate"])
         assert (ok["ci_lower"] < ok["estimate"]).all() and (ok["std_error"] > 0).all(), m
         assert {"n_students", "n_classes"} <= set(e.columns)
+        vc = _va(df, method=m).variance_components
+        assert np.isfinite(vc["std_error"]).all() and (vc["std_error"] > 0).all(), m
 
 
 def test_bad_input_names_the_column(world):

@@ -92,6 +92,16 @@ def variance_pieces(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray,
         ``total``, ``individual``, ``same_year`` and ``class`` :class:`Moment` objects;
         ``same_year`` pairs consecutive classes of the same unit-year (weights: students
         in both), as ``vam`` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = np.array([1.0, 3.0, 2.0, 4.0, -1.0, -3.0, -2.0, -4.0])
+    >>> unit = np.array([0, 0, 0, 0, 1, 1, 1, 1]); cls = np.array([0, 0, 1, 1, 2, 2, 3, 3])
+    >>> t = class_table(r, np.ones(8), unit, np.zeros(8, int), cls)
+    >>> p = variance_pieces(r, np.ones(8), unit, cls, t, n_params=0)
+    >>> round(p["same_year"].estimate, 3)   # class means paired: (2, 3) and (-2, -3)
+    12.0
     """
     J = int(unit_codes.max()) + 1
     total = total_variance(r, w, unit_codes, n_params, J)
@@ -146,6 +156,14 @@ def autocovariances(uy: pd.DataFrame, n_units: int) -> dict[int, Moment]:
     """Covariance of unit-year mean residuals ``s`` years apart, for every lag ``s >= 1``.
 
     Pairs are weighted by the students in both years (``vam``'s ``[aw = n_t + n_{t+s}]``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> uy = pd.DataFrame({"unit": [0, 0, 1, 1, 2, 2], "year": [1, 2] * 3,
+    ...                    "mean": [1.0, 0.8, -1.0, -0.6, 0.2, 0.0], "n_students": 10.0})
+    >>> round(autocovariances(uy, 3)[1].estimate, 3)
+    0.693
     """
     unit = uy["unit"].to_numpy()
     year = uy["year"].to_numpy()
@@ -192,6 +210,14 @@ def forecast(uy: pd.DataFrame, M: np.ndarray) -> pd.DataFrame:
         ``estimate``, ``prediction_var`` (``M[0] - phi' Sigma^{-1} phi``), ``reliability``
         and ``n_other_years`` aligned with ``uy``; units seen in one year only get a
         missing estimate (as ``vam``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> uy = pd.DataFrame({"unit": [0, 0], "year": [1, 2], "mean": [0.5, 0.1], "h": [10.0, 10.0]})
+    >>> fc = forecast(uy, np.array([0.1, 0.08]))
+    >>> round(float(fc["estimate"].iloc[1]), 4)     # 0.08 / (0.1 + 1/10) * 0.5
+    0.2
     """
     unit = uy["unit"].to_numpy()
     year = uy["year"].to_numpy()

@@ -78,6 +78,18 @@ def placebo_test(result, data: pd.DataFrame, placebo: str, level: float = 0.95) 
     placebo : str
         Column of a variable determined before the unit could affect it (a lagged score
         that was not a control, a parental characteristic).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import pdstats as pds
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.repeat(np.arange(80), 60); yr = np.tile(np.repeat([1, 2, 3], 20), 80)
+    >>> df = pd.DataFrame({"t": t, "yr": yr, "lag2": rng.normal(size=4800),
+    ...                    "y": rng.normal(0, .3, 80)[t] + rng.normal(size=4800)})
+    >>> res = pds.vam.value_added(df, "y", unit="t", year="yr", method="cfr")
+    >>> bool(abs(placebo_test(res, df, "lag2")["z"].iloc[0]) < 3)
+    True
     """
     if placebo not in data.columns:
         raise ModelSpecificationError(f"placebo column {placebo!r} not in data")
@@ -141,6 +153,18 @@ def transition_matrix(result, groups: int = 5) -> pd.DataFrame:
     """Share of units moving between VA quintiles (or ``groups``) in consecutive years.
 
     Rows: group in year t; columns: group in year t+1; rows sum to 1.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import pdstats as pds
+    >>> rng = np.random.default_rng(1)
+    >>> t = np.repeat(np.arange(50), 40); yr = np.tile(np.repeat([1, 2], 20), 50)
+    >>> df = pd.DataFrame({"t": t, "yr": yr, "y": rng.normal(0, .5, 50)[t]
+    ...                    + rng.normal(size=2000)})
+    >>> res = pds.vam.value_added(df, "y", unit="t", year="yr", method="ols", by_year=True)
+    >>> transition_matrix(res, groups=2).shape
+    (2, 2)
     """
     w = _wide(result)
     years = sorted(w.columns)

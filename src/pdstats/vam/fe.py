@@ -21,8 +21,8 @@ __all__ = ["fe_effects"]
 
 
 def fe_effects(y: np.ndarray, X: np.ndarray, names: list[str], key_codes: np.ndarray,
-               cluster_codes: np.ndarray, w: np.ndarray, level: float = 0.95
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+               cluster_codes: np.ndarray, w: np.ndarray, level: float = 0.95,
+               class_codes: np.ndarray | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fixed effects of the units in ``key_codes`` with their standard errors.
 
     Examples
@@ -45,6 +45,7 @@ def fe_effects(y: np.ndarray, X: np.ndarray, names: list[str], key_codes: np.nda
         V = fit.cov.to_numpy()
         s2 = float(fit.s2) if np.ndim(fit.s2) == 0 else float(np.asarray(fit.s2).ravel()[0])
         fitted = X @ beta
+        e = np.asarray(fit.resids).ravel()
     else:
         beta, V, fitted = np.empty(0), np.empty((0, 0)), np.zeros(len(y))
         e = y - group_mean(y, key_codes, w)[key_codes]
@@ -58,16 +59,23 @@ def fe_effects(y: np.ndarray, X: np.ndarray, names: list[str], key_codes: np.nda
     if X.shape[1]:
         dx = group_mean(X, key_codes, w, K) - (w @ X) / W
         var = var + np.einsum("kj,jl,kl->k", dx, V, dx)
+    n_cls = (pd.Series(class_codes).groupby(key_codes).nunique().to_numpy(dtype=float)
+             if class_codes is not None else np.full(K, np.nan))
     eff = pd.DataFrame({"estimate": est, "std_error": np.sqrt(var),
-                        "reliability": np.nan, "n_students": n,
-                        "n_classes": np.nan})
-    # reliability: share of the spread of estimates that is not sampling noise
-    signal = max(float(np.var(est) - np.mean(var)), 0.0)
+                        "reliability": np.nan, "n_students": n, "n_classes": n_cls})
+    # unit variance: spread of the estimates net of their mean sampling variance
+    raw = float(np.var(est) - np.mean(var))
+    signal = max(raw, 0.0)
     eff["reliability"] = signal / (signal + var)
+    # influence values summed by cluster give sandwich SEs of both pieces
     G = int(cluster_codes.max()) + 1
-    varcomp = moment_table({"residual": Moment(s2, np.zeros(G), len(y)),
-                            "unit (variance of estimates - mean sampling variance)":
-                            Moment(signal, np.zeros(G), K)}, level=level)
-    varcomp["std_error"] = np.nan
-    varcomp[["ci_lower", "ci_upper"]] = np.nan
+    key_cluster = np.zeros(K, dtype=np.int64)
+    key_cluster[key_codes] = cluster_codes
+    psi_u = ((est - est.mean()) ** 2 - var - raw) / K
+    psi_e = (w * e**2 - w * s2) / W
+    varcomp = moment_table({
+        "residual": Moment(s2, np.bincount(cluster_codes, weights=psi_e, minlength=G), len(y)),
+        "unit (variance of estimates - mean sampling variance)":
+            Moment(signal, np.bincount(key_cluster, weights=psi_u, minlength=G), K)},
+        level=level)
     return eff, varcomp

@@ -299,7 +299,8 @@ def _fit_one(df: pd.DataFrame, *, outcome: str, prior: list[str], controls: list
         if method == "fe":
             from pdstats.vam.fe import fe_effects
 
-            eff, varcomp = fe_effects(y, X, names, key_codes, unit_codes, w, level)
+            eff, varcomp = fe_effects(y, X, names, key_codes, unit_codes, w, level,
+                                      class_codes=class_codes)
         else:
             from pdstats.vam.eb import eb_effects, ks_pieces, ols_effects
 

@@ -1,7 +1,8 @@
 """Random-effects value-added: BLUPs of unit intercepts from ``pds.lmm``.
 
 ``y = X beta + u_unit [+ c_class] + e`` is fitted by REML through the public
-``pds.lmm`` engine (the class term only when some unit has two classes); each unit's estimate is the conditional mode of ``u`` and its
+``pds.lmm`` engine (the class term only when some unit has two classes); the variance
+components get large-sample one-way ANOVA standard errors; each unit's estimate is the conditional mode of ``u`` and its
 ``std_error`` the conditional SD (lme4's ``condVar``).  Reliability is
 ``1 - sd^2 / var(u)``.
 """
@@ -16,6 +17,34 @@ from pdstats.vam.results import moment_table
 from pdstats.vam.variance import Moment
 
 __all__ = ["re_effects"]
+
+
+def _anova_ses(vc: pd.DataFrame, key: np.ndarray, cls: pd.Series | None) -> dict[str, Moment]:
+    """Variance components with large-sample SEs from the one-way ANOVA formulas.
+
+    ``var(s2_e) = 2 s2_e^2 / (N - K)`` and ``var(s2_u) = 2 / n0^2 [(s2_e + n0 s2_u)^2 /
+    (K - 1) + s2_e^2 / (N - K)]`` with ``n0 = (N - sum n_j^2 / N) / (K - 1)`` (Searle,
+    Casella & McCulloch 1992, sec. 3.6), applied to each grouping factor in turn.
+    """
+    est = {r.group: float(r.estimate) for r in vc.itertuples()
+           if r.term2 is None or pd.isna(r.term2)}
+    N = len(key)
+    s2e = est.get("Residual", 0.0)
+    out: dict[str, Moment] = {}
+    groups = {"va_key": key}
+    if cls is not None:
+        groups["va_class"] = cls.to_numpy()
+    total_groups = 0
+    for name, g in groups.items():
+        n = pd.Series(g).value_counts().to_numpy(dtype=float)
+        K = len(n)
+        total_groups += K
+        n0 = (N - np.sum(n**2) / N) / max(K - 1, 1)
+        var = 2 / n0**2 * ((s2e + n0 * est.get(name, 0.0)) ** 2 / max(K - 1, 1)
+                           + s2e**2 / max(N - K, 1))
+        out[name] = Moment(est.get(name, 0.0), np.array([np.sqrt(var)]), K)
+    out["Residual"] = Moment(s2e, np.array([s2e * np.sqrt(2 / max(N - total_groups, 1))]), N)
+    return out
 
 
 def re_effects(df: pd.DataFrame, y: np.ndarray, X: np.ndarray, names: list[str],
@@ -70,11 +99,9 @@ def re_effects(df: pd.DataFrame, y: np.ndarray, X: np.ndarray, names: list[str],
                if len(key_cols) > 1 else np.nan)
     from pdstats.vam.model import _with_ci
 
-    pieces = {row.group: Moment(row.estimate, np.zeros(1), len(df))
-              for row in fit.varcomp.itertuples() if row.term2 is None or pd.isna(row.term2)}
-    varcomp = moment_table(pieces, {"va_key": "unit", "va_class": "class shock",
-                                    "Residual": "individual (student)"}, level)
-    varcomp[["std_error", "ci_lower", "ci_upper"]] = np.nan
+    varcomp = moment_table(_anova_ses(fit.varcomp, key, frame.get("va_class")),
+                           {"va_key": "unit", "va_class": "class shock",
+                            "Residual": "individual (student)"}, level)
     coef = fit.fe.iloc[1:][["estimate", "std_error", "ci_lower", "ci_upper"]].copy()
     coef.index = pd.Index(names, name="term")
     rows = pd.DataFrame({"unit": df[key_cols[0]].to_numpy(), "resid": fit.resid}, index=df.index)

@@ -27,7 +27,16 @@ _METHOD_NAMES = {
 
 def moment_table(pieces: dict, names: dict[str, str] | None = None,
                  level: float = 0.95) -> pd.DataFrame:
-    """Tidy table of :class:`~pdstats.vam.variance.Moment` pieces with normal CIs."""
+    """Tidy table of :class:`~pdstats.vam.variance.Moment` pieces with normal CIs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.vam.variance import Moment
+    >>> t = moment_table({"total": Moment(1.0, np.array([0.03, 0.04]), 100)})
+    >>> t[["component", "estimate", "std_error"]].to_numpy().tolist()
+    [['total', 1.0, 0.05]]
+    """
     q = stats.norm.ppf(0.5 + level / 2)
     rows = []
     for key, m in pieces.items():
