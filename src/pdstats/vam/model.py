@@ -21,6 +21,7 @@ from pdstats.results import SampleLog
 from pdstats.vam.measurement_error import error_moment
 from pdstats.vam.residualize import control_matrix, residualize
 from pdstats.vam.results import VAResult, moment_table
+from pdstats.vam.sample import drop_missing
 
 __all__ = ["METHODS", "value_added"]
 
@@ -52,26 +53,18 @@ def _check_columns(data: pd.DataFrame, role_cols: dict[str, list[str]]) -> None:
             )
 
 
-def _clean(data: pd.DataFrame, cols: list[str], dosage: str | None) -> tuple[pd.DataFrame,
-                                                                              SampleLog]:
-    log = SampleLog(n_in=len(data))
-    keep = np.ones(len(data), dtype=bool)
-    for c in cols:
-        miss = data[c].isna().to_numpy() & keep
-        log.drop(f"missing {c!r}", int(miss.sum()))
-        keep &= ~miss
-    if dosage is not None:
-        d = pd.to_numeric(data[dosage], errors="coerce").to_numpy(dtype=float)
-        neg = keep & (d < 0)
-        if neg.any():
-            raise ModelSpecificationError(
-                f"value_added: dosage column {dosage!r} has {int(neg.sum())} negative value(s) "
-                f"(rows {data.index[neg][:5].tolist()}); dosage is a share of the year in [0, 1]"
-            )
-        zero = keep & (d == 0)
-        log.drop(f"zero dosage {dosage!r}", int(zero.sum()))
-        keep &= ~zero
-    return data.loc[keep], log
+def _drop_zero_dosage(data: pd.DataFrame, log: SampleLog, dosage: str | None
+                      ) -> pd.DataFrame:
+    if dosage is None:
+        return data
+    d = pd.to_numeric(data[dosage], errors="coerce").to_numpy(dtype=float)
+    if (d < 0).any():
+        raise ModelSpecificationError(
+            f"value_added: dosage column {dosage!r} has {int((d < 0).sum())} negative value(s) "
+            f"(rows {data.index[d < 0][:5].tolist()}); dosage is a share of the year in [0, 1]"
+        )
+    log.drop(f"zero dosage {dosage!r}", int((d == 0).sum()))
+    return data.loc[d != 0]
 
 
 def value_added(
@@ -186,7 +179,8 @@ def value_added(
         raise ModelSpecificationError(f"level={level}: must be in (0, 1)")
     used = [outcome, *prior_l, *controls_l, unit, *_as_list(year), *_as_list(classroom),
             *by_l, *_as_list(dosage), *list((csem or {}).values())]
-    clean, log = _clean(data, list(dict.fromkeys(used)), dosage)
+    clean, log = drop_missing(data, used)
+    clean = _drop_zero_dosage(clean, log, dosage)
     if year is not None and not pd.api.types.is_numeric_dtype(clean[year]):
         raise ModelSpecificationError(f"year column {year!r} must hold numeric (integer) years")
     if len(clean) == 0:

@@ -14,7 +14,34 @@ from pdstats.results import ResultsBase, SampleLog
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["VAResult", "moment_table"]
+__all__ = ["VAResult", "caterpillar", "moment_table"]
+
+
+def caterpillar(ax: Axes, estimate: pd.Series, lower: pd.Series, upper: pd.Series,
+                centre: float = 0.0, max_units: int = 400) -> Axes:
+    """Draw estimates sorted, with interval bars (an evenly spaced subset above ``max_units``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> _, ax = plt.subplots()
+    >>> est = pd.Series([0.2, -0.1, 0.0])
+    >>> len(caterpillar(ax, est, est - 0.1, est + 0.1).collections)
+    1
+    >>> plt.close("all")
+    """
+    import seaborn as sns
+
+    order = np.argsort(np.asarray(estimate, dtype=float), kind="stable")
+    if len(order) > max_units:
+        order = order[np.linspace(0, len(order) - 1, max_units).astype(int)]
+    x = np.arange(len(order))
+    est, lo, hi = (np.asarray(v, dtype=float)[order] for v in (estimate, lower, upper))
+    ax.vlines(x, lo, hi, color=sns.color_palette()[0], alpha=0.5, lw=1)
+    ax.plot(x, est, "o", ms=2.5, color=sns.color_palette()[3])
+    ax.axhline(centre, color="black", lw=0.6)
+    ax.set_xticks([])
+    return ax
 
 _METHOD_NAMES = {
     "ols": "covariate-adjusted unit means (OLS)",
@@ -136,7 +163,6 @@ class VAResult(ResultsBase):
             Above this many rows an evenly spaced subset of the sorted estimates is drawn.
         """
         import matplotlib.pyplot as plt
-        import seaborn as sns
 
         if ax is None:
             _, ax = plt.subplots(figsize=(7, 4))
@@ -156,16 +182,10 @@ class VAResult(ResultsBase):
             return ax
         if kind != "caterpillar":
             raise ModelSpecificationError(f"kind={kind!r}; choose 'caterpillar' or 'drift'")
-        e = self.effects.dropna(subset=["estimate"]).sort_values("estimate")
-        if len(e) > max_units:
-            e = e.iloc[np.linspace(0, len(e) - 1, max_units).astype(int)]
+        e = self.effects.dropna(subset=["estimate"])
         q = stats.norm.ppf(0.5 + level / 2)
-        x = np.arange(len(e))
-        ax.vlines(x, e["estimate"] - q * e["std_error"], e["estimate"] + q * e["std_error"],
-                  color=sns.color_palette()[0], alpha=0.5, lw=1)
-        ax.plot(x, e["estimate"], "o", ms=2.5, color=sns.color_palette()[3])
-        ax.axhline(0, color="black", lw=0.6)
+        caterpillar(ax, e["estimate"], e["estimate"] - q * e["std_error"],
+                    e["estimate"] + q * e["std_error"], max_units=max_units)
         ax.set_xlabel(f"{self.unit} (sorted by estimate)")
         ax.set_ylabel(f"value-added ({int(level * 100)}% interval)")
-        ax.set_xticks([])
         return ax

@@ -32,6 +32,8 @@ from tqdm.auto import tqdm
 from pdstats.errors import ModelSpecificationError
 from pdstats.results import ResultsBase, SampleLog
 from pdstats.vam.quantreg import rq_fit
+from pdstats.vam.results import caterpillar
+from pdstats.vam.sample import drop_missing
 
 __all__ = ["SGP_TAUS", "SGPResult", "bs_basis", "knots_boundaries", "sgp", "unit_growth"]
 
@@ -215,12 +217,8 @@ class SGPResult(ResultsBase):
             raise ModelSpecificationError(f"kind={kind!r}; choose 'histogram' or 'units'")
         if not self.by_unit:
             raise ModelSpecificationError("no unit tables: call sgp(..., unit=...)")
-        t = self.by_unit[unit or next(iter(self.by_unit))].sort_values("median_sgp")
-        x = np.arange(len(t))
-        ax.vlines(x, t["median_ci_lower"], t["median_ci_upper"], color="C0", alpha=0.5)
-        ax.plot(x, t["median_sgp"], "o", ms=3, color="C3")
-        ax.axhline(50, color="black", lw=0.6)
-        ax.set_xticks([])
+        t = self.by_unit[unit or next(iter(self.by_unit))]
+        caterpillar(ax, t["median_sgp"], t["median_ci_lower"], t["median_ci_upper"], centre=50)
         ax.set_xlabel(f"{unit or next(iter(self.by_unit))}, sorted")
         ax.set_ylabel("median SGP (95% bootstrap interval)")
         return ax
@@ -286,13 +284,7 @@ def sgp(
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise ModelSpecificationError(f"sgp: column(s) {missing} not in data")
-    log = SampleLog(n_in=len(data))
-    keep = np.ones(len(data), dtype=bool)
-    for c in [outcome, *prior_l]:
-        miss = data[c].isna().to_numpy() & keep
-        log.drop(f"missing {c!r}", int(miss.sum()))
-        keep &= ~miss
-    df = data.loc[keep]
+    df, log = drop_missing(data, [outcome, *prior_l])
     p_cols = 1 + 7 * len(prior_l)
     if len(df) < 10 * p_cols:
         raise ModelSpecificationError(
