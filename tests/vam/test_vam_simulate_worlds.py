@@ -84,6 +84,12 @@ def test_csem_correction_removes_attenuation(world):
 
 @pytest.mark.slow
 def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
+    """Measured (seeds 100-299): corr 0.725, bias -0.0006, forecast coefficient 0.985,
+    coverage 0.914.  Coverage falls short of the nominal 0.95 (the vamsim worlds of
+    test_vam_known_truth reach 0.93-0.97): in these three-year worlds only two years carry
+    a prior score, so the drift is estimated from one lag and its persistence comes out
+    too high (0.95 against a true 0.90); the forecast SD treats the autocovariances as
+    known.  The bound below documents that gap instead of hiding it."""
     stats = pd.DataFrame([_cfr_stats(100 + i) for i in range(200)])
     print(stats.describe())
     assert stats["corr"].mean() > 0.65
