@@ -18,8 +18,10 @@ The steps follow Stepner's Stata ``vam`` (v2), each a function here:
    ``phi = M[|t - s|]`` (:func:`forecast`).
 
 ``vam`` reports no standard errors. Here every variance piece and autocovariance has a
-cluster-robust (by unit) SE, and every forecast the prediction-error SD
-``sqrt(M[0] - phi' Sigma^{-1} phi)`` (treating ``M`` as known), with reliability
+cluster-robust (by unit) SE, and every forecast the SD
+``sqrt(M[0] - phi' Sigma^{-1} phi + parameter_var)``: the prediction-error variance of
+the best linear predictor plus the variance its estimate inherits from the estimation
+error of ``M`` (by simulation, :func:`parameter_variance`); reliability is
 ``phi' Sigma^{-1} phi / M[0]``.  When no unit-year has two classes (no classroom
 identifier) the class shock cannot be told apart from the unit-year effect: then, as in
 ``vam``, ``var_class = 0`` and ``M[0] = var_total - var_ind``.
@@ -50,6 +52,7 @@ __all__ = [
     "autocovariances",
     "drift_vector",
     "forecast",
+    "parameter_variance",
     "cfr_fit",
 ]
 
@@ -283,9 +286,54 @@ class CFRFit:
     row_unit_year: np.ndarray
 
 
+def parameter_variance(uy: pd.DataFrame, m0: Moment, acov: dict[int, Moment],
+                       drift_limit: int | None, n_draws: int = 50,
+                       random_state: int | np.random.Generator | None = 0) -> np.ndarray:
+    """Variance of each forecast due to the estimation error of ``M`` (the autocovariances).
+
+    ``M[0]`` and the lag covariances are drawn from their joint normal sampling
+    distribution (covariance from the cluster-summed influence values) and every forecast
+    recomputed; the variance over draws is added to the prediction variance, so the
+    intervals do not treat the estimated drift as known.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> uy = pd.DataFrame({"unit": [0, 0], "year": [1, 2], "mean": [0.5, 0.1], "h": [10.0, 10.0]})
+    >>> m0 = Moment(0.1, np.array([0.01, -0.01]), 2); m1 = Moment(0.08, np.array([0.01, 0.0]), 1)
+    >>> v = parameter_variance(uy, m0, {1: m1}, None, n_draws=20)
+    >>> bool((v > 0).all())
+    True
+    """
+    if n_draws <= 0 or not acov:
+        return np.zeros(len(uy))
+    lags = sorted(acov)
+    est = np.array([m0.estimate] + [acov[k].estimate for k in lags])
+    psi = np.column_stack([m0.psi] + [acov[k].psi for k in lags])
+    ok = np.isfinite(est)
+    cov = psi[:, ok].T @ psi[:, ok]
+    rng = np.random.default_rng(random_state)
+    draws = rng.multivariate_normal(est[ok], cov, size=n_draws, method="eigh")
+    out = []
+    for d in draws:
+        full = est.copy()
+        full[ok] = d
+        if not full[0] > 0:
+            continue
+        M = drift_vector(full[0], dict(zip(lags, full[1:], strict=True)), drift_limit)
+        out.append(forecast(uy, M)["estimate"].to_numpy())
+    if len(out) < 2:
+        return np.zeros(len(uy))
+    return np.nan_to_num(np.var(np.vstack(out), axis=0, ddof=1))
+
+
 def cfr_fit(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray, years: np.ndarray,
-            class_codes: np.ndarray, n_params: int, drift_limit: int | None = None) -> CFRFit:
+            class_codes: np.ndarray, n_params: int, drift_limit: int | None = None,
+            n_draws: int = 50, random_state: int | np.random.Generator | None = 0) -> CFRFit:
     """Run steps 2-5 on residuals ``r`` (step 1 done by the caller).
+
+    ``n_draws`` draws of the autocovariances give each forecast's ``parameter_var``
+    (:func:`parameter_variance`; 0 turns it off).
 
     Examples
     --------
@@ -296,7 +344,7 @@ def cfr_fit(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray, years: np.ndar
     >>> r = rng.normal(size=40)[unit] + rng.normal(size=2400)
     >>> fit = cfr_fit(r, np.ones(2400), unit, year, cls, n_params=0)
     >>> fit.forecasts.shape
-    (120, 4)
+    (120, 5)
     """
     if drift_limit is not None and drift_limit < 1:
         raise ModelSpecificationError(f"drift_limit={drift_limit}: must be >= 1 (a lag in years)")
@@ -318,6 +366,8 @@ def cfr_fit(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray, years: np.ndar
             "there is no unit signal to forecast"
         )
     fc = forecast(uy, M)
+    fc["parameter_var"] = parameter_variance(uy, pieces["same_year"], acov, drift_limit,
+                                             n_draws, random_state)
     # map each row to its unit-year
     key_uy = uy["unit"].to_numpy() * 1_000_000 + uy["year"].to_numpy()
     key_row = unit_codes.astype(np.int64) * 1_000_000 + years

@@ -87,6 +87,8 @@ def value_added(
     reliability: Mapping[str, float] | None = None,
     csem: Mapping[str, str] | None = None,
     drift_limit: int | None = None,
+    cfr_draws: int = 50,
+    random_state: int | np.random.Generator | None = 0,
     level: float = 0.95,
     progress: bool = True,
 ) -> VAResult:
@@ -136,6 +138,11 @@ def value_added(
         ``{prior: CSEM column}`` (needs ``degree=1``).
     drift_limit : int, optional
         ``cfr``: lags beyond this use the covariance at ``drift_limit``.
+    cfr_draws : int
+        ``cfr``: draws of the estimated autocovariances whose spread of forecasts is added
+        to each forecast's variance (0: treat them as known, as the BLP formula does).
+    random_state : int or numpy.random.Generator, optional
+        Seeds those draws.
     level : float
         Confidence level of ``ci_lower``/``ci_upper``.
     progress : bool
@@ -190,7 +197,8 @@ def value_added(
                 year_effects=year_effects,
                 absorb_unit=_WITHIN_DEFAULT[method] if absorb_unit is None else absorb_unit,
                 by_year=by_year, dosage=dosage, reliability=reliability, csem=csem,
-                drift_limit=drift_limit, level=level)
+                drift_limit=drift_limit, cfr_draws=cfr_draws, random_state=random_state,
+                level=level)
     if not by_l:
         parts = [(None, _fit_one(clean, **opts))]
     else:
@@ -242,7 +250,7 @@ def _fit_one(df: pd.DataFrame, *, outcome: str, prior: list[str], controls: list
              unit: str, year: str | None, classroom: str | None, method: str, degree: int,
              class_means: bool, year_effects: bool, absorb_unit: bool, by_year: bool,
              dosage: str | None, reliability, csem, drift_limit: int | None,
-             level: float) -> dict[str, pd.DataFrame | None]:
+             cfr_draws: int, random_state, level: float) -> dict[str, pd.DataFrame | None]:
     unit_codes = _codes(df, [unit])
     unit_labels = pd.factorize(df[unit], sort=True)[1]
     years = df[year].to_numpy(dtype=np.int64) if year is not None else np.zeros(
@@ -275,11 +283,12 @@ def _fit_one(df: pd.DataFrame, *, outcome: str, prior: list[str], controls: list
     if method == "cfr":
         from pdstats.vam.cfr import cfr_fit
 
-        fit = cfr_fit(res.resid, w, unit_codes, years, class_codes, res.n_params, drift_limit)
+        fit = cfr_fit(res.resid, w, unit_codes, years, class_codes, res.n_params, drift_limit,
+                      n_draws=cfr_draws, random_state=random_state)
         uy, fc = fit.unit_years, fit.forecasts
         eff = pd.DataFrame({"unit": unit_labels[uy["unit"].to_numpy()],
                             "year": uy["year"].to_numpy(), "estimate": fc["estimate"],
-                            "std_error": np.sqrt(fc["prediction_var"]),
+                            "std_error": np.sqrt(fc["prediction_var"] + fc["parameter_var"]),
                             "reliability": fc["reliability"], "n_students": uy["n_students"],
                             "n_classes": uy["n_classes"],
                             "n_other_years": fc["n_other_years"]})
