@@ -89,8 +89,9 @@ def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
     Coverage falls short of the nominal 0.95 (the vamsim worlds of
     test_vam_known_truth reach 0.93-0.97): in these three-year worlds only two years carry
     a prior score, so the drift is estimated from one lag and its persistence comes out
-    too high (0.95 against a true 0.90); the forecast SD treats the autocovariances as
-    known.  The bound below documents that gap instead of hiding it."""
+    too high (0.95 against a true 0.90), a bias that the sampling error of the
+    autocovariances (now in the SEs) does not cover.  The bound below documents that gap
+    instead of hiding it."""
     stats = pd.DataFrame([_cfr_stats(100 + i) for i in range(200)])
     print(stats.describe())
     assert stats["corr"].mean() > 0.65
