@@ -1,1 +1,42 @@
-"""pdstats.vam (see the package README)."""
+"""pdstats.vam: value-added of teachers, schools and districts, and growth percentiles.
+
+* :func:`value_added` - ``ols``, Kane-Staiger ``eb``, Chetty-Friedman-Rockoff ``cfr``
+  (drift-adjusted leave-year-out, Stepner's ``vam`` algorithm with standard errors),
+  ``fe`` and ``re``; returns a :class:`VAResult`.
+* :func:`classify` - ranks with intervals, probability above a bonus cut, expected
+  misclassification;
+* :func:`forecast_bias`, :func:`placebo_test`, :func:`stability`,
+  :func:`transition_matrix` - validity diagnostics;
+* :func:`analysis_file` - the analysis file from the ``enrollments`` and
+  ``student_scores`` tables (standardized current and prior-year scores, CSEMs);
+* :func:`sgp` - student growth percentiles (Betebenner's SGP conventions) with unit
+  median/mean growth percentiles and bootstrap SEs; returns an :class:`SGPResult`.
+
+Examples
+--------
+>>> import pdstats as pds
+>>> "cfr" in pds.vam.METHODS
+True
+"""
+
+from pdstats.vam.classify import ClassificationResult, classify
+from pdstats.vam.diagnostics import forecast_bias, placebo_test, stability, transition_matrix
+from pdstats.vam.model import METHODS, value_added
+from pdstats.vam.panel import analysis_file
+from pdstats.vam.results import VAResult
+from pdstats.vam.sgp import SGPResult, sgp
+
+__all__ = [
+    "METHODS",
+    "analysis_file",
+    "ClassificationResult",
+    "SGPResult",
+    "VAResult",
+    "classify",
+    "forecast_bias",
+    "placebo_test",
+    "sgp",
+    "stability",
+    "transition_matrix",
+    "value_added",
+]

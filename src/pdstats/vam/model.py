@@ -1,0 +1,331 @@
+"""``pds.vam.value_added``: one front door to the value-added estimators.
+
+The pipeline: check the input and log dropped rows -> build the control matrix
+(:mod:`~pdstats.vam.residualize`) -> optional errors-in-variables correction
+(:mod:`~pdstats.vam.measurement_error`) -> residualize -> the method's estimator
+(:mod:`~pdstats.vam.eb`, :mod:`~pdstats.vam.cfr`, :mod:`~pdstats.vam.fe`,
+:mod:`~pdstats.vam.re`) -> :class:`~pdstats.vam.results.VAResult`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from tqdm.auto import tqdm
+
+from pdstats.errors import ModelSpecificationError
+from pdstats.results import SampleLog
+from pdstats.vam.measurement_error import error_moment
+from pdstats.vam.residualize import control_matrix, residualize
+from pdstats.vam.results import VAResult, moment_table
+from pdstats.vam.sample import drop_missing
+
+__all__ = ["METHODS", "value_added"]
+
+METHODS = ("ols", "eb", "cfr", "fe", "re")
+# residualize within unit (unit fixed effects absorbed) by default?
+_WITHIN_DEFAULT = {"ols": False, "eb": True, "cfr": True, "fe": True, "re": False}
+_PIECE_NAMES = {
+    "total": "total residual",
+    "individual": "individual (student)",
+    "between": "unit (between-class covariance)",
+    "same_year": "unit-year effect (same-year covariance)",
+    "class": "class shock",
+}
+
+
+def _as_list(x: str | Sequence[str] | None) -> list[str]:
+    if x is None:
+        return []
+    return [x] if isinstance(x, str) else list(x)
+
+
+def _check_columns(data: pd.DataFrame, role_cols: dict[str, list[str]]) -> None:
+    for role, cols in role_cols.items():
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            raise ModelSpecificationError(
+                f"value_added: {role} column(s) {missing} not in data (columns: "
+                f"{list(data.columns)[:12]}{' ...' if data.shape[1] > 12 else ''})"
+            )
+
+
+def _drop_zero_dosage(data: pd.DataFrame, log: SampleLog, dosage: str | None
+                      ) -> pd.DataFrame:
+    if dosage is None:
+        return data
+    d = pd.to_numeric(data[dosage], errors="coerce").to_numpy(dtype=float)
+    if (d < 0).any():
+        raise ModelSpecificationError(
+            f"value_added: dosage column {dosage!r} has {int((d < 0).sum())} negative value(s) "
+            f"(rows {data.index[d < 0][:5].tolist()}); dosage is a share of the year in [0, 1]"
+        )
+    log.drop(f"zero dosage {dosage!r}", int((d == 0).sum()))
+    return data.loc[d != 0]
+
+
+def value_added(
+    data: pd.DataFrame,
+    outcome: str,
+    prior: str | Sequence[str] = (),
+    controls: str | Sequence[str] = (),
+    unit: str = "teacher",
+    year: str | None = None,
+    classroom: str | None = None,
+    method: str = "eb",
+    *,
+    degree: int = 3,
+    class_means: bool = False,
+    year_effects: bool = True,
+    absorb_unit: bool | None = None,
+    by: str | Sequence[str] | None = None,
+    by_year: bool = False,
+    dosage: str | None = None,
+    reliability: Mapping[str, float] | None = None,
+    csem: Mapping[str, str] | None = None,
+    drift_limit: int | None = None,
+    cfr_draws: int = 50,
+    random_state: int | np.random.Generator | None = 0,
+    level: float = 0.95,
+    progress: bool = True,
+) -> VAResult:
+    """Estimate value-added of teachers, schools or districts.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per student-year (or student-unit-year link, with ``dosage``).
+    outcome : str
+        Current score.
+    prior : str or list of str
+        Prior scores (both subjects, several years); entered as polynomials of ``degree``.
+    controls : str or list of str
+        Other student controls (categorical ones become dummies).
+    unit : str
+        Column identifying the unit (teacher, school or district id).
+    year : str, optional
+        Year column (integer years; needed for ``cfr`` and ``by_year``).
+    classroom : str, optional
+        Classroom within unit-year; without it each unit-year is one class.
+    method : {"ols", "eb", "cfr", "fe", "re"}
+        ``"ols"`` covariate-adjusted unit means of residuals; ``"eb"`` Kane-Staiger
+        empirical Bayes; ``"cfr"`` Chetty-Friedman-Rockoff drift-adjusted leave-year-out
+        forecasts (one estimate per unit-year); ``"fe"`` unit fixed effects from an
+        absorbed regression (linearmodels); ``"re"`` BLUPs of a random-intercept model
+        fitted by ``pds.lmm``.
+    degree : int
+        Polynomial degree of the priors (standardized first).
+    class_means : bool
+        Add classroom (unit-year) means of the priors as controls.
+    year_effects : bool
+        Add year dummies (when ``year`` is given).
+    absorb_unit : bool, optional
+        Estimate the control coefficients within unit (unit fixed effects); default
+        True for ``eb``, ``cfr``, ``fe`` and False for ``ols`` (``re`` fits jointly).
+    by : str or list of str, optional
+        Fit separately by these columns (e.g. subject, grade) and stack the results.
+    by_year : bool
+        For ``ols``, ``eb``, ``fe``, ``re``: one estimate per unit-year instead of pooling
+        the unit's years.
+    dosage : str, optional
+        Share of the year the student spent with the unit; rows are weighted by it and
+        ``n_students`` counts student-years.
+    reliability, csem : mapping, optional
+        Measurement-error correction of prior scores: ``{prior: reliability}`` or
+        ``{prior: CSEM column}`` (needs ``degree=1``).
+    drift_limit : int, optional
+        ``cfr``: lags beyond this use the covariance at ``drift_limit``.
+    cfr_draws : int
+        ``cfr``: draws of the estimated autocovariances whose spread of forecasts is added
+        to each forecast's variance (0: treat them as known, as the BLP formula does).
+    random_state : int or numpy.random.Generator, optional
+        Seeds those draws.
+    level : float
+        Confidence level of ``ci_lower``/``ci_upper``.
+    progress : bool
+        Progress bar over ``by`` groups.
+
+    Returns
+    -------
+    VAResult
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> import pdstats as pds
+    >>> rng = np.random.default_rng(0)
+    >>> t = np.repeat(np.arange(60), 25); yr = np.tile(np.repeat([1, 2], 25 // 2 + 1)[:25], 60)
+    >>> df = pd.DataFrame({"teacher": t, "year": yr, "prior": rng.normal(size=1500)})
+    >>> df["score"] = 0.7 * df.prior + rng.normal(0, .3, 60)[t] + rng.normal(size=1500)
+    >>> res = pds.vam.value_added(df, "score", prior="prior", unit="teacher", year="year",
+    ...                           method="eb", degree=1)
+    >>> res.effects.shape[0], list(res.effects.columns[:4])
+    (60, ['unit', 'year', 'estimate', 'std_error'])
+    """
+    method = method.lower()
+    if method not in METHODS:
+        raise ModelSpecificationError(f"method={method!r}; choose one of {METHODS}")
+    prior_l, controls_l, by_l = _as_list(prior), _as_list(controls), _as_list(by)
+    _check_columns(data, {"outcome": [outcome], "prior": prior_l, "controls": controls_l,
+                          "unit": [unit], "year": _as_list(year),
+                          "classroom": _as_list(classroom), "by": by_l,
+                          "dosage": _as_list(dosage), "csem": list((csem or {}).values())})
+    if method == "cfr" and year is None:
+        raise ModelSpecificationError("method='cfr' needs a year column (year=...)")
+    if by_year and year is None:
+        raise ModelSpecificationError("by_year=True needs a year column (year=...)")
+    if (reliability or csem) and degree != 1:
+        raise ModelSpecificationError(
+            "the measurement-error correction applies to linear prior terms: use degree=1 "
+            f"(got degree={degree})"
+        )
+    if not 0 < level < 1:
+        raise ModelSpecificationError(f"level={level}: must be in (0, 1)")
+    used = [outcome, *prior_l, *controls_l, unit, *_as_list(year), *_as_list(classroom),
+            *by_l, *_as_list(dosage), *list((csem or {}).values())]
+    clean, log = drop_missing(data, used)
+    clean = _drop_zero_dosage(clean, log, dosage)
+    if year is not None and not pd.api.types.is_numeric_dtype(clean[year]):
+        raise ModelSpecificationError(f"year column {year!r} must hold numeric (integer) years")
+    if len(clean) == 0:
+        raise ModelSpecificationError("value_added: no rows left after dropping missing values")
+    opts = dict(outcome=outcome, prior=prior_l, controls=controls_l, unit=unit, year=year,
+                classroom=classroom, method=method, degree=degree, class_means=class_means,
+                year_effects=year_effects,
+                absorb_unit=_WITHIN_DEFAULT[method] if absorb_unit is None else absorb_unit,
+                by_year=by_year, dosage=dosage, reliability=reliability, csem=csem,
+                drift_limit=drift_limit, cfr_draws=cfr_draws, random_state=random_state,
+                level=level)
+    if not by_l:
+        parts = [(None, _fit_one(clean, **opts))]
+    else:
+        groups = list(clean.groupby(by_l, sort=True, observed=True))
+        parts = [(key if isinstance(key, tuple) else (key,), _fit_one(g, **opts))
+                 for key, g in tqdm(groups, disable=not progress, desc="value_added by group")]
+    tables = {}
+    for name in ("effects", "varcomp", "coef", "acov", "rows"):
+        frames = []
+        for key, part in parts:
+            f = part[name]
+            if f is None:
+                continue
+            if key is not None:
+                f = f.copy()
+                for col, v in reversed(list(zip(by_l, key, strict=True))):
+                    f.insert(0, col, v)
+            frames.append(f)
+        tables[name] = pd.concat(frames) if frames else None
+    for name in ("effects", "varcomp", "coef", "acov"):
+        if tables[name] is not None and name != "coef":
+            tables[name] = tables[name].reset_index(drop=True)
+    options = {"Outcome": outcome, "Priors": ", ".join(prior_l) or "none"}
+    if method == "cfr":
+        options["Drift limit"] = drift_limit if drift_limit is not None else "none"
+    if reliability or csem:
+        options["Measurement-error correction"] = "yes"
+    return VAResult(method=method, unit=unit, effects=tables["effects"],
+                    variance_components=tables["varcomp"], coefficients=tables["coef"],
+                    sample_log=log, autocovariance=tables["acov"], rows=tables["rows"],
+                    by=by_l, options=options)
+
+
+def _codes(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    if len(cols) == 1:
+        return pd.factorize(df[cols[0]], sort=True)[0].astype(np.int64)
+    return df.groupby(cols, sort=True, observed=True).ngroup().to_numpy(dtype=np.int64)
+
+
+def _with_ci(eff: pd.DataFrame, level: float) -> pd.DataFrame:
+    q = stats.norm.ppf(0.5 + level / 2)
+    pos = eff.columns.get_loc("std_error") + 1
+    eff.insert(pos, "ci_lower", eff["estimate"] - q * eff["std_error"])
+    eff.insert(pos + 1, "ci_upper", eff["estimate"] + q * eff["std_error"])
+    return eff
+
+
+def _fit_one(df: pd.DataFrame, *, outcome: str, prior: list[str], controls: list[str],
+             unit: str, year: str | None, classroom: str | None, method: str, degree: int,
+             class_means: bool, year_effects: bool, absorb_unit: bool, by_year: bool,
+             dosage: str | None, reliability, csem, drift_limit: int | None,
+             cfr_draws: int, random_state, level: float) -> dict[str, pd.DataFrame | None]:
+    unit_codes = _codes(df, [unit])
+    unit_labels = pd.factorize(df[unit], sort=True)[1]
+    years = df[year].to_numpy(dtype=np.int64) if year is not None else np.zeros(
+        len(df), dtype=np.int64)
+    class_cols = [unit] + ([year] if year is not None else []) + (
+        [classroom] if classroom is not None else [])
+    class_codes = _codes(df, class_cols)
+    w = (df[dosage].to_numpy(dtype=float) if dosage is not None else np.ones(len(df)))
+    X, names, linear = control_matrix(df, prior, controls, degree=degree,
+                                      class_codes=class_codes, class_means=class_means,
+                                      year=year, year_effects=year_effects)
+    y = df[outcome].to_numpy(dtype=float)
+    within = unit_codes if absorb_unit else None
+    D = None
+    if reliability or csem:
+        D = error_moment(df, prior, linear, X.shape[1], reliability=reliability, csem=csem,
+                         weights=w, unit_codes=within)
+    if method == "re":
+        from pdstats.vam.re import re_effects
+
+        key_cols = [unit, year] if by_year else [unit]
+        return re_effects(df, y, X, names, key_cols, class_codes if classroom else None,
+                          level=level)
+    res = residualize(y, X, names, unit_codes=within, weights=w, error_variance=D)
+    coef = res.table(level)
+    rows = pd.DataFrame({"unit": df[unit].to_numpy(), "resid": res.resid}, index=df.index)
+    if year is not None:
+        rows.insert(1, "year", years)
+    acov = None
+    if method == "cfr":
+        from pdstats.vam.cfr import cfr_fit
+
+        fit = cfr_fit(res.resid, w, unit_codes, years, class_codes, res.n_params, drift_limit,
+                      n_draws=cfr_draws, random_state=random_state)
+        uy, fc = fit.unit_years, fit.forecasts
+        eff = pd.DataFrame({"unit": unit_labels[uy["unit"].to_numpy()],
+                            "year": uy["year"].to_numpy(), "estimate": fc["estimate"],
+                            "std_error": np.sqrt(fc["prediction_var"] + fc["parameter_var"]),
+                            "reliability": fc["reliability"], "n_students": uy["n_students"],
+                            "n_classes": uy["n_classes"],
+                            "n_other_years": fc["n_other_years"]})
+        eff.loc[eff["estimate"].isna(), "std_error"] = np.nan
+        varcomp = moment_table(fit.pieces, _PIECE_NAMES, level)
+        acov = _acov_table(fit)
+        rows["va"] = fc["estimate"].to_numpy()[fit.row_unit_year]
+    else:
+        key_cols = [unit, year] if by_year else [unit]
+        key_codes = _codes(df, key_cols)
+        if method == "fe":
+            from pdstats.vam.fe import fe_effects
+
+            eff, varcomp = fe_effects(y, X, names, key_codes, unit_codes, w, level,
+                                      class_codes=class_codes)
+        else:
+            from pdstats.vam.eb import eb_effects, ks_pieces, ols_effects
+
+            classes, pieces = ks_pieces(res.resid, w, key_codes, years, class_codes,
+                                        unit_codes, res.n_params)
+            eff = (eb_effects if method == "eb" else ols_effects)(classes, pieces)
+            varcomp = moment_table(pieces, _PIECE_NAMES, level)
+        first = pd.Series(np.arange(len(df))).groupby(key_codes).first().to_numpy()
+        eff.insert(0, "unit", df[unit].to_numpy()[first])
+        eff.insert(1, "year", years[first].astype(float) if by_year else np.nan)
+        eff = eff.reset_index(drop=True)
+        rows["va"] = eff["estimate"].to_numpy()[key_codes]
+    return {"effects": _with_ci(eff, level), "varcomp": varcomp, "coef": coef, "acov": acov,
+            "rows": rows}
+
+
+def _acov_table(fit) -> pd.DataFrame:
+    m0 = fit.pieces["same_year"]
+    rows = []
+    for lag, m in fit.acov.items():
+        corr = m.estimate / m0.estimate
+        corr_se = float(np.sqrt(np.sum(((m.psi - corr * m0.psi) / m0.estimate) ** 2)))
+        rows.append((lag, m.estimate, m.std_error, corr, corr_se, m.n, fit.M[lag]))
+    return pd.DataFrame(rows, columns=["lag", "covariance", "std_error", "correlation",
+                                       "corr_se", "n_pairs", "used"])

@@ -1,0 +1,191 @@
+"""Results of a value-added fit (:class:`VAResult`)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pdstats.errors import ModelSpecificationError
+from pdstats.results import ResultsBase, SampleLog
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+__all__ = ["VAResult", "caterpillar", "moment_table"]
+
+
+def caterpillar(ax: Axes, estimate: pd.Series, lower: pd.Series, upper: pd.Series,
+                centre: float = 0.0, max_units: int = 400) -> Axes:
+    """Draw estimates sorted, with interval bars (an evenly spaced subset above ``max_units``).
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt, pandas as pd
+    >>> _, ax = plt.subplots()
+    >>> est = pd.Series([0.2, -0.1, 0.0])
+    >>> len(caterpillar(ax, est, est - 0.1, est + 0.1).collections)
+    1
+    >>> plt.close("all")
+    """
+    import seaborn as sns
+
+    order = np.argsort(np.asarray(estimate, dtype=float), kind="stable")
+    if len(order) > max_units:
+        order = order[np.linspace(0, len(order) - 1, max_units).astype(int)]
+    x = np.arange(len(order))
+    est, lo, hi = (np.asarray(v, dtype=float)[order] for v in (estimate, lower, upper))
+    ax.vlines(x, lo, hi, color=sns.color_palette()[0], alpha=0.5, lw=1)
+    ax.plot(x, est, "o", ms=2.5, color=sns.color_palette()[3])
+    ax.axhline(centre, color="black", lw=0.6)
+    ax.set_xticks([])
+    return ax
+
+_METHOD_NAMES = {
+    "ols": "covariate-adjusted unit means (OLS)",
+    "eb": "Kane-Staiger empirical Bayes",
+    "cfr": "Chetty-Friedman-Rockoff drift-adjusted leave-year-out",
+    "fe": "unit fixed effects",
+    "re": "random effects (BLUP)",
+}
+
+
+def moment_table(pieces: dict, names: dict[str, str] | None = None,
+                 level: float = 0.95) -> pd.DataFrame:
+    """Tidy table of :class:`~pdstats.vam.variance.Moment` pieces with normal CIs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from pdstats.vam.variance import Moment
+    >>> t = moment_table({"total": Moment(1.0, np.array([0.03, 0.04]), 100)})
+    >>> t[["component", "estimate", "std_error"]].to_numpy().tolist()
+    [['total', 1.0, 0.05]]
+    """
+    q = stats.norm.ppf(0.5 + level / 2)
+    rows = []
+    for key, m in pieces.items():
+        est, se = float(m.estimate), float(m.std_error)
+        rows.append(((names or {}).get(key, key), est, se, est - q * se, est + q * se, m.n))
+    return pd.DataFrame(rows, columns=["component", "estimate", "std_error", "ci_lower",
+                                       "ci_upper", "n"])
+
+
+class VAResult(ResultsBase):
+    """Value-added estimates of units (teachers, schools or districts).
+
+    Attributes
+    ----------
+    effects : pandas.DataFrame
+        One row per unit (or unit-year for ``cfr`` and ``by_year=True``), with any
+        ``by`` columns first: unit, year (missing when pooled over years), estimate,
+        std_error (posterior SD for ``eb``/``re``/``cfr``), ci_lower, ci_upper (95%),
+        reliability, n_students (sum of dosage), n_classes.
+    variance_components : pandas.DataFrame
+        component, estimate, std_error, ci_lower, ci_upper, n (rows or pairs used).
+    autocovariance : pandas.DataFrame or None
+        For ``cfr``: lag, covariance, std_error, correlation, corr_se, n_pairs,
+        used (the value in the forecast after the drift limit).
+    coefficients : pandas.DataFrame
+        The residualizing regression's slopes with classical SEs.
+    sample_log : SampleLog
+        Rows in, dropped by reason, used.
+    method, unit : str
+    """
+
+    def __init__(self, method: str, unit: str, effects: pd.DataFrame,
+                 variance_components: pd.DataFrame, coefficients: pd.DataFrame,
+                 sample_log: SampleLog, autocovariance: pd.DataFrame | None = None,
+                 rows: pd.DataFrame | None = None, by: list[str] | None = None,
+                 options: dict | None = None) -> None:
+        self.method = method
+        self.unit = unit
+        self.effects = effects
+        self.variance_components = variance_components
+        self.autocovariance = autocovariance
+        self.coefficients = coefficients
+        self.sample_log = sample_log
+        self.by = list(by or [])
+        self.options = dict(options or {})
+        self._rows = rows
+        self.title = f"Value-added by {unit}: {_METHOD_NAMES.get(method, method)}"
+
+    # ------------------------------------------------------------------ tables
+    def to_frame(self) -> pd.DataFrame:
+        """The effects table."""
+        return self.effects
+
+    @property
+    def rows(self) -> pd.DataFrame:
+        """Row-level residuals (and, for ``cfr``, the row's leave-year-out VA).
+
+        Student-level: for diagnostics, never for sharing.  Indexed like the input rows.
+        """
+        if self._rows is None:
+            raise ModelSpecificationError("this result keeps no row-level residuals")
+        return self._rows
+
+    def _info(self) -> dict[str, object]:
+        info = super()._info()
+        e = self.effects
+        info["Method"] = _METHOD_NAMES.get(self.method, self.method)
+        info["Units"] = int(e["unit"].nunique())
+        info["Estimates"] = int(e["estimate"].notna().sum())
+        info["SD of estimates"] = f"{e['estimate'].std():.4g}"
+        info["Mean reliability"] = f"{e['reliability'].mean():.3f}"
+        for k, v in self.options.items():
+            info[k] = v
+        return info
+
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        blocks = [("Variance components", self.variance_components.set_index("component"))]
+        if self.autocovariance is not None:
+            blocks.append(("Autocovariance of unit-year effects by lag",
+                           self.autocovariance.set_index("lag")))
+        cols = ["estimate", "std_error", "reliability", "n_students"]
+        blocks.append(("Distribution of estimates", self.effects[cols].describe().T))
+        return blocks
+
+    # ------------------------------------------------------------------ plots
+    def plot(self, kind: str = "caterpillar", ax: Axes | None = None, level: float = 0.95,
+             max_units: int = 400) -> Axes:
+        """Caterpillar plot of the estimates with intervals, or the drift curve.
+
+        Parameters
+        ----------
+        kind : {"caterpillar", "drift"}
+            ``"drift"`` (``cfr`` only) plots the autocorrelation of unit-year effects by lag.
+        level : float
+            Interval level of the caterpillar.
+        max_units : int
+            Above this many rows an evenly spaced subset of the sorted estimates is drawn.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(7, 4))
+        if kind == "drift":
+            if self.autocovariance is None:
+                raise ModelSpecificationError("the drift curve needs method='cfr'")
+            a = self.autocovariance
+            ax.errorbar(a["lag"], a["correlation"], yerr=1.96 * a["corr_se"], fmt="o-",
+                        capsize=3, label="estimated")
+            used = a["used"] / self.variance_components.set_index("component").loc[
+                "unit-year effect (same-year covariance)", "estimate"]
+            ax.plot(a["lag"], used, "s--", color="grey", label="used in the forecast")
+            ax.axhline(0, color="black", lw=0.6)
+            ax.set_xlabel("lag (years)")
+            ax.set_ylabel("autocorrelation of unit-year effects")
+            ax.legend(frameon=False)
+            return ax
+        if kind != "caterpillar":
+            raise ModelSpecificationError(f"kind={kind!r}; choose 'caterpillar' or 'drift'")
+        e = self.effects.dropna(subset=["estimate"])
+        q = stats.norm.ppf(0.5 + level / 2)
+        caterpillar(ax, e["estimate"], e["estimate"] - q * e["std_error"],
+                    e["estimate"] + q * e["std_error"], max_units=max_units)
+        ax.set_xlabel(f"{self.unit} (sorted by estimate)")
+        ax.set_ylabel(f"value-added ({int(level * 100)}% interval)")
+        return ax
