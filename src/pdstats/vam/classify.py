@@ -16,12 +16,19 @@ probabilities overstate certainty at the tails.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from pdstats.errors import ModelSpecificationError
 from pdstats.results import ResultsBase, SampleLog
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from pdstats.vam.results import VAResult
 
 __all__ = ["ClassificationResult", "classify"]
 
@@ -61,7 +68,7 @@ class ClassificationResult(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Expected misclassification", self.rates)]
 
-    def plot(self, ax=None):
+    def plot(self, ax: Axes | None = None) -> Axes:
         """Probability of being above the cut against rank."""
         import matplotlib.pyplot as plt
 
@@ -76,7 +83,7 @@ class ClassificationResult(ResultsBase):
 
 
 def classify(
-    result,
+    result: VAResult,
     cut: float = 0.8,
     threshold: float | None = None,
     n_draws: int = 1000,

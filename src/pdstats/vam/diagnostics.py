@@ -12,12 +12,17 @@ Standard errors are clustered by unit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
 from pdstats.errors import ModelSpecificationError
+
+if TYPE_CHECKING:
+    from pdstats.vam.results import VAResult
 
 __all__ = ["forecast_bias", "placebo_test", "stability", "transition_matrix"]
 
@@ -45,7 +50,7 @@ def _rows_with_va(result) -> pd.DataFrame:
     return rows[rows["va"].notna()]
 
 
-def forecast_bias(result, level: float = 0.95) -> pd.DataFrame:
+def forecast_bias(result: VAResult, level: float = 0.95) -> pd.DataFrame:
     """Forecast-bias test: coefficient of the outcome residual on leave-year-out VA.
 
     Examples
@@ -66,7 +71,7 @@ def forecast_bias(result, level: float = 0.95) -> pd.DataFrame:
                             rows["unit"].to_numpy(), 1.0, "forecast bias (coef = 1)", level)
 
 
-def placebo_test(result, data: pd.DataFrame, placebo: str, level: float = 0.95) -> pd.DataFrame:
+def placebo_test(result: VAResult, data: pd.DataFrame, placebo: str, level: float = 0.95) -> pd.DataFrame:
     """Regress a pre-determined variable on leave-year-out VA (coefficient ~ 0).
 
     Parameters
@@ -111,7 +116,7 @@ def _wide(result) -> pd.DataFrame:
                                                      values="estimate")
 
 
-def stability(result, level: float = 0.95) -> pd.DataFrame:
+def stability(result: VAResult, level: float = 0.95) -> pd.DataFrame:
     """Correlation of unit estimates ``s`` years apart (all pairs of years ``s`` apart).
 
     Examples
@@ -149,7 +154,7 @@ def stability(result, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def transition_matrix(result, groups: int = 5) -> pd.DataFrame:
+def transition_matrix(result: VAResult, groups: int = 5) -> pd.DataFrame:
     """Share of units moving between VA quintiles (or ``groups``) in consecutive years.
 
     Rows: group in year t; columns: group in year t+1; rows sum to 1.

@@ -21,6 +21,7 @@ within unit (exact multinomial resampling of each unit's SGP counts).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from pdstats.results import ResultsBase, SampleLog
 from pdstats.vam.quantreg import rq_fit
 from pdstats.vam.results import caterpillar
 from pdstats.vam.sample import drop_missing
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["SGP_TAUS", "SGPResult", "bs_basis", "knots_boundaries", "sgp", "unit_growth"]
 
@@ -200,7 +204,7 @@ class SGPResult(ResultsBase):
                            num.describe().T[["mean", "std", "min", "max"]]))
         return blocks
 
-    def plot(self, kind: str = "histogram", unit: str | None = None, ax=None):
+    def plot(self, kind: str = "histogram", unit: str | None = None, ax: Axes | None = None) -> Axes:
         """Histogram of SGPs, or a caterpillar of unit median SGPs (``kind="units"``)."""
         import matplotlib.pyplot as plt
 
