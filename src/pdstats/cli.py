@@ -1,8 +1,9 @@
 """The ``pdstats`` command: ``pdstats reproduce`` and ``pdstats dictionary``.
 
 ``pdstats reproduce --out output`` is what ``make reproduce`` runs: it builds the example
-study store, executes every notebook in ``notebooks/`` headless (executed copies and
-figures go under ``--out``) and regenerates the paper's numbers.
+study store and the store of a simulated study world, executes every notebook in
+``notebooks/`` headless (executed copies and figures go under ``--out``) and regenerates
+the paper's numbers.
 """
 
 from __future__ import annotations
@@ -56,12 +57,32 @@ def build_example_store(out: Path) -> Path:
     return target
 
 
+def build_simulated_store(out: Path, random_state: int = 0) -> Path:
+    """Simulate the default study world and write it to ``out/simulated_study.duckdb``.
+
+    The world (``pds.simulate.study(random_state=0)``) carries every data-dictionary table,
+    student-level ones included; its generating truth is documented in
+    ``src/pdstats/simulate/README.md``.
+    """
+    from pdstats.simulate import study
+
+    target = out / "simulated_study.duckdb"
+    if target.exists():
+        target.unlink()
+    store = study(random_state=random_state, progress=False).to_study(target)
+    print(store.tables().to_string(index=False))
+    store.close()
+    return target
+
+
 def reproduce(out: Path, notebooks: Path | None = None) -> None:
     """Run the main job: store, analyses, notebooks, figures and paper numbers."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     print(f"[reproduce] building the example study store in {out}/study.duckdb")
     build_example_store(out)
+    print(f"[reproduce] simulating the default study world into {out}/simulated_study.duckdb")
+    build_simulated_store(out)
     nb_dir = notebooks or REPO_ROOT / "notebooks"
     for nb in sorted(nb_dir.glob("[0-9]*.ipynb")):
         t = time.perf_counter()
