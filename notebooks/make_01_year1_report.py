@@ -1,17 +1,8 @@
 """Write notebooks/01_year1_report.ipynb (without outputs). Run from the repo root."""
-import nbformat as nbf
+from nbgen import Notebook
 
-nb = nbf.v4.new_notebook()
-C = []
-
-
-def md(s):
-    C.append(nbf.v4.new_markdown_cell(s))
-
-
-def code(s):
-    C.append(nbf.v4.new_code_cell(s))
-
+NB = Notebook()
+md, code = NB.md, NB.code
 
 md("""# 01 - The year-1 report, regenerated
 
@@ -27,23 +18,16 @@ from **district-level data** and checks, cell by cell, that each equals the publ
 
 Sections: published facts -> reconstruction -> each figure/table with its check -> practice scores ->
 does the matrix build up in stages? -> informant agreement and reliability -> a self-assessment.""")
-code("""import os
-from pathlib import Path
+code("""from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 import pdstats as pds
 from pdstats.figures import plot_year1_figure, plot_self_assessment
+from pdstats.reporting import record_numbers, save_figure
 
-OUT = Path(os.environ.get("PDSTATS_OUTPUT", "output")) / "figures"
-OUT.mkdir(parents=True, exist_ok=True)
-pd.set_option("display.max_colwidth", 80)
-
-def save(obj, name):
-    fig = obj if isinstance(obj, plt.Figure) else obj.figure
-    fig.savefig(OUT / f"{name}.png", dpi=150, bbox_inches="tight")
-    return fig""")
+pd.set_option("display.max_colwidth", 80)""")
 md("## Published facts\nEvery quantitative statement of the report about the 28 districts, with the line of the text it comes from.")
 code("""facts = pds.practices.year1_facts()
 print(len(facts), "facts;", int(facts["numbered"].sum()), "in numbered figures/tables")
@@ -74,10 +58,10 @@ for fig in ["Figure 1.1", "Figure 3.1.1", "Table 3.1.2", "Figure 3.4.1", "Figure
             "Figure 3.4.3", "Figure 3.5.1", "Figure 4.2"]:
     md(f"### {fig}")
     code(f"""display(check_figure("{fig}"))
-save(plot_year1_figure(tables, "{fig}"), "year1_{fig.lower().replace(' ', '_').replace('.', '_')}")
+save_figure(plot_year1_figure(tables, "{fig}"), "year1_{fig.lower().replace(' ', '_').replace('.', '_')}")
 plt.show()""")
 md("### Figure 4.1\nA diagram of the five actions; the report gives it no numbers.")
-code("""save(plot_year1_figure(tables, "Figure 4.1"), "year1_figure_4_1"); plt.show()""")
+code("""save_figure(plot_year1_figure(tables, "Figure 4.1"), "year1_figure_4_1"); plt.show()""")
 md("### Tables 5.1-5.3 (case-study districts)\nThe report prints ranges; the reconstructed districts must fall inside them.")
 code("""cases = check[check["figure"].isin(["Table 5.1", "Table 5.2", "Table 5.3"])]
 assert cases["match"].all() and len(cases) == 21
@@ -93,7 +77,7 @@ assert len(t61) == 48
 sm = pds.practices.stage_matrix()
 assert (sm.set_index(["practice", "stage"])["n_districts"].to_numpy()
         == tables["Table 6.1"]["value"].to_numpy()).all()
-save(plot_year1_figure(tables, "Table 6.1"), "year1_table_6_1"); plt.show()""")
+save_figure(plot_year1_figure(tables, "Table 6.1"), "year1_table_6_1"); plt.show()""")
 md("## Practice scores\nInformants are combined with the report's rule (a cell counts when any of the four informants evidences it); the partial-credit model gives a continuous index with a standard error.")
 code("""ratings = data["practice_ratings"]
 pcm = pds.practices.score(ratings, method="pcm")
@@ -105,12 +89,12 @@ code("""ax = scores.reset_index().sort_values("theta").plot.scatter(x="overall",
 ax.errorbar(scores["overall"], scores["theta"], yerr=1.96 * scores["se"], fmt="none", alpha=.4)
 ax.set_xlabel("overall index (share of 48 cells)"); ax.set_ylabel("PCM practice index (WLE)")
 ax.set_title("Practice index with 95% intervals, 28 year-1 districts (reconstruction)", loc="left")
-save(ax, "year1_practice_index"); plt.show()""")
+save_figure(ax, "year1_practice_index"); plt.show()""")
 md("## Does the matrix build up in stages?\nThe published counts alone already show that stage k does not always imply stage k-1 (the `published_lower_bound` column: at least 13 district-practice pairs break the order). The H and reproducibility values below describe the *reconstruction*, whose joint structure was built (stage k rewarded together with stage k-1), so they illustrate the method rather than answer the question; the real answer needs the districts' own coding or new data.")
 code("""sc = pds.practices.scalability(ratings, n_boot=200, random_state=0, progress=False)
 display(sc.scale.round(3))
 display(sc.stage_checks.query("published_lower_bound > 0"))
-save(sc.plot(), "year1_item_scalability"); plt.show()
+save_figure(sc.plot(), "year1_item_scalability"); plt.show()
 assert sc.stage_checks["published_lower_bound"].sum() == 13""")
 md("## Informant agreement and internal consistency")
 code("""ag = pds.practices.agreement(ratings, n_boot=200, random_state=0, progress=False)
@@ -129,11 +113,9 @@ answers = {i: int(s <= 2 or i == "finance_s3") for i, s in zip(q["item"], q["sta
 sa = pds.practices.self_assessment(answers, reference=ratings)
 print(sa.summary()[:600])
 display(sa.profile[["highest_stage", "n_cells", "next_stage", "next_step"]])
-save(plot_self_assessment(sa), "self_assessment_example"); plt.show()""")
+save_figure(plot_self_assessment(sa), "self_assessment_example"); plt.show()""")
 md("## Numbers for the paper")
-code("""from pdstats.reporting import record_numbers
-
-record_numbers("practices", {
+code("""record_numbers("practices", {
     "n_facts": len(facts),
     "n_facts_reconstructed": int(facts["reconstructed"].sum()),
     "n_values_reproduced": int(check["match"].sum()),
@@ -141,6 +123,4 @@ record_numbers("practices", {
     "h_cells_reconstruction": float(sc.scale.loc["H", "estimate"]),
     "fleiss_kappa_reconstruction": float(ag.to_frame().set_index("coefficient").loc["fleiss_kappa", "estimate"]),
 })""")
-nb["cells"] = C
-nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/01_year1_report.ipynb")
+NB.write("notebooks/01_year1_report.ipynb")

@@ -1,18 +1,8 @@
 """Write notebooks/03_multilevel_growth.ipynb (without outputs). Run from the repo root."""
-import nbformat as nbf
+from nbgen import Notebook
 
-CELLS: list = []
-
-
-def md(text: str) -> None:
-    """Append a markdown cell."""
-    CELLS.append(nbf.v4.new_markdown_cell(text))
-
-
-def code(text: str) -> None:
-    """Append a code cell."""
-    CELLS.append(nbf.v4.new_code_cell(text))
-
+NB = Notebook()
+md, code = NB.md, NB.code
 
 md("""# 03 · Three-level growth models for Chicago math scores (`mlmRev/egsingle`)
 
@@ -27,7 +17,6 @@ Chicago elementary schools) with `pds.lmm`, and compares them with
 It then plots the model-implied growth trajectory of every school.
 Only aggregates are shown: no student-level rows are printed.""")
 code("""import json
-import os
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -37,10 +26,8 @@ import seaborn as sns
 
 import pdstats as pds
 from pdstats.data.datasets import load_rdataset
-from pdstats.reporting import record_numbers
+from pdstats.reporting import record_numbers, save_figure
 
-FIG = Path(os.environ.get("PDSTATS_OUTPUT", "output")) / "figures"
-FIG.mkdir(parents=True, exist_ok=True)
 REF = Path("..") / "tests" / "reference" / "multilevel"
 
 
@@ -132,7 +119,7 @@ sns.lineplot(x=years, y=b0 + b1 * years, color="black", lw=2.5, ax=ax, label="av
 ax.set(xlabel="year (0 = spring of grade 3.5)", ylabel="math (IRT scale)",
        title="Model-implied growth trajectories of the 60 egsingle schools")
 fig.tight_layout()
-fig.savefig(FIG / "03_school_growth_trajectories.png", dpi=150)
+save_figure(fig, "03_school_growth_trajectories")
 traj.groupby("year")["math"].agg(["min", "mean", "max"]).round(3)""")
 md("""Schools differ more in their status than in their growth rates (school SDs
 0.41 vs 0.11 per year), and the two are positively correlated (about 0.40): schools that
@@ -144,7 +131,4 @@ slopes = school["year"] + b1
 pd.Series({"school growth rate, min": slopes.min(), "median": slopes.median(),
            "max": slopes.max()}).round(3)""")
 
-nb = nbf.v4.new_notebook()
-nb["cells"] = CELLS
-nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/03_multilevel_growth.ipynb")
+NB.write("notebooks/03_multilevel_growth.ipynb")

@@ -1,17 +1,8 @@
 """Write notebooks/05_simulated_world.ipynb (without outputs). Run from the repo root."""
-import nbformat as nbf
+from nbgen import Notebook
 
-nb = nbf.v4.new_notebook()
-C = []
-
-
-def md(s):
-    C.append(nbf.v4.new_markdown_cell(s))
-
-
-def code(s):
-    C.append(nbf.v4.new_code_cell(s))
-
+NB = Notebook()
+md, code = NB.md, NB.code
 
 md("""# 05 - A simulated study world with known truth
 
@@ -26,26 +17,16 @@ This tour shows: the tables -> the same students on each state's scale and on th
 NAEP-like scale -> what states publish -> the practices (year-1 prevalence against Table 6.1,
 change over three years) -> the programs' rollout -> the variance components.
 Student-level rows are never printed (they are confidential in a real study).""")
-code("""import os
-from pathlib import Path
-
-import matplotlib.pyplot as plt
+code("""import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 import pdstats as pds
-from pdstats.reporting import record_numbers
+from pdstats.reporting import record_numbers, save_figure
 from pdstats.simulate.scales import to_naep
 
-OUT = Path(os.environ.get("PDSTATS_OUTPUT", "output")) / "figures"
-OUT.mkdir(parents=True, exist_ok=True)
-sns.set_theme(style="whitegrid", context="notebook")
-
-def save(obj, name):
-    fig = obj if isinstance(obj, plt.Figure) else obj.figure
-    fig.savefig(OUT / f"{name}.png", dpi=150, bbox_inches="tight")
-    return fig""")
+sns.set_theme(style="whitegrid", context="notebook")""")
 md("## The world and its tables")
 code("""sim = pds.simulate.study(random_state=0, progress=False)
 print(sim)
@@ -77,7 +58,7 @@ for j, st in enumerate(states):
     axes[1, j].set(title=f"{st}: NAEP-like scale (proficient {prof_naep:.0f})", xlabel="NAEP-scale points", xlim=(120, 340))
 fig.suptitle("Grade 4 math, 2005-2007: the same students on each state's scale and on the common scale", x=0.01, ha="left")
 fig.tight_layout()
-save(fig, "sim_scores_native_vs_naep"); plt.show()""")
+save_figure(fig, "sim_scores_native_vs_naep"); plt.show()""")
 code("""prof_cut = tests.apply(lambda r: r[f"naep_cut_{int(r['proficient_level']) - 1}"], axis=1)
 cuts = tests.assign(proficient_naep=prof_cut).query("year == 2005").pivot_table(
     index=["subject", "grade"], columns="state", values="proficient_naep").round(1)
@@ -100,7 +81,7 @@ ax = sns.barplot(data=agg.assign(suppressed=agg["suppressed"].astype(float)), x=
                  hue="state", errorbar=None)
 ax.set(ylabel="share of cells suppressed", title="Suppressed cells by subgroup and state (schools and districts)")
 ax.tick_params(axis="x", rotation=45)
-save(ax, "sim_suppression"); plt.show()""")
+save_figure(ax, "sim_suppression"); plt.show()""")
 md("""## Practices
 
 Year-1 consensus evidence is generated so that the expected number of the 28 studied districts
@@ -120,14 +101,14 @@ for ax, (title, m) in zip(axes, [("Table 6.1 (published)", pub61), ("simulated, 
     ax.set(title=title, xlabel="stage", ylabel="")
 fig.suptitle("Districts (of 28) showing each stage-matrix cell", x=0.01, ha="left")
 fig.tight_layout()
-save(fig, "sim_practice_prevalence"); plt.show()
+save_figure(fig, "sim_practice_prevalence"); plt.show()
 diff = (y1 - pub61).abs()
 print(f"mean |simulated - published| over the 48 cells in 2005: {diff.to_numpy().mean():.2f} districts")""")
 code("""pi = sim.truth.practice_index.query("studied")
 tot = r.groupby(["district_id", "year"])["evidence"].sum().astype(float).rename("cells").reset_index().merge(pi, on=["district_id", "year"])
 ax = sns.scatterplot(data=tot, x="index", y="cells", hue="year", palette="deep")
 ax.set(xlabel="true latent practice index", ylabel="cells evidenced (of 48)", title="Evidence tracks the latent practice index")
-save(ax, "sim_practice_index"); plt.show()
+save_figure(ax, "sim_practice_index"); plt.show()
 corr = float(np.corrcoef(tot["index"], tot["cells"])[0, 1])
 print(f"correlation {corr:.2f}")""")
 md("""## Programs
@@ -145,7 +126,7 @@ mat = grid.pivot(index="district", columns="year", values="treated").loc[order].
 fig, ax = plt.subplots(figsize=(5, 9))
 sns.heatmap(mat, cmap=["#dddddd", "#c44e52"], cbar=False, linewidths=0.5, ax=ax)
 ax.set(title="Pay-for-performance rollout (red = treated)", ylabel="district", xlabel="spring year")
-save(fig, "sim_program_rollout"); plt.show()
+save_figure(fig, "sim_program_rollout"); plt.show()
 schools_on = ad.query("program == 'pay_for_performance' and unit_type == 'school'")
 print("schools adopting on their own (in never-adopting districts), by first year:",
       schools_on["first_treated_year"].value_counts(dropna=False).to_dict())
@@ -171,7 +152,7 @@ ar = float(t[[years[0], years[1]]].dropna().corr().iloc[0, 1])
 print(f"year-to-year correlation of teacher effects: {ar:.2f} (knob teacher_ar = {p['teacher_ar']})")
 ax = sns.scatterplot(x=t[years[0]], y=t[years[1]], s=10, alpha=0.5)
 ax.set(xlabel=f"teacher effect {years[0]}", ylabel=f"teacher effect {years[1]}", title="Teacher effects drift (AR(1))")
-save(ax, "sim_teacher_drift"); plt.show()
+save_figure(ax, "sim_teacher_drift"); plt.show()
 record_numbers("simulate", {
     "n_student_scores": int(len(sim.tables["student_scores"])),
     "n_districts": int(len(sim.tables["districts"])),
@@ -180,6 +161,4 @@ record_numbers("simulate", {
     "teacher_ar_realized": round(ar, 3),
     "practice_index_corr": round(corr, 3),
 })""")
-nb["cells"] = C
-nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/05_simulated_world.ipynb")
+NB.write("notebooks/05_simulated_world.ipynb")

@@ -13,12 +13,17 @@ import json
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pdstats.errors import PdstatsError
 
-__all__ = ["output_dir", "record_numbers", "collect_numbers", "fill_placeholders"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["output_dir", "save_figure", "record_numbers", "collect_numbers", "fill_placeholders"]
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _PLACEHOLDER = re.compile(r"\{\{\s*([a-z0-9_]+)\.([a-z0-9_]+)\s*\}\}")
@@ -37,6 +42,35 @@ def _plain(value: object) -> object:
     if isinstance(value, float | int | str | bool) or value is None:
         return value
     raise PdstatsError(f"record_numbers takes numbers and short strings, not {type(value).__name__}")
+
+
+def save_figure(obj: Figure | Axes | Any, name: str, out: Path | None = None, dpi: int = 150) -> Figure:
+    """Save a figure (or the figure of an Axes / seaborn grid) as ``<output>/figures/<name>.png``.
+
+    The one way notebooks write their figures: ``make reproduce`` and the notebook tests
+    collect them from ``$PDSTATS_OUTPUT/figures``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> import matplotlib.pyplot as plt
+    >>> from pdstats.reporting import save_figure
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> fig, ax = plt.subplots()
+    >>> _ = save_figure(ax, "example", out=d)
+    >>> (d / "figures" / "example.png").exists()
+    True
+    >>> plt.close(fig)
+    """
+    if not _NAME.match(name):
+        raise PdstatsError(f"figure names are lower_case_with_underscores, not {name!r}")
+    fig = getattr(obj, "figure", obj)
+    if not hasattr(fig, "savefig"):
+        raise PdstatsError(f"save_figure needs a matplotlib Figure, Axes or seaborn grid, not {type(obj).__name__}")
+    folder = (out or output_dir()) / "figures"
+    folder.mkdir(parents=True, exist_ok=True)
+    fig.savefig(folder / f"{name}.png", dpi=dpi, bbox_inches="tight")
+    return fig
 
 
 def record_numbers(section: str, numbers: dict[str, object], out: Path | None = None) -> Path:
