@@ -1,17 +1,8 @@
 """Write notebooks/02_harmonize_real_states.ipynb (without outputs). Run from the repo root."""
-import nbformat as nbf
+from nbgen import Notebook
 
-nb = nbf.v4.new_notebook()
-C = []
-
-
-def md(s):
-    C.append(nbf.v4.new_markdown_cell(s))
-
-
-def code(s):
-    C.append(nbf.v4.new_code_cell(s))
-
+NB = Notebook()
+md, code = NB.md, NB.code
 
 md("""# 02 - Harmonizing state test results: validation and two real states
 
@@ -26,26 +17,16 @@ error, NAEP sampling error and a linking-error term.
 Sections: (1) recovery on real students (Tennessee STAR), (2) recovery on a simulated study world with
 known NAEP-scale truth, (3) California and Massachusetts districts on one scale, (4) a gap statistic
 from level counts. Student-level rows are never printed.""")
-code("""import os
-from pathlib import Path
-
-import matplotlib.pyplot as plt
+code("""import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 import pdstats as pds
 from pdstats.data.datasets import load_rdataset
-from pdstats.reporting import record_numbers
+from pdstats.reporting import record_numbers, save_figure
 
-OUT = Path(os.environ.get("PDSTATS_OUTPUT", "output")) / "figures"
-OUT.mkdir(parents=True, exist_ok=True)
-sns.set_theme(style="whitegrid", context="notebook")
-
-def save(obj, name):
-    fig = obj if isinstance(obj, plt.Figure) else obj.figure
-    fig.savefig(OUT / f"{name}.png", dpi=150, bbox_inches="tight")
-    return fig""")
+sns.set_theme(style="whitegrid", context="notebook")""")
 
 md("""## 1. Recovery on real students: Tennessee STAR
 
@@ -86,7 +67,7 @@ sns.scatterplot(data=both, x="true_sd", y="sd", hue="gr", s=22, ax=axes[1], lege
 axes[1].axline((0.8, 0.8), slope=1, color="0.4", lw=0.8)
 axes[1].set(xlabel="true school SD (students)", ylabel="HETOP SD from 4 levels", title="SDs")
 fig.suptitle("Tennessee STAR math, K-3: school moments recovered from level counts", x=0.01, ha="left")
-save(fig, "harmonize_star_recovery"); plt.show()""")
+save_figure(fig, "harmonize_star_recovery"); plt.show()""")
 code("""math = recovery.query("subject == 'math' and model == 'hetop'").set_index("quantity")
 record_numbers("harmonize_star_recovery", {
     "math_mean_correlation": round(float(math.loc["mean", "correlation"]), 3),
@@ -122,7 +103,7 @@ sns.histplot(data=err.query("variant == 'population'"), x="err", hue="state", el
              stat="density", common_norm=False, ax=ax)
 ax.set(xlabel="linked minus true district mean (NAEP points)",
        title="Simulated world: error of NAEP-linked district means")
-save(ax, "harmonize_simulated_world_errors"); plt.show()""")
+save_figure(ax, "harmonize_simulated_world_errors"); plt.show()""")
 
 md("""## 3. California and Massachusetts districts on one scale
 
@@ -188,21 +169,21 @@ g = sns.displot(data=long, x="value", hue="state", col="scale", kind="kde", fill
                 common_norm=False, height=3.6, aspect=1.3, facet_kws={"sharex": False})
 g.set_axis_labels("district mean", "density")
 g.figure.suptitle("California and Massachusetts districts: z-scores hide the level difference", y=1.04, x=0.02, ha="left")
-save(g.figure, "harmonize_ca_ma_distributions"); plt.show()""")
+save_figure(g.figure, "harmonize_ca_ma_distributions"); plt.show()""")
 code("""fig, ax = plt.subplots(figsize=(6, 5))
 sns.scatterplot(data=cmp, x="rank_z", y="rank_linked", hue="state", s=16, alpha=0.7, ax=ax)
 ax.axline((0, 0), slope=1, color="0.4", lw=0.8)
 ax.set(xlabel="percentile rank among all 640 districts, within-state z-scores",
        ylabel="percentile rank, NAEP-linked scale",
        title="How district comparisons change once scores are linked")
-save(ax, "harmonize_ca_ma_rank_change"); plt.show()""")
+save_figure(ax, "harmonize_ca_ma_rank_change"); plt.show()""")
 code("""sample = pd.concat([linked.scale("cohort_standardized").query("state == @s").sample(20, random_state=1)
                     for s in ["CA", "MA"]])
 sample = sample.assign(label=sample["unit_id"])
 ax = pds.harmonize.results.caterpillar(sample, "mean", "se_mean", "label", hue="state",
                                        title="Linked district means, 20 per state (95% intervals; MA: no counts published)")
 ax.set_xlabel("cohort-standardized mean (national SD units)")
-save(ax, "harmonize_ca_ma_caterpillar"); plt.show()
+save_figure(ax, "harmonize_ca_ma_caterpillar"); plt.show()
 record_numbers("harmonize_ca_ma", {"share_ma_above_ca_median_z": round(share_z, 3),
                                    "share_ma_above_ca_median_linked": round(share_l, 3),
                                    "icc_assumed": ICC, "reliability_assumed": REL})
@@ -238,12 +219,10 @@ print(f"{len(v)} schools; precision-weighted mean V = {pooled:.3f} (SE {pooled_s
 print(gap.sample_log)
 ax = gap.plot()
 ax.axvline(0, color="0.3", lw=0.8)
-save(ax, "harmonize_star_class_size_gaps"); plt.show()
+save_figure(ax, "harmonize_star_class_size_gaps"); plt.show()
 record_numbers("harmonize_star_class_size", {"pooled_v": round(pooled, 3), "pooled_v_se": round(pooled_se, 3)})""")
 md("""The pooled gap favours small classes and is far from zero: STAR's well-documented small-class
 advantage, recovered here from nothing but four-level counts per school and class type (V is in
 student SD units if both groups' scores are normal on some common monotone scale).""")
 
-nb["cells"] = C
-nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/02_harmonize_real_states.ipynb")
+NB.write("notebooks/02_harmonize_real_states.ipynb")

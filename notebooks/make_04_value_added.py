@@ -1,17 +1,8 @@
 """Write notebooks/04_value_added.ipynb (without outputs). Run from the repo root."""
-import nbformat as nbf
+from nbgen import Notebook
 
-nb = nbf.v4.new_notebook()
-C = []
-
-
-def md(s):
-    C.append(nbf.v4.new_markdown_cell(s))
-
-
-def code(s):
-    C.append(nbf.v4.new_code_cell(s))
-
+NB = Notebook()
+md, code = NB.md, NB.code
 
 md("""# 04 - Teacher and school value-added on Tennessee STAR
 
@@ -37,8 +28,7 @@ Because the cohort moves up one grade per school year, grade is also the year. B
 6. student growth percentiles in grade 3 and median growth percentiles by school.
 
 No student-level rows are printed: only counts, model summaries and unit-level tables.""")
-code("""import os, warnings
-from pathlib import Path
+code("""import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -47,14 +37,9 @@ import statsmodels.formula.api as smf
 
 import pdstats as pds
 from pdstats.data.datasets import load_rdataset
-from pdstats.reporting import record_numbers
+from pdstats.reporting import record_numbers, save_figure
 
-FIG = Path(os.environ.get("PDSTATS_OUTPUT", "output")) / "figures"
-FIG.mkdir(parents=True, exist_ok=True)
-warnings.simplefilter("ignore", pds.EstimationWarning)
-
-def save(ax, name):
-    ax.figure.savefig(FIG / f"{name}.png", dpi=150, bbox_inches="tight")""")
+warnings.simplefilter("ignore", pds.EstimationWarning)""")
 md("## The analysis file")
 code("""star = load_rdataset("mlmRev", "star")
 star["grade"] = star["gr"].replace({"K": "0"}).astype(int)
@@ -82,7 +67,7 @@ tva.variance_components.round(2)""")
 code("""print(tva.summary()[:1400])""")
 code("""ax = tva.plot()
 ax.set_title("STAR teacher value-added in math (EB, 95% intervals), grades 1-3", loc="left")
-save(ax, "vam_star_teacher_caterpillar"); plt.show()""")
+save_figure(ax, "vam_star_teacher_caterpillar"); plt.show()""")
 md("""## School value-added (CFR, drift-adjusted leave-year-out)
 
 Schools are observed in three grades (= three years); teachers are the classes, so the
@@ -94,7 +79,7 @@ print(sva.summary())""")
 code("""fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 sva.plot(ax=axes[0]); axes[0].set_title("School-grade VA (CFR), 95% intervals", loc="left")
 sva.plot(kind="drift", ax=axes[1]); axes[1].set_title("Drift: autocorrelation by lag", loc="left")
-save(axes[0], "vam_star_school_cfr"); plt.show()""")
+save_figure(axes[0], "vam_star_school_cfr"); plt.show()""")
 code("""fb = pds.vam.forecast_bias(sva)
 stab = pds.vam.stability(sva)
 display(fb.round(3)); display(stab.round(3))""")
@@ -135,7 +120,7 @@ ax = size.plot(x="grade", y="small - regular (VA points)", kind="bar", yerr=1.96
                legend=False, figsize=(5, 3.5), rot=0)
 ax.axhline(0, color="black", lw=0.6); ax.set_ylabel("small minus regular, teacher VA")
 ax.set_title("Randomized class size, seen through teacher VA", loc="left")
-save(ax, "vam_star_class_size"); plt.show()""")
+save_figure(ax, "vam_star_class_size"); plt.show()""")
 md("""## A bonus for the top 20% of teachers
 
 With EB posteriors, each teacher's probability of truly being above the cut and the
@@ -143,7 +128,7 @@ expected share of wrongly paid (and wrongly unpaid) teachers follow directly."""
 code("""cls = pds.vam.classify(tva, cut=0.8, n_draws=500, random_state=0)
 display(cls.rates.round(3))
 ax = cls.plot(); ax.set_title("P(above the top-20% cut) by rank, STAR teachers", loc="left")
-save(ax, "vam_star_bonus"); plt.show()""")
+save_figure(ax, "vam_star_bonus"); plt.show()""")
 md("""## Student growth percentiles (grade 3)
 
 Grade-3 math on B-spline bases of grade-2 and grade-1 math (100 quantile regressions,
@@ -157,7 +142,7 @@ print(sg.summary())""")
 code("""fig, axes = plt.subplots(1, 2, figsize=(12, 4))
 sg.plot(ax=axes[0]); axes[0].set_title("Grade-3 SGPs: uniform by construction", loc="left")
 sg.plot(kind="units", ax=axes[1]); axes[1].set_title("Median SGP by school, 95% bootstrap CI", loc="left")
-save(axes[1], "vam_star_sgp"); plt.show()""")
+save_figure(axes[1], "vam_star_sgp"); plt.show()""")
 md("## Numbers for the paper")
 code("""vc = tva.variance_components.set_index(["grade", "component"])["estimate"]
 numbers = {
@@ -174,6 +159,4 @@ numbers = {
 }
 record_numbers("vam", numbers)
 pd.Series(numbers).round(3)""")
-nb["cells"] = C
-nb["metadata"]["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nbf.write(nb, "notebooks/04_value_added.ipynb")
+NB.write("notebooks/04_value_added.ipynb")
