@@ -64,6 +64,8 @@ def test_result_object_and_link_to_naep_accepts_it():
     le = pds.harmonize.estimate_linking_error(linked, tuda.iloc[:-5].pipe(
         lambda t: pd.concat([t, t.iloc[:2].assign(district_id=["9999998", "9999999"])])))
     assert le.sample_log.dropped == {"no linked estimate for the district-cell": 2}
+    le2 = pds.harmonize.estimate_linking_error(linked.assign(se_estimation=[np.nan] + [2.0] * 39), tuda)
+    assert le2.sample_log.dropped == {"linked estimate without a standard error (e.g. a HETOP bound)": 1}
     assert "Linking-error term" in le.summary() and "<table>" in le._repr_html_()
     assert le.plot() is not None
     est = pd.DataFrame({"unit_id": ["a"], "state": "CA", "year": 2005, "grade": 4, "subject": "math", "n": 100,

@@ -145,7 +145,9 @@ def estimate_linking_error(
     LinkingErrorResult
         ``estimates`` (bias and tau in state NAEP SDs with SEs and intervals, and the
         linking-error term), ``discrepancies`` (one row per matched district-cell),
-        ``linking_error`` (the term, a float for ``link_to_naep``), ``sample_log``.
+        ``linking_error`` (the term, a float for ``link_to_naep``), ``sample_log``
+        (NAEP district-cells without a linked estimate, or whose linked estimate has no
+        standard error, are dropped and counted).
 
     Raises
     ------
@@ -201,7 +203,10 @@ def estimate_linking_error(
                  on=[group, *KEYS], how="left")
     missing = m["mean"].isna()
     log.drop("no linked estimate for the district-cell", int(missing.sum()))
-    m = m[~missing].reset_index(drop=True)
+    m = m[~missing]
+    no_se = ~np.isfinite(m["se_estimation"].to_numpy(float))
+    log.drop("linked estimate without a standard error (e.g. a HETOP bound)", int(no_se.sum()))
+    m = m[~no_se].reset_index(drop=True)
     se_cols = ["se_estimation", "se_naep", "naep_district_se", "naep_sd"]
     failures = []
     for col in se_cols:
