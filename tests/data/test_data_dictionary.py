@@ -10,7 +10,7 @@ from pdstats.data.rules import RULES
 
 REQUIRED_TABLES = {
     "states", "districts", "schools", "state_assessment_aggregates", "cut_scores", "naep_state",
-    "students", "student_scores", "enrollments", "practice_ratings", "interview_codes",
+    "students", "student_scores", "enrollments", "practice_ratings", "interview_codes", "naep_district",
     "program_adoption",
 }  # fmt: skip
 

@@ -1,7 +1,7 @@
 """NAEP-linked district means recover the truth of simulated study worlds (pds.simulate).
 
 The full version (200 worlds, bias/RMSE/coverage per state and SE variant) is
-benchmarks/harmonize_validation.py; here one world (fast) and 25 worlds (slow).
+benchmarks/harmonize_validation.py; here one and two worlds (fast) and 25 worlds (slow).
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 import pdstats as pds
 from pdstats.harmonize.recovery import world_recovery
 
-VARIANTS = {"population": ("population", 0.0), "students+link": ("students", 0.05)}
+VARIANTS = {"population": ("population", 0.0), "students+link": ("students", 0.05),
+            "students+estimated": ("students", "estimated")}
 
 
 def _summary(err: pd.DataFrame) -> pd.DataFrame:
@@ -33,11 +34,28 @@ def test_one_world_linked_means_recover_truth():
     assert (s.loc["population", "coverage"] >= 0.93).all()
     assert s.loc["students+link", "coverage"].between(0.85, 0.99).all()
     assert err["sd_err"].abs().median() < 6.0
+    est = err[err["variant"] == "students+estimated"]
+    assert est["linking_error"].nunique() == 1 and 0 <= est["linking_error"].iloc[0] < 0.1
+    assert est["tuda"].any() and not est["tuda"].all()
+
+
+def _coverage(d: pd.DataFrame) -> float:
+    return float((d["err"].abs() <= 1.96 * d["se_mean"]).mean())
+
+
+def test_estimated_linking_error_covers_in_naep_tested_cells():
+    """Linking error estimated from each world's own TUDA districts (no tuning on the truth)."""
+    err = pd.concat([world_recovery(pds.simulate.study(random_state=s, progress=False),
+                                    {"students+estimated": ("students", "estimated")}) for s in (11, 12)])
+    tested = err[~err["naep_interpolated"]]
+    assert 0.88 <= _coverage(tested) <= 0.99
+    assert 0.75 <= _coverage(err) <= 0.97
+    assert (err["link_tau"] < 0.1).all()
 
 
 @pytest.mark.slow
 def test_25_worlds_coverage_of_linked_means():
-    err = pd.concat([world_recovery(pds.simulate.study(random_state=s, progress=False), VARIANTS)
+    err = pd.concat([world_recovery(pds.simulate.study(random_state=s, progress=False), VARIANTS).assign(seed=s)
                      for s in range(100, 125)])
     s = _summary(err)
     assert (s["bias"].abs() < 1.5).all()
@@ -45,3 +63,9 @@ def test_25_worlds_coverage_of_linked_means():
                                            include_groups=False)
     assert 0.90 <= overall["students+link"] <= 0.97
     assert overall["population"] >= 0.95
+    # linking error estimated per world from its TUDA districts: right where NAEP tests,
+    # short where state NAEP values are interpolated (see the harmonize README)
+    est = err[err["variant"] == "students+estimated"]
+    assert 0.92 <= _coverage(est[~est["naep_interpolated"]]) <= 0.97
+    assert _coverage(est[est["naep_interpolated"]]) < _coverage(est[~est["naep_interpolated"]]) - 0.03
+    assert est.groupby("seed")["link_tau"].first().mean() < 0.05

@@ -5,6 +5,8 @@
   each state's standardized "star" scale, with delta-method standard errors;
 * :func:`link_to_naep` - star-scale estimates onto the NAEP scale (and the
   cohort-standardized and grade-equivalent scales) with combined standard errors;
+* :func:`estimate_linking_error` - linking bias and error SD from districts with NAEP
+  (TUDA) results of their own (Reardon, Kalogrides & Ho 2021);
 * :func:`harmonize_aggregates` - the steps composed for a ``state_assessment_aggregates`` table;
 * :func:`smd`, :func:`gaps` and :func:`v_statistic` - standardized mean differences and
   Ho & Reardon's V from level counts;
@@ -15,10 +17,11 @@
 from pdstats.harmonize.gaps import gaps, smd, v_statistic
 from pdstats.harmonize.hetop import hetop
 from pdstats.harmonize.linking import interpolate_naep, link_to_naep
+from pdstats.harmonize.linking_error import estimate_linking_error
 from pdstats.harmonize.pipeline import harmonize_aggregates
 from pdstats.harmonize.recovery import coarsen_scores, recovery_metrics, simulate_counts
 from pdstats.harmonize.reference import NATIONAL_SD_2003, naep_state_means
-from pdstats.harmonize.results import GapResult, HetopResult, LinkResult
+from pdstats.harmonize.results import GapResult, HetopResult, LinkingErrorResult, LinkResult
 from pdstats.harmonize.standardize import standardize
 
 __all__ = [
@@ -26,6 +29,7 @@ __all__ = [
     "hetop",
     "link_to_naep",
     "harmonize_aggregates",
+    "estimate_linking_error",
     "interpolate_naep",
     "smd",
     "gaps",
@@ -38,4 +42,5 @@ __all__ = [
     "HetopResult",
     "LinkResult",
     "GapResult",
+    "LinkingErrorResult",
 ]

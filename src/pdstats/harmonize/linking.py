@@ -19,7 +19,10 @@ for that grade, year and subject:
   ``se_estimation^2 = S^2 se(m*)^2 / r`` (HETOP estimation),
   ``se_naep^2 = se(M)^2 + (m*^2 / r) se(S)^2`` (NAEP sampling error), and
   ``se_linking^2 = (linking_error S)^2`` (error of the linking assumption, in state NAEP
-  SDs; 0 unless given); ``se_mean^2`` is their sum;
+  SDs; 0 unless given; estimated from districts with NAEP results of their own by
+  :func:`pdstats.harmonize.estimate_linking_error`, whose result can be passed directly:
+  then ``linking_error = sqrt(b^2 + tau^2)``, or ``tau``, see
+  :mod:`pdstats.harmonize.linking_error`); ``se_mean^2`` is their sum;
 * estimand: by default (``estimand="population"``) the target is the mean of the group's
   student population, so ``se_estimation`` includes student sampling error. With
   ``estimand="students"`` the target is the mean true score of the students actually
@@ -55,7 +58,7 @@ import pandas as pd
 
 from pdstats.errors import ModelSpecificationError
 from pdstats.harmonize.checks import require_columns
-from pdstats.harmonize.results import HetopResult, LinkResult
+from pdstats.harmonize.results import HetopResult, LinkingErrorResult, LinkResult
 from pdstats.results import SampleLog
 
 __all__ = ["link_to_naep", "interpolate_naep"]
@@ -180,7 +183,7 @@ def link_to_naep(
     estimates: HetopResult | pd.DataFrame,
     naep: pd.DataFrame,
     reliability: float | pd.DataFrame | None = None,
-    linking_error: float = 0.0,
+    linking_error: float | LinkingErrorResult = 0.0,
     group: str | None = None,
     reference_years: Sequence[int] | None = None,
     estimand: str = "population",
@@ -199,9 +202,11 @@ def link_to_naep(
     reliability : float or pandas.DataFrame, optional
         State test reliability, one value or a table keyed by state/year/grade/subject
         with a ``reliability`` column (e.g. ``cut_scores``). None: no adjustment.
-    linking_error : float
+    linking_error : float or LinkingErrorResult
         SD of the linking error of a group mean, in units of the state's NAEP SD (see the
-        module notes); 0 leaves the term out.
+        module notes); 0 leaves the term out. A
+        :func:`~pdstats.harmonize.estimate_linking_error` result gives its
+        ``linking_error`` (``sqrt(bias^2 + tau^2)`` by default).
     group : str, optional
         Group column (taken from a HetopResult by default).
     reference_years : sequence of int, optional
@@ -239,6 +244,10 @@ def link_to_naep(
             raise ModelSpecificationError("argument 'group' is required when estimates is a DataFrame")
     require_columns(est, [*KEYS, group, "mean", "se_mean", "sd", "se_sd"], "estimates", "estimates")
     require_columns(naep, [*KEYS, "mean", "sd"], "naep", "naep")
+    if isinstance(linking_error, LinkingErrorResult):
+        linking_error = linking_error.linking_error
+    if not np.isfinite(float(linking_error)) or float(linking_error) < 0:
+        raise ModelSpecificationError(f"argument 'linking_error' must be a finite value >= 0, got {linking_error}")
     if estimand not in ("population", "students"):
         raise ModelSpecificationError(f"argument 'estimand' must be 'population' or 'students', got {estimand!r}")
     if estimand == "students":

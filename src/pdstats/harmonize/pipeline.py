@@ -15,7 +15,7 @@ import pandas as pd
 from pdstats.harmonize.checks import require_columns
 from pdstats.harmonize.hetop import hetop
 from pdstats.harmonize.linking import KEYS, link_to_naep
-from pdstats.harmonize.results import LinkResult
+from pdstats.harmonize.results import LinkingErrorResult, LinkResult
 from pdstats.harmonize.standardize import standardize
 from pdstats.results import SampleLog
 
@@ -82,7 +82,7 @@ def harmonize_aggregates(
     unit_type: str = "district",
     subgroup: str = "all",
     model: str = "hetop",
-    linking_error: float = 0.0,
+    linking_error: float | LinkingErrorResult = 0.0,
     min_n: int = 10,
     progress: bool = True,
     estimand: str = "population",
@@ -102,8 +102,9 @@ def harmonize_aggregates(
         Rows used (other rows are counted in the sample log as not selected).
     model : {"hetop", "homop", "phop"}
         Model for level counts.
-    linking_error : float
-        Passed to :func:`~pdstats.harmonize.link_to_naep`.
+    linking_error : float or LinkingErrorResult
+        Passed to :func:`~pdstats.harmonize.link_to_naep` (e.g. the result of
+        :func:`~pdstats.harmonize.estimate_linking_error`).
     min_n : int
         Smallest unit kept.
     progress : bool

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from pdstats.errors import ModelSpecificationError
 from pdstats.harmonize.checks import require_columns
 
 __all__ = ["coarsen_scores", "recovery_metrics", "simulate_counts", "world_recovery"]
@@ -182,7 +183,7 @@ def simulate_counts(
 
 def world_recovery(
     world: object,
-    variants: dict[str, tuple[str, float]] | None = None,
+    variants: dict[str, tuple[str, float | str]] | None = None,
     unit_type: str = "district",
 ) -> pd.DataFrame:
     """Errors of NAEP-linked unit means against a simulated world's truth.
@@ -199,6 +200,10 @@ def world_recovery(
         A simulated study (``pds.simulate.study(...)``).
     variants : dict, optional
         Name -> (estimand, linking_error); default ``{"population": ("population", 0.0)}``.
+        ``linking_error="estimated"`` estimates it from the world's own ``naep_district``
+        rows with :func:`pdstats.harmonize.estimate_linking_error` (after a first linking
+        without the term) and links again with the estimate; the estimate is in the
+        output columns ``linking_error``, ``link_bias`` and ``link_tau``.
     unit_type : str
         Units compared.
 
@@ -206,7 +211,9 @@ def world_recovery(
     -------
     pandas.DataFrame
         One row per unit-cell and variant: variant, state, source, unit_id, year, grade,
-        subject, mean, se_mean, true_mean, err, sd, true_sd, sd_err.
+        subject, mean, se_mean, true_mean, err, sd, true_sd, sd_err, naep_interpolated
+        (the cell's state NAEP values were interpolated), linking_error, link_bias, link_tau,
+        tuda (the unit has NAEP district results).
 
     Examples
     --------
@@ -216,6 +223,7 @@ def world_recovery(
     True
     """
     from pdstats.harmonize.linking import link_to_naep
+    from pdstats.harmonize.linking_error import estimate_linking_error
     from pdstats.harmonize.pipeline import star_estimates
 
     keys = ["unit_id", "year", "grade", "subject"]
@@ -226,13 +234,26 @@ def world_recovery(
     units = units.astype({"year": int, "grade": int})
     star, _ = star_estimates(tables["state_assessment_aggregates"], unit_type=unit_type, progress=False)
     reliability = tables["cut_scores"][["state", "year", "grade", "subject", "reliability"]]
+    tuda = tables["naep_district"] if "naep_district" in tables else None
+    tuda_ids = set() if tuda is None else set(tuda["district_id"].astype(str))
     out = []
     for name, (estimand, link) in variants.items():
+        bias = tau = np.nan
+        if isinstance(link, str):
+            if link != "estimated" or tuda is None:
+                raise ModelSpecificationError(f"variant {name!r}: linking_error must be a number or 'estimated' "
+                                              "(which needs a naep_district table)")
+            first = link_to_naep(star, tables["naep_state"], reliability=reliability, estimand=estimand)
+            fitted = estimate_linking_error(first, tuda)
+            link, bias, tau = fitted.linking_error, fitted.bias, fitted.tau
         res = link_to_naep(star, tables["naep_state"], reliability=reliability, linking_error=link,
                            estimand=estimand)
         est = res.scale("naep").astype({"year": int, "grade": int})
         m = est.merge(units, on=keys)
-        m = m.assign(variant=name, err=m["mean"] - m["true_mean"], sd_err=m["sd"] - m["true_sd"])
+        m = m.assign(variant=name, err=m["mean"] - m["true_mean"], sd_err=m["sd"] - m["true_sd"],
+                     linking_error=float(link), link_bias=bias, link_tau=tau,
+                     tuda=m["unit_id"].astype(str).isin(tuda_ids))
         out.append(m[["variant", "state", "source", *keys, "mean", "se_mean", "true_mean", "err",
-                      "sd", "true_sd", "sd_err"]])
+                      "sd", "true_sd", "sd_err", "naep_interpolated", "linking_error", "link_bias", "link_tau",
+                      "tuda"]])
     return pd.concat(out, ignore_index=True)

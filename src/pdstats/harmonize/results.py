@@ -12,7 +12,7 @@ from pdstats.results import ResultsBase, SampleLog
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["HetopResult", "LinkResult", "GapResult", "caterpillar"]
+__all__ = ["HetopResult", "LinkResult", "GapResult", "LinkingErrorResult", "caterpillar"]
 
 Z95 = 1.959963984540054
 
@@ -244,3 +244,88 @@ class GapResult(_Tidy):
         d = self._select(where)
         return caterpillar(d, "estimate", "se", self.group, ax=ax, hue="statistic",
                            title="Gaps (95% intervals)")
+
+
+class LinkingErrorResult(ResultsBase):
+    """Linking error estimated from NAEP district results, from :func:`pdstats.harmonize.estimate_linking_error`.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        ``parameter`` ("bias", "tau", "rmse"), ``estimate``, ``std_error``, ``ci_lower``,
+        ``ci_upper`` in state NAEP SDs, and ``estimate_points``/``std_error_points``
+        (times the mean state NAEP SD of the matched cells).
+    discrepancies : pandas.DataFrame
+        One row per matched district-cell: the linked and NAEP district means, the
+        standardized ``discrepancy`` and its ``known_variance``.
+    linking_error : float
+        The linking-error term for :func:`pdstats.harmonize.link_to_naep`, in state NAEP
+        SDs: ``sqrt(bias^2 + tau^2)`` (``include_bias=True``) or ``tau``.
+    fit : pdstats.multilevel.results.LMMResult
+        The V-known random-effects fit.
+    sample_log : SampleLog
+        NAEP district-cells in, dropped (no linked estimate), used.
+    """
+
+    title = "Linking error from NAEP district results"
+
+    def __init__(self, estimates: pd.DataFrame, discrepancies: pd.DataFrame, sample_log: SampleLog,
+                 linking_error: float, include_bias: bool, group: str, level: float, fit: object) -> None:
+        self.estimates = estimates
+        self.discrepancies = discrepancies
+        self.sample_log = sample_log
+        self.linking_error = float(linking_error)
+        self.include_bias = include_bias
+        self.group = group
+        self.level = level
+        self.fit = fit
+
+    def _value(self, name: str) -> float:
+        return float(self.estimates.set_index("parameter").loc[name, "estimate"])
+
+    @property
+    def bias(self) -> float:
+        """Mean discrepancy ``b`` (linked minus NAEP district mean), state NAEP SDs."""
+        return self._value("bias")
+
+    @property
+    def tau(self) -> float:
+        """SD ``tau`` of the linking error beyond sampling error, state NAEP SDs."""
+        return self._value("tau")
+
+    @property
+    def n_cells(self) -> int:
+        """District-cells used."""
+        return len(self.discrepancies)
+
+    @property
+    def n_districts(self) -> int:
+        """Districts used."""
+        return int(self.discrepancies[self.group].nunique())
+
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter table."""
+        return self.estimates.copy()
+
+    def _info(self) -> dict[str, object]:
+        info = super()._info()
+        info.update({"Districts": self.n_districts, "District-cells": self.n_cells,
+                     "Linking-error term": f"{self.linking_error:.4f} state NAEP SDs "
+                     f"({'sqrt(bias^2 + tau^2)' if self.include_bias else 'tau'})"})
+        return info
+
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Linking error (precision-adjusted random-effects model)", self.estimates.set_index("parameter"))]
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Discrepancies (state NAEP SDs) with 95% intervals from their known errors, bias and +-tau band."""
+        d = self.discrepancies.assign(_label=self.discrepancies[self.group].astype(str) + " "
+                                      + self.discrepancies["grade"].astype(str) + " "
+                                      + self.discrepancies["subject"].astype(str) + " "
+                                      + self.discrepancies["year"].astype(str),
+                                      _se=np.sqrt(self.discrepancies["known_variance"]))
+        ax = caterpillar(d, "discrepancy", "_se", "_label", ax=ax, hue="state",
+                         title="Linked minus NAEP district means (state NAEP SDs)")
+        ax.axvline(self.bias, color="C3", lw=1)
+        ax.axvspan(self.bias - self.tau, self.bias + self.tau, color="C3", alpha=0.1)
+        return ax

@@ -144,11 +144,36 @@ def true_units(world: World, sy: StateYear, state_stats: pd.DataFrame) -> pd.Dat
 def naep_rows(state_stats: pd.DataFrame, naep_years: tuple[int, ...], rng: np.random.Generator) -> pd.DataFrame:
     """``naep_state`` rows for one state x year: truth plus NAEP sampling error."""
     s = state_stats[state_stats["grade"].isin([4, 8]) & state_stats["year"].isin(naep_years)]
+    return _with_sampling_error(s, ["state"], (0.9, 1.5), (0.5, 0.9), rng)
+
+
+def tuda_rows(districts: pd.DataFrame, units: pd.DataFrame, n_per_state: int, naep_years: tuple[int, ...],
+              rng: np.random.Generator) -> pd.DataFrame:
+    """``naep_district`` rows: NAEP TUDA-like results of the largest studied districts of each state.
+
+    The ``n_per_state`` studied districts with the largest enrollment in each state take
+    part; their results are the true mean/SD of their tested students (``truth.units``)
+    in grades 4 and 8 of the NAEP years, plus NAEP-like sampling error with standard
+    errors uniform on 1.0-2.0 (mean) and 0.7-1.2 (SD) points (district samples are
+    smaller than state samples).
+    """
+    d = districts[districts["studied"].to_numpy(bool)]
+    d = d.sort_values(["state", "enrollment", "district_id"], ascending=[True, False, True], kind="stable")
+    ids = d.groupby("state", sort=True).head(int(n_per_state))["district_id"]
+    u = units[(units["unit_type"] == "district") & (units["subgroup"] == "all") & units["unit_id"].isin(ids)
+              & units["grade"].isin([4, 8]) & units["year"].isin(naep_years)]
+    u = u.sort_values(["unit_id", "year", "grade", "subject"], kind="stable").rename(columns={"unit_id": "district_id"})
+    return _with_sampling_error(u, ["district_id"], (1.0, 2.0), (0.7, 1.2), rng)
+
+
+def _with_sampling_error(s: pd.DataFrame, ids: list[str], mean_se_range: tuple[float, float],
+                         sd_se_range: tuple[float, float], rng: np.random.Generator) -> pd.DataFrame:
+    """Published NAEP-like rows: the true ``naep_mean``/``naep_sd`` plus normal sampling error."""
     n = len(s)
-    mean_se = np.round(rng.uniform(0.9, 1.5, n), 2)
-    sd_se = np.round(rng.uniform(0.5, 0.9, n), 2)
+    mean_se = np.round(rng.uniform(*mean_se_range, n), 2)
+    sd_se = np.round(rng.uniform(*sd_se_range, n), 2)
     return pd.DataFrame({
-        "state": s["state"].to_numpy(), "year": s["year"].to_numpy(), "grade": s["grade"].to_numpy(),
+        **{c: s[c].to_numpy() for c in ids}, "year": s["year"].to_numpy(), "grade": s["grade"].to_numpy(),
         "subject": s["subject"].to_numpy(),
         "mean": np.round(s["naep_mean"].to_numpy() + mean_se * rng.standard_normal(n), 1),
         "sd": np.round(s["naep_sd"].to_numpy() + sd_se * rng.standard_normal(n), 1),

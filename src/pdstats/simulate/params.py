@@ -67,6 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "class_size": 22,
     "csem_curvature": 0.3,  # error variance grows with (1 + c z^2) away from the centre
     "naep_years": None,  # None: the odd (NAEP) years among the study years
+    "n_tuda_per_state": 3,  # largest studied districts per state with NAEP (TUDA-like) results
     "n_comparison": None,  # comparison districts; None: the size preset
 }
 
@@ -122,6 +123,8 @@ def resolve_params(size: str, n_states: int, n_districts: int, years: tuple[int,
             raise SimulationSpecError(f"knob {k} must be non-negative, not {p[k]}")
     if int(p["class_size"]) < 5:
         raise SimulationSpecError(f"knob class_size must be at least 5, not {p['class_size']}")
+    if int(p["n_tuda_per_state"]) < 0:
+        raise SimulationSpecError(f"knob n_tuda_per_state must be >= 0, not {p['n_tuda_per_state']}")
     if int(p["n_comparison"]) < 0:
         raise SimulationSpecError(f"knob n_comparison must be >= 0, not {p['n_comparison']}")
     if p["naep_years"] is None:

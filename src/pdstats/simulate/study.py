@@ -163,7 +163,9 @@ class SimulatedStudy:
 
 def _rngs(random_state: int | np.random.SeedSequence, n_states: int) -> list[np.random.Generator]:
     ss = random_state if isinstance(random_state, np.random.SeedSequence) else np.random.SeedSequence(random_state)
-    return [np.random.default_rng(s) for s in ss.spawn(3 + n_states)]
+    # children 0-2: world, practices, NAEP states; 3..: one per state; last: NAEP districts
+    # (spawned last, so the earlier streams do not depend on it)
+    return [np.random.default_rng(s) for s in ss.spawn(4 + n_states)]
 
 
 def _sort(df: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -183,7 +185,8 @@ def iterate_world(random_state: Any, p: dict, progress: bool = True) -> tuple[Wo
     studied = np.flatnonzero(world.districts["studied"].to_numpy())
     exp_district = int(rngs[0].choice(studied)) if len(studied) else -1
     p["experiment_district"] = str(world.districts["district_id"].iloc[exp_district]) if exp_district >= 0 else None
-    fixed = {"ratings": ratings, "codes": codes, "exp_district": exp_district, "naep_rng": rngs[2]}
+    fixed = {"ratings": ratings, "codes": codes, "exp_district": exp_district, "naep_rng": rngs[2],
+             "tuda_rng": rngs[3 + p["n_states"]]}
 
     def gen() -> Iterator[tuple]:
         bar = tqdm(total=p["n_states"] * len(p["years"]), desc="simulating state-years", disable=not progress)
@@ -212,6 +215,8 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
         "year": np.tile(p["years"], len(world.districts)),
         "index": world.practice_index.reshape(-1),
         "studied": np.repeat(world.districts["studied"].to_numpy(), len(p["years"]))})  # fmt: skip
+    units = pd.concat(parts["units"], ignore_index=True)
+    tuda = aggregates.tuda_rows(world.districts, units, p["n_tuda_per_state"], p["naep_years"], fixed["tuda_rng"])
     st = world.states.copy()
     st["status_shift"] = st["state"].map(world.state_status)
     tables = {
@@ -221,6 +226,7 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
                                   "grade_high", "enrollment", "pct_frl"]],  # fmt: skip
         "cut_scores": world.cut_scores,
         "naep_state": naep,
+        "naep_district": tuda,
         "state_assessment_aggregates": pd.concat(parts["aggregates"], ignore_index=True),
         "practice_ratings": fixed["ratings"],
         "interview_codes": fixed["codes"],
@@ -229,7 +235,7 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
     }
     truth = {
         "state_tests": tests,
-        "units": pd.concat(parts["units"], ignore_index=True),
+        "units": units,
         "effects": pd.concat(parts["effects"], ignore_index=True),
         "practice_index": pi,
         "program_effects": programs.program_effects(p),
