@@ -12,7 +12,12 @@ The steps follow Stepner's Stata ``vam`` (v2), each a function here:
    ``h_c = 1 / (var_class + var_ind / n_c)`` (:func:`unit_year_table`);
 4. autocovariance of unit-year mean residuals at each lag, weighted by the students in
    both years, beyond ``drift_limit`` held at the last estimated lag
-   (:func:`autocovariances`, :func:`drift_vector`);
+   (:func:`autocovariances`, :func:`drift_vector`); an autocovariance estimated beyond
+   ``+-M[0]`` (an autocorrelation outside [-1, 1], which sampling error produces when
+   few units are seen in two years) is held at ``+-M[0]``, the nearest valid value.
+   ``vam`` keeps it, which makes ``M`` no covariance and the prediction variance
+   ``M[0] - phi' Sigma^{-1} phi`` negative (a zero SE); the cap changes nothing when
+   the estimates are valid;
 5. the best linear predictor of each unit-year effect from the unit's *other* years:
    ``VA_jt = phi' Sigma^{-1} abar``, ``Sigma = M[|s - s'|] + diag(1 / h_s)``,
    ``phi = M[|t - s|]`` (:func:`forecast`).
@@ -25,6 +30,13 @@ error of ``M`` (by simulation, :func:`parameter_variance`); reliability is
 ``phi' Sigma^{-1} phi / M[0]``.  When no unit-year has two classes (no classroom
 identifier) the class shock cannot be told apart from the unit-year effect: then, as in
 ``vam``, ``var_class = 0`` and ``M[0] = var_total - var_ind``.
+
+Validation (tests/vam/test_vam_simulate_worlds.py, 200 default three-year
+``pds.simulate.study`` worlds, one lag): 95%-interval coverage 0.941, correlation with the
+true teacher-year effects 0.745, bias 0.0000, RMSE 0.103 SD, forecast coefficient 0.990.
+With five lags (seven-year worlds) coverage is lower (0.92 on 8 worlds), falling with the
+number of other years a forecast uses: the SEs do not yet fully carry the noise of the
+long-lag covariances.
 """
 
 from __future__ import annotations
@@ -185,12 +197,15 @@ def autocovariances(uy: pd.DataFrame, n_units: int) -> dict[int, Moment]:
 def drift_vector(m0: float, acov: dict[int, float], drift_limit: int | None = None) -> np.ndarray:
     """``M[0..L]``: lag covariances, held at lag ``drift_limit`` beyond it.
 
-    A lag without at least two pairs takes the previous lag's value.
+    A lag without at least two pairs takes the previous lag's value; a covariance beyond
+    ``+-m0`` (autocorrelation outside [-1, 1]) is held at ``+-m0``.
 
     Examples
     --------
     >>> drift_vector(1.0, {1: 0.8, 2: 0.6, 3: 0.5}, drift_limit=2).tolist()
     [1.0, 0.8, 0.6, 0.6]
+    >>> drift_vector(1.0, {1: 1.2, 2: 0.6}).tolist()   # a correlation of 1.2 is held at 1
+    [1.0, 1.0, 0.6]
     """
     L = max(acov) if acov else 0
     M = np.empty(L + 1)
@@ -201,7 +216,8 @@ def drift_vector(m0: float, acov: dict[int, float], drift_limit: int | None = No
         else:
             v = acov.get(lag, float("nan"))
             M[lag] = M[lag - 1] if not np.isfinite(v) else v
-    return M
+    bound = abs(m0)
+    return np.r_[M[:1], np.clip(M[1:], -bound, bound)]
 
 
 def forecast(uy: pd.DataFrame, M: np.ndarray) -> pd.DataFrame:
@@ -358,8 +374,13 @@ def cfr_fit(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray, years: np.ndar
     uy = unit_year_table(classes, var_class, pieces["individual"].estimate)
     J = int(unit_codes.max()) + 1
     acov = autocovariances(uy, J)
-    M = drift_vector(pieces["same_year"].estimate, {k: v.estimate for k, v in acov.items()},
-                     drift_limit)
+    raw = {k: v.estimate for k, v in acov.items()}
+    M = drift_vector(pieces["same_year"].estimate, raw, drift_limit)
+    over = [k for k, v in raw.items() if np.isfinite(v) and abs(v) > abs(M[0])]
+    if over:
+        warnings.warn(f"cfr: autocorrelation at lag(s) {over} estimated outside [-1, 1]; "
+                      "held at +-1 (the unit-year effects' covariance must be valid)",
+                      EstimationWarning, stacklevel=3)
     if not M[0] > 0:
         raise ModelSpecificationError(
             f"cfr: the variance of unit-year effects is estimated as {M[0]:.3g} (<= 0); "
