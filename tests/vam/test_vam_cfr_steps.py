@@ -227,8 +227,19 @@ def test_cfr_fit_warns_and_caps_an_autocorrelation_above_one():
     sign = np.tile(np.repeat([1.0, -1.0, 1.0, -1.0], n), J)
     cls = np.repeat(np.arange(4 * J), n)
     r = a[unit] * (1 + c * sign) + rng.normal(0, 0.1, len(unit))
-    with pytest.warns(pds.EstimationWarning, match="outside"):
+    with pytest.warns(pds.EstimationWarning, match="no valid covariance"):
         fit = C.cfr_fit(r, np.ones(len(r)), unit, year, cls, n_params=0, n_draws=0)
     assert fit.acov[1].estimate > fit.M[0]
     assert fit.M[1] == fit.M[0]
     assert (fit.forecasts["prediction_var"] > 0).all()
+
+
+def test_lags_that_are_not_jointly_valid_are_shrunk():
+    """Each autocorrelation within [-1, 1] but no valid covariance together (0.9 at lag 1,
+    -0.9 at lag 2): shrunk by one factor to the PSD boundary; valid lags are untouched."""
+    M = C.drift_vector(1.0, {1: 0.9, 2: -0.9})
+    T = np.array([[M[abs(i - j)] for j in range(3)] for i in range(3)])
+    assert np.linalg.eigvalsh(T).min() == pytest.approx(0.0, abs=1e-8)
+    assert M[1] / 0.9 == pytest.approx(M[2] / -0.9, rel=1e-12)
+    assert 0 < M[1] < 0.9
+    assert C.drift_vector(1.0, {1: 0.8, 2: 0.6}).tolist() == [1.0, 0.8, 0.6]

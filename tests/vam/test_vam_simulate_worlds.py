@@ -87,11 +87,7 @@ def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
     """The issue's bar: 95%-interval coverage 0.93-0.97, forecast coefficient 0.95-1.05.
 
     Design: the default three-year worlds (2005-2007; two years with a prior score, so
-    the drift is estimated from one lag and ``drift_limit`` cannot matter).  Longer
-    worlds (2003-2009, five lags) do not meet the bar yet: on 8 worlds coverage is 0.920
-    (0.921 with the programs off, 0.925 with the CSEM correction), falling with the
-    number of other years a forecast uses (0.95 with one, 0.90 with five), so the
-    noisy long-lag covariances are not yet fully reflected in the SEs.
+    the drift is estimated from one lag and ``drift_limit`` cannot matter).
 
     The truth is each teacher-year's effect centred at the student-weighted mean of its
     state x year x grade x subject cell (``simworld.compare``): scores are standardized
@@ -100,8 +96,9 @@ def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
 
     Measured (seeds 100-299): coverage 0.941 (elementary 0.948, middle 0.935), corr
     0.745, bias 0.0000, RMSE 0.103, forecast coefficient 0.990.  Before the lag
-    covariances were capped at M[0] (an autocorrelation estimated above 1 gave SEs near
-    0, coverage as low as 0.38 in a cell) and with the truth centred per subject, the
+    covariances were made a valid covariance (``cfr._valid_drift``; with one lag:
+    held at M[0] - an autocorrelation estimated above 1 gave SEs near 0, coverage as
+    low as 0.38 in a cell) and with the truth centred per subject, the
     same worlds gave 0.916 (0.923 with the cap alone; 0.937 with the cell centring
     alone, on 145 of the worlds)."""
     stats = pd.DataFrame([_cfr_stats(100 + i) for i in range(200)])
