@@ -29,8 +29,11 @@ def _va(af, method, **kw):
                                    by=["subject", "level"], progress=False, **kw)
 
 
-def _cfr_stats(seed):
-    af, truth, _ = simulate_world(seed)
+SEVEN_YEARS = tuple(range(2003, 2010))
+
+
+def _cfr_stats(seed, **knobs):
+    af, truth, _ = simulate_world(seed, **knobs)
     res = _va(af, "cfr", degree=3)
     e = compare(res.effects, truth)
     fb = pds.vam.forecast_bias(res)
@@ -57,6 +60,18 @@ def test_cfr_on_a_simulated_world(world):
     assert 0.9 < fb["coefficient"].iloc[0] < 1.1
     # the estimated drift: a lag-1 autocorrelation below 1 in every cell
     assert (res.autocovariance["correlation"] < 1.05).all()
+
+
+def test_cfr_on_a_seven_year_world():
+    """Five lags: the estimated lag covariances must form a valid drift, else some
+    forecasts get an SE near 0 (with autocorrelations only capped at 1: coverage 0.926)."""
+    af, truth, _ = simulate_world(100, years=SEVEN_YEARS)
+    res = _va(af, "cfr", degree=3)
+    e = compare(res.effects, truth)
+    assert res.autocovariance["lag"].max() == 5
+    assert e["std_error"].min() > 0.02
+    assert 0.93 <= e["covered"].mean() <= 0.97
+    assert np.corrcoef(e["estimate"], e["truth"])[0, 1] > 0.75
 
 
 def test_eb_and_re_beat_ols_on_a_simulated_world(world):
