@@ -33,7 +33,9 @@ identifier) the class shock cannot be told apart from the unit-year effect: then
 
 Validation (tests/vam/test_vam_simulate_worlds.py, 200 default three-year
 ``pds.simulate.study`` worlds, one lag): 95%-interval coverage 0.941, correlation with the
-true teacher-year effects 0.745, bias 0.0000, RMSE 0.103 SD, forecast coefficient 0.990.
+true teacher-year effects 0.745, bias 0.0000, RMSE 0.103 SD, forecast coefficient 0.990;
+on 200 seven-year worlds (five lags) coverage 0.937, correlation 0.826, bias 0.0002,
+RMSE 0.087, forecast coefficient 0.988.
 """
 
 from __future__ import annotations
