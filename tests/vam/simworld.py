@@ -44,15 +44,23 @@ def simulate_world(random_state: int, **knobs):
         st[["state", "year", "grade", "subject", "scale"]], on=["state", "year", "grade", "subject"]
     ).merge(prev, on=["state", "year", "grade", "subject"])
     slope = float(np.mean(rows["scale_prior"] / rows["scale"]))
-    return af, truth[["teacher_id", "year", "subject", "effect"]], slope
+    return af, truth[["teacher_id", "year", "subject", "state", "grade", "effect"]], slope
+
+
+#: The cells within which ``analysis_file`` standardizes scores.
+CELL = ["state", "year", "grade", "subject"]
 
 
 def compare(effects: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
-    """Estimates joined to truth, truth centred at its student-weighted mean per subject."""
+    """Estimates joined to truth, truth centred at its student-weighted mean per cell.
+
+    Scores are standardized within state x year x grade x subject, which removes the
+    cell's mean growth: what the data identify is a teacher's effect relative to the
+    (student-weighted) mean effect of her cell, so the truth is centred there.
+    """
     e = effects.merge(truth, left_on=["subject", "unit", "year"],
                       right_on=["subject", "teacher_id", "year"]).dropna(subset=["estimate"])
-    centre = e.groupby("subject").apply(
-        lambda d: np.average(d["effect"], weights=d["n_students"]), include_groups=False)
-    e["truth"] = e["effect"] - e["subject"].map(centre)
+    wsum = (e["effect"] * e["n_students"]).groupby([e[c] for c in CELL]).transform("sum")
+    e["truth"] = e["effect"] - wsum / e.groupby(CELL)["n_students"].transform("sum")
     e["covered"] = (e["ci_lower"] <= e["truth"]) & (e["truth"] <= e["ci_upper"])
     return e

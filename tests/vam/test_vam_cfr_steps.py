@@ -202,3 +202,44 @@ def test_without_classrooms_class_variance_is_zero(hand_data):
 def test_pairs_are_consecutive_classes():
     a, b = C.consecutive_pairs(np.array([5, 5, 5, 7, 7, 9]))
     assert list(itertools.zip_longest(a, b)) == [(0, 1), (1, 2), (3, 4)]
+
+
+def test_autocorrelation_above_one_is_held_at_one():
+    """An estimated lag covariance above M[0] would make M no covariance: uncapped, the
+    prediction variance of the BLP goes negative (an SE of 0); the cap keeps it valid."""
+    uy = pd.DataFrame({"unit": [0, 0], "year": [1, 2], "mean": [0.3, 0.1], "h": [20.0, 20.0]})
+    raw = C.forecast(uy, np.array([0.05, 0.08]))
+    assert (raw["prediction_var"] == 0).all()          # 0.05 - 0.08^2 / 0.1 < 0, clipped
+    M = C.drift_vector(0.05, {1: 0.08})
+    assert M.tolist() == [0.05, 0.05]
+    fc = C.forecast(uy, M)
+    np.testing.assert_allclose(fc["prediction_var"], 0.05 - 0.05**2 / (0.05 + 1 / 20))
+
+
+def test_cfr_fit_warns_and_caps_an_autocorrelation_above_one():
+    """Two classes a year whose means are a_j (1 +- c): same-year covariance (1 - c^2) var a,
+    lag-1 covariance var a, so the estimated autocorrelation is 1 / (1 - c^2) > 1."""
+    rng = np.random.default_rng(0)
+    J, c, n = 60, 0.5, 10
+    a = rng.normal(size=J)
+    unit = np.repeat(np.arange(J), 4 * n)
+    year = np.tile(np.repeat([1, 1, 2, 2], n), J)
+    sign = np.tile(np.repeat([1.0, -1.0, 1.0, -1.0], n), J)
+    cls = np.repeat(np.arange(4 * J), n)
+    r = a[unit] * (1 + c * sign) + rng.normal(0, 0.1, len(unit))
+    with pytest.warns(pds.EstimationWarning, match="no valid covariance"):
+        fit = C.cfr_fit(r, np.ones(len(r)), unit, year, cls, n_params=0, n_draws=0)
+    assert fit.acov[1].estimate > fit.M[0]
+    assert fit.M[1] == fit.M[0]
+    assert (fit.forecasts["prediction_var"] > 0).all()
+
+
+def test_lags_that_are_not_jointly_valid_are_shrunk():
+    """Each autocorrelation within [-1, 1] but no valid covariance together (0.9 at lag 1,
+    -0.9 at lag 2): shrunk by one factor to the PSD boundary; valid lags are untouched."""
+    M = C.drift_vector(1.0, {1: 0.9, 2: -0.9})
+    T = np.array([[M[abs(i - j)] for j in range(3)] for i in range(3)])
+    assert np.linalg.eigvalsh(T).min() == pytest.approx(0.0, abs=1e-8)
+    assert M[1] / 0.9 == pytest.approx(M[2] / -0.9, rel=1e-12)
+    assert 0 < M[1] < 0.9
+    assert C.drift_vector(1.0, {1: 0.8, 2: 0.6}).tolist() == [1.0, 0.8, 0.6]

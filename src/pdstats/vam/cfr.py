@@ -12,7 +12,12 @@ The steps follow Stepner's Stata ``vam`` (v2), each a function here:
    ``h_c = 1 / (var_class + var_ind / n_c)`` (:func:`unit_year_table`);
 4. autocovariance of unit-year mean residuals at each lag, weighted by the students in
    both years, beyond ``drift_limit`` held at the last estimated lag
-   (:func:`autocovariances`, :func:`drift_vector`);
+   (:func:`autocovariances`, :func:`drift_vector`).  Sampling error can make the
+   estimated lags no valid covariance (an autocorrelation above 1, or several lags that
+   are not positive semi-definite together); ``vam`` keeps them, which makes the
+   prediction variance ``M[0] - phi' Sigma^{-1} phi`` negative (a zero SE).  Here the
+   lags are then shrunk toward 0 by the least common factor that makes them valid
+   (with one lag: held at ``+-M[0]``); valid estimates are unchanged;
 5. the best linear predictor of each unit-year effect from the unit's *other* years:
    ``VA_jt = phi' Sigma^{-1} abar``, ``Sigma = M[|s - s'|] + diag(1 / h_s)``,
    ``phi = M[|t - s|]`` (:func:`forecast`).
@@ -25,6 +30,12 @@ error of ``M`` (by simulation, :func:`parameter_variance`); reliability is
 ``phi' Sigma^{-1} phi / M[0]``.  When no unit-year has two classes (no classroom
 identifier) the class shock cannot be told apart from the unit-year effect: then, as in
 ``vam``, ``var_class = 0`` and ``M[0] = var_total - var_ind``.
+
+Validation (tests/vam/test_vam_simulate_worlds.py, 200 default three-year
+``pds.simulate.study`` worlds, one lag): 95%-interval coverage 0.941, correlation with the
+true teacher-year effects 0.745, bias 0.0000, RMSE 0.103 SD, forecast coefficient 0.990;
+on 200 seven-year worlds (five lags) coverage 0.937, correlation 0.826, bias 0.0002,
+RMSE 0.087, forecast coefficient 0.988.
 """
 
 from __future__ import annotations
@@ -185,13 +196,23 @@ def autocovariances(uy: pd.DataFrame, n_units: int) -> dict[int, Moment]:
 def drift_vector(m0: float, acov: dict[int, float], drift_limit: int | None = None) -> np.ndarray:
     """``M[0..L]``: lag covariances, held at lag ``drift_limit`` beyond it.
 
-    A lag without at least two pairs takes the previous lag's value.
+    A lag without at least two pairs takes the previous lag's value.  When the lag
+    covariances are no valid (positive semi-definite) covariance of a unit's yearly
+    effects - e.g. an autocorrelation above 1 - they are shrunk toward 0 by the least
+    common factor that makes them one (:func:`_valid_drift`).
 
     Examples
     --------
     >>> drift_vector(1.0, {1: 0.8, 2: 0.6, 3: 0.5}, drift_limit=2).tolist()
     [1.0, 0.8, 0.6, 0.6]
+    >>> drift_vector(1.0, {1: 1.2}).tolist()   # a correlation of 1.2 is held at 1
+    [1.0, 1.0]
     """
+    return _valid_drift(_raw_drift(m0, acov, drift_limit))
+
+
+def _raw_drift(m0: float, acov: dict[int, float], drift_limit: int | None) -> np.ndarray:
+    """``M[0..L]`` as estimated (``vam``'s vector, before :func:`_valid_drift`)."""
     L = max(acov) if acov else 0
     M = np.empty(L + 1)
     M[0] = m0
@@ -202,6 +223,31 @@ def drift_vector(m0: float, acov: dict[int, float], drift_limit: int | None = No
             v = acov.get(lag, float("nan"))
             M[lag] = M[lag - 1] if not np.isfinite(v) else v
     return M
+
+
+def _valid_drift(M: np.ndarray, tol: float = 1e-10) -> np.ndarray:
+    """Shrink the lag covariances ``M[1:]`` by the least factor making ``toeplitz(M)`` PSD.
+
+    ``M[0]`` is kept; with one lag this holds ``M[1]`` at ``+-M[0]``.  Valid input is
+    returned unchanged.
+    """
+    if len(M) < 2 or M[0] <= 0:
+        return M
+    idx = np.abs(np.arange(len(M))[:, None] - np.arange(len(M))[None, :])
+
+    def ok(lam: float) -> bool:
+        Mk = np.r_[M[:1], lam * M[1:]]
+        return bool(np.linalg.eigvalsh(Mk[idx]).min() >= -tol * M[0])
+
+    if ok(1.0):
+        return M
+    if len(M) == 2:                      # closed form: hold M[1] at +-M[0]
+        return np.r_[M[:1], np.sign(M[1]) * M[0]]
+    lo, hi = 0.0, 1.0
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if ok(mid) else (lo, mid)
+    return np.r_[M[:1], lo * M[1:]]
 
 
 def forecast(uy: pd.DataFrame, M: np.ndarray) -> pd.DataFrame:
@@ -358,8 +404,14 @@ def cfr_fit(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray, years: np.ndar
     uy = unit_year_table(classes, var_class, pieces["individual"].estimate)
     J = int(unit_codes.max()) + 1
     acov = autocovariances(uy, J)
-    M = drift_vector(pieces["same_year"].estimate, {k: v.estimate for k, v in acov.items()},
-                     drift_limit)
+    raw = {k: v.estimate for k, v in acov.items()}
+    plain = _raw_drift(pieces["same_year"].estimate, raw, drift_limit)
+    M = _valid_drift(plain)
+    if not np.allclose(plain, M, rtol=1e-12, atol=0):
+        warnings.warn("cfr: the estimated lag covariances are no valid covariance (e.g. an "
+                      f"autocorrelation above 1: {np.round(plain[1:] / M[0], 3).tolist()}); "
+                      f"shrunk by {M[1:] @ plain[1:] / (plain[1:] @ plain[1:]):.3f}",
+                      EstimationWarning, stacklevel=3)
     if not M[0] > 0:
         raise ModelSpecificationError(
             f"cfr: the variance of unit-year effects is estimated as {M[0]:.3g} (<= 0); "
