@@ -25,15 +25,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+from _childrun import run_child
 
 PY = sys.executable
 HERE = Path(__file__).resolve().parents[1]
@@ -87,26 +85,9 @@ cat(sprintf('{"seconds": %.6f, "loglike": %.6f, "evaluations": %d}\n', best,
 
 
 def run(cmd: list[str], timeout: float) -> dict:
-    """Run a child under /usr/bin/time; return its JSON line plus peak RSS in MB."""
-    timer = ["/usr/bin/time", "-f", "MAXRSS_KB=%M"] if shutil.which("time") or Path(
-        "/usr/bin/time").exists() else []
-    env = dict(os.environ, PYTHONPATH=str(HERE / "src"), OMP_NUM_THREADS="1",
-               OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    try:
-        out = subprocess.run(timer + cmd, capture_output=True, text=True, timeout=timeout,
-                             env=env, check=False)
-    except subprocess.TimeoutExpired:
-        return {"seconds": float("nan"), "note": f"timed out after {timeout:.0f} s"}
-    result: dict = {"seconds": float("nan")}
-    for line in out.stdout.splitlines():
-        if line.startswith("{"):
-            result = json.loads(line)
-    for line in out.stderr.splitlines():
-        if line.startswith("MAXRSS_KB="):
-            result["peak_mb"] = int(line.split("=")[1]) / 1024
-    if "loglike" not in result:
-        result["note"] = "failed: " + out.stderr.strip().splitlines()[-1][:80] if out.stderr else "failed"
-    return result
+    """Run one single-threaded child; its JSON line plus peak RSS in MB (see _childrun)."""
+    return run_child(cmd, timeout, env={"PYTHONPATH": str(HERE / "src"), "OMP_NUM_THREADS": "1",
+                                        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
 
 
 def main() -> None:

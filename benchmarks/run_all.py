@@ -15,7 +15,7 @@ from pathlib import Path
 def main() -> int:
     here = Path(__file__).resolve().parent
     pick = sys.argv[1] if len(sys.argv) > 1 else ""
-    scripts = [p for p in sorted(here.glob("*.py")) if p.name != "run_all.py" and pick in p.name]
+    scripts = [p for p in sorted(here.glob("*.py")) if p.name != "run_all.py" and not p.name.startswith("_") and pick in p.name]
     status = 0
     for script in scripts:
         print(f"\n=== {script.name} ===", flush=True)

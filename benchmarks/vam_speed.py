@@ -25,15 +25,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _childrun import run_child
 
 PY = sys.executable
 HERE = Path(__file__).resolve().parents[1]
@@ -133,25 +131,8 @@ def make_sgp_data(n: int, seed: int = 2027) -> pd.DataFrame:
 
 
 def run(code: str, path: Path, args: list[str], timeout: float) -> dict:
-    """Run one child under /usr/bin/time; return its JSON line plus peak RSS in MB."""
-    env = dict(os.environ, PYTHONPATH=str(HERE / "src"))
-    cmd = ["/usr/bin/time", "-f", "MAXRSS_KB=%M", PY, "-c", code, str(path), *args]
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                             check=False)
-    except subprocess.TimeoutExpired:
-        return {"seconds": float("nan"), "note": f"timed out after {timeout:.0f} s"}
-    res: dict = {"seconds": float("nan")}
-    for line in out.stdout.splitlines():
-        if line.startswith("{"):
-            res = json.loads(line)
-    for line in out.stderr.splitlines():
-        if line.startswith("MAXRSS_KB="):
-            res["peak_mb"] = int(line.split("=")[1]) / 1024
-    if "n_estimates" not in res:
-        tail = out.stderr.strip().splitlines()
-        res["note"] = "failed: " + (tail[-1][:90] if tail else "")
-    return res
+    """Run one child on the data at ``path``; its JSON line plus peak RSS in MB (see _childrun)."""
+    return run_child([PY, "-c", code, str(path), *args], timeout, env={"PYTHONPATH": str(HERE / "src")})
 
 
 def main() -> None:
