@@ -39,7 +39,9 @@ import pdstats as pds
 from pdstats.data.datasets import load_rdataset
 from pdstats.reporting import record_numbers, save_figure
 
-warnings.simplefilter("ignore", pds.EstimationWarning)""")
+# show each distinct pdstats warning once (e.g. STAR has one class per teacher, so teacher and
+# class effects cannot be separated) instead of once per grade
+warnings.simplefilter("once", pds.EstimationWarning)""")
 md("## The analysis file")
 code("""star = load_rdataset("mlmRev", "star")
 star["grade"] = star["gr"].replace({"K": "0"}).astype(int)
