@@ -7,6 +7,8 @@
   cohort-standardized and grade-equivalent scales) with combined standard errors;
 * :func:`estimate_linking_error` - linking bias and error SD from districts with NAEP
   (TUDA) results of their own (Reardon, Kalogrides & Ho 2021);
+* :func:`estimate_interpolation_error` - how far state NAEP values interpolated to untested
+  grades and years may stray (from differences between states at the tested ones);
 * :func:`harmonize_aggregates` - the steps composed for a ``state_assessment_aggregates`` table;
 * :func:`smd`, :func:`gaps` and :func:`v_statistic` - standardized mean differences and
   Ho & Reardon's V from level counts;
@@ -16,12 +18,19 @@
 
 from pdstats.harmonize.gaps import gaps, smd, v_statistic
 from pdstats.harmonize.hetop import hetop
+from pdstats.harmonize.interpolation_error import estimate_interpolation_error
 from pdstats.harmonize.linking import interpolate_naep, link_to_naep
 from pdstats.harmonize.linking_error import estimate_linking_error
 from pdstats.harmonize.pipeline import harmonize_aggregates
 from pdstats.harmonize.recovery import coarsen_scores, recovery_metrics, simulate_counts
 from pdstats.harmonize.reference import NATIONAL_SD_2003, naep_state_means
-from pdstats.harmonize.results import GapResult, HetopResult, LinkingErrorResult, LinkResult
+from pdstats.harmonize.results import (
+    GapResult,
+    HetopResult,
+    InterpolationErrorResult,
+    LinkingErrorResult,
+    LinkResult,
+)
 from pdstats.harmonize.standardize import standardize
 
 __all__ = [
@@ -30,6 +39,7 @@ __all__ = [
     "link_to_naep",
     "harmonize_aggregates",
     "estimate_linking_error",
+    "estimate_interpolation_error",
     "interpolate_naep",
     "smd",
     "gaps",
@@ -43,4 +53,5 @@ __all__ = [
     "LinkResult",
     "GapResult",
     "LinkingErrorResult",
+    "InterpolationErrorResult",
 ]

@@ -15,21 +15,26 @@ for that grade, year and subject:
   variance is ``(s*^2 - (1 - r)) / r``;
 * NAEP scale: ``mean = M + S m* / sqrt(r)``, ``sd = S sqrt((s*^2 + r - 1) / r)``
   (missing, and flagged, when ``s*^2 < 1 - r``);
-* standard error of the linked mean, three independent parts:
+* standard error of the linked mean, four independent parts:
   ``se_estimation^2 = S^2 se(m*)^2 / r`` (HETOP estimation),
   ``se_naep^2 = se(M)^2 + (m*^2 / r) se(S)^2`` (NAEP sampling error), and
   ``se_linking^2 = (linking_error S)^2`` (error of the linking assumption, in state NAEP
   SDs; 0 unless given; estimated from districts with NAEP results of their own by
   :func:`pdstats.harmonize.estimate_linking_error`, whose result can be passed directly:
   then ``linking_error = sqrt(b^2 + tau^2)``, or ``tau``, see
-  :mod:`pdstats.harmonize.linking_error`); ``se_mean^2`` is their sum;
+  :mod:`pdstats.harmonize.linking_error`), and
+  ``se_interpolation^2 = var_M + (m*^2 / r) var_S`` (error of interpolating the state's
+  NAEP mean and SD to an untested grade or year: ``var_M = omega_u^2 f_u + omega_v^2
+  f_v`` and likewise ``var_S``, 0 in NAEP-tested cells and unless ``interpolation_error``
+  is given; estimated by :func:`pdstats.harmonize.estimate_interpolation_error`, see
+  :mod:`pdstats.harmonize.interpolation_error`); ``se_mean^2`` is their sum;
 * estimand: by default (``estimand="population"``) the target is the mean of the group's
   student population, so ``se_estimation`` includes student sampling error. With
   ``estimand="students"`` the target is the mean true score of the students actually
   tested; their sampling variance of true scores, ``(s*^2 + r - 1) / n`` in star units,
   is removed: ``se_estimation^2 = S^2 max(se(m*)^2 - (s*^2 + r - 1) / n, 0) / r``,
   leaving coarsening and measurement error (needs the ``n`` column);
-* standard error of the linked SD: ``(S^2 s* / (r sd))^2 se(s*)^2 + (sd / S)^2 se(S)^2``.
+* standard error of the linked SD: ``(S^2 s* / (r sd))^2 se(s*)^2 + (sd / S)^2 (se(S)^2 + var_S)``.
 
 Untested grades and years: NAEP tests grades 4 and 8 in some years. State NAEP means and
 SDs are first interpolated linearly across years within grade (held at the nearest
@@ -58,34 +63,39 @@ import pandas as pd
 
 from pdstats.errors import ModelSpecificationError
 from pdstats.harmonize.checks import require_columns
-from pdstats.harmonize.results import HetopResult, LinkingErrorResult, LinkResult
+from pdstats.harmonize.interpolation_error import interpolation_factors
+from pdstats.harmonize.results import (
+    HetopResult,
+    InterpolationErrorResult,
+    LinkingErrorResult,
+    LinkResult,
+)
 from pdstats.results import SampleLog
 
 __all__ = ["link_to_naep", "interpolate_naep"]
 
 KEYS = ["state", "year", "grade", "subject"]
+#: Columns rescaled (not shifted) on the cohort-standardized and grade-equivalent scales.
+SE_COLUMNS = ("se_mean", "se_estimation", "se_naep", "se_linking", "se_interpolation", "sd", "se_sd")
 
 
-def _interp_years(rows: pd.DataFrame, year: int) -> tuple[dict[str, float], bool]:
-    """Linear interpolation in year of one state/grade/subject's NAEP rows."""
+def _interp_years(rows: pd.DataFrame, year: int) -> tuple[dict[str, float], dict[int, float], bool]:
+    """Linear interpolation in year of one state/grade/subject's NAEP rows: values, year weights, flag."""
     r = rows.sort_values("year")
-    years = r["year"].to_numpy(float)
+    years = r["year"].to_numpy(int)
     if year in set(r["year"]):
-        hit = r[r["year"] == year].iloc[0]
-        return {k: float(hit[k]) for k in ("mean", "sd")} | {
-            "mean_var": float(hit["mean_se"]) ** 2, "sd_var": float(hit["sd_se"]) ** 2}, False
-    if year < years[0] or year > years[-1]:
-        hit = r.iloc[0] if year < years[0] else r.iloc[-1]
-        return {"mean": float(hit["mean"]), "sd": float(hit["sd"]),
-                "mean_var": float(hit["mean_se"]) ** 2, "sd_var": float(hit["sd_se"]) ** 2}, True
-    j = int(np.searchsorted(years, year))
-    lo, hi = r.iloc[j - 1], r.iloc[j]
-    w = (year - years[j - 1]) / (years[j] - years[j - 1])
+        j, weights, flagged = [int(np.flatnonzero(years == year)[0])], [1.0], False
+    elif year < years[0] or year > years[-1]:  # held at the nearest NAEP year
+        j, weights, flagged = [0 if year < years[0] else len(years) - 1], [1.0], True
+    else:
+        hi = int(np.searchsorted(years, year))
+        w = (year - years[hi - 1]) / (years[hi] - years[hi - 1])
+        j, weights, flagged = [hi - 1, hi], [1 - w, w], True
     out = {}
     for k in ("mean", "sd"):
-        out[k] = (1 - w) * float(lo[k]) + w * float(hi[k])
-        out[f"{k}_var"] = (1 - w) ** 2 * float(lo[f"{k}_se"]) ** 2 + w**2 * float(hi[f"{k}_se"]) ** 2
-    return out, True
+        out[k] = sum(w * float(r.iloc[i][k]) for i, w in zip(j, weights, strict=True))
+        out[f"{k}_var"] = sum(w**2 * float(r.iloc[i][f"{k}_se"]) ** 2 for i, w in zip(j, weights, strict=True))
+    return out, {int(years[i]): float(w) for i, w in zip(j, weights, strict=True)}, flagged
 
 
 def interpolate_naep(naep: pd.DataFrame, state: str, year: int, grade: int, subject: str) -> dict[str, object]:
@@ -102,7 +112,9 @@ def interpolate_naep(naep: pd.DataFrame, state: str, year: int, grade: int, subj
     Returns
     -------
     dict
-        mean, sd, mean_se, sd_se, interpolated (bool).
+        mean, sd, mean_se, sd_se, interpolated (bool), and the interpolation-error
+        variance multipliers ``f_u``, ``f_v`` (see
+        :mod:`pdstats.harmonize.interpolation_error`).
 
     Raises
     ------
@@ -122,7 +134,7 @@ def interpolate_naep(naep: pd.DataFrame, state: str, year: int, grade: int, subj
     d = naep[(naep["state"] == state) & (naep["subject"] == subject)].copy()
     for c in ("mean_se", "sd_se"):
         d[c] = d[c].fillna(0.0) if c in d.columns else 0.0
-    at = {}
+    at, year_weights = {}, {}
     flagged = False
     grades = [grade] if grade in (4, 8) else [4, 8]
     for g in grades:
@@ -138,7 +150,7 @@ def interpolate_naep(naep: pd.DataFrame, state: str, year: int, grade: int, subj
                 f"table 'naep', column 'sd': missing for state {state!r}, grade {g}, years {bad}; "
                 "state SDs are required for linking (state the assumption used to fill them)"
             )
-        at[g], f = _interp_years(rows, year)
+        at[g], year_weights[g], f = _interp_years(rows, year)
         flagged |= f
     if grade in (4, 8):
         v = at[grade]
@@ -148,8 +160,9 @@ def interpolate_naep(naep: pd.DataFrame, state: str, year: int, grade: int, subj
         for k in ("mean", "sd"):
             v[f"{k}_var"] = (1 - w) ** 2 * at[4][f"{k}_var"] + w**2 * at[8][f"{k}_var"]
         flagged = True
+    f_u, f_v = interpolation_factors(grade, year_weights, tested=not flagged)
     return {"mean": float(v["mean"]), "sd": float(v["sd"]), "mean_se": float(np.sqrt(v["mean_var"])),
-            "sd_se": float(np.sqrt(v["sd_var"])), "interpolated": bool(flagged)}
+            "sd_se": float(np.sqrt(v["sd_var"])), "interpolated": bool(flagged), "f_u": f_u, "f_v": f_v}
 
 
 def _reference(naep: pd.DataFrame, subject: str, years: Sequence[int] | None) -> dict[int, tuple[float, float]]:
@@ -184,6 +197,7 @@ def link_to_naep(
     naep: pd.DataFrame,
     reliability: float | pd.DataFrame | None = None,
     linking_error: float | LinkingErrorResult = 0.0,
+    interpolation_error: InterpolationErrorResult | None = None,
     group: str | None = None,
     reference_years: Sequence[int] | None = None,
     estimand: str = "population",
@@ -207,6 +221,9 @@ def link_to_naep(
         module notes); 0 leaves the term out. A
         :func:`~pdstats.harmonize.estimate_linking_error` result gives its
         ``linking_error`` (``sqrt(bias^2 + tau^2)`` by default).
+    interpolation_error : InterpolationErrorResult, optional
+        Error SDs of state NAEP values interpolated to untested grades and years
+        (:func:`~pdstats.harmonize.estimate_interpolation_error`); None leaves the term out.
     group : str, optional
         Group column (taken from a HetopResult by default).
     reference_years : sequence of int, optional
@@ -248,6 +265,9 @@ def link_to_naep(
         linking_error = linking_error.linking_error
     if not np.isfinite(float(linking_error)) or float(linking_error) < 0:
         raise ModelSpecificationError(f"argument 'linking_error' must be a finite value >= 0, got {linking_error}")
+    if interpolation_error is not None and not isinstance(interpolation_error, InterpolationErrorResult):
+        raise ModelSpecificationError("argument 'interpolation_error' must be the result of "
+                                      "estimate_interpolation_error() or None")
     if estimand not in ("population", "students"):
         raise ModelSpecificationError(f"argument 'estimand' must be 'population' or 'students', got {estimand!r}")
     if estimand == "students":
@@ -291,11 +311,17 @@ def link_to_naep(
             se_est = big_s * np.sqrt(var_m / r)
             se_naep = np.sqrt(v["mean_se"] ** 2 + (m**2 / r) * v["sd_se"] ** 2)
             se_link = np.full(len(m), abs(linking_error) * big_s)
-            se_sd = np.sqrt((big_s**2 * s / (r * sd)) ** 2 * se_s**2 + (sd / big_s) ** 2 * v["sd_se"] ** 2)
+            var_im = var_is = 0.0
+            if interpolation_error is not None:
+                var_im = interpolation_error.variance("mean", v["f_u"], v["f_v"])
+                var_is = interpolation_error.variance("sd", v["f_u"], v["f_v"])
+            se_interp = np.sqrt(var_im + (m**2 / r) * var_is)
+            se_sd = np.sqrt((big_s**2 * s / (r * sd)) ** 2 * se_s**2
+                            + (sd / big_s) ** 2 * (v["sd_se"] ** 2 + var_is))
         base = cell[[group, *KEYS, *extra]].reset_index(drop=True)
         naep_frame = pd.DataFrame({
-            "mean": mean, "se_mean": np.sqrt(se_est**2 + se_naep**2 + se_link**2),
-            "se_estimation": se_est, "se_naep": se_naep, "se_linking": se_link,
+            "mean": mean, "se_mean": np.sqrt(se_est**2 + se_naep**2 + se_link**2 + se_interp**2),
+            "se_estimation": se_est, "se_naep": se_naep, "se_linking": se_link, "se_interpolation": se_interp,
             "sd": sd, "se_sd": se_sd, "naep_mean": big_m, "naep_sd": big_s,
             "naep_interpolated": v["interpolated"], "sd_below_error": ~(var_true > 0),
         })
@@ -308,13 +334,13 @@ def link_to_naep(
             cs = naep_frame.copy()
             for c in ("mean",):
                 cs[c] = (cs[c] - rg_mean) / rg_sd
-            for c in ("se_mean", "se_estimation", "se_naep", "se_linking", "sd", "se_sd"):
+            for c in SE_COLUMNS:
                 cs[c] = cs[c] / rg_sd
             pieces.append(pd.concat([base, cs.assign(scale="cohort_standardized")], axis=1))
             per_grade = (ref[8][0] - ref[4][0]) / 4.0
             ge = naep_frame.copy()
             ge["mean"] = 4.0 + (ge["mean"] - ref[4][0]) / per_grade
-            for c in ("se_mean", "se_estimation", "se_naep", "se_linking", "sd", "se_sd"):
+            for c in SE_COLUMNS:
                 ge[c] = ge[c] / per_grade
             pieces.append(pd.concat([base, ge.assign(scale="grade_equivalent")], axis=1))
     out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()

@@ -15,7 +15,7 @@ import pandas as pd
 from pdstats.harmonize.checks import require_columns
 from pdstats.harmonize.hetop import hetop
 from pdstats.harmonize.linking import KEYS, link_to_naep
-from pdstats.harmonize.results import LinkingErrorResult, LinkResult
+from pdstats.harmonize.results import InterpolationErrorResult, LinkingErrorResult, LinkResult
 from pdstats.harmonize.standardize import standardize
 from pdstats.results import SampleLog
 
@@ -83,6 +83,7 @@ def harmonize_aggregates(
     subgroup: str = "all",
     model: str = "hetop",
     linking_error: float | LinkingErrorResult = 0.0,
+    interpolation_error: InterpolationErrorResult | None = None,
     min_n: int = 10,
     progress: bool = True,
     estimand: str = "population",
@@ -105,6 +106,9 @@ def harmonize_aggregates(
     linking_error : float or LinkingErrorResult
         Passed to :func:`~pdstats.harmonize.link_to_naep` (e.g. the result of
         :func:`~pdstats.harmonize.estimate_linking_error`).
+    interpolation_error : InterpolationErrorResult, optional
+        Passed to :func:`~pdstats.harmonize.link_to_naep` (the result of
+        :func:`~pdstats.harmonize.estimate_interpolation_error`).
     min_n : int
         Smallest unit kept.
     progress : bool
@@ -137,8 +141,8 @@ def harmonize_aggregates(
     """
     est, log = star_estimates(aggregates, unit_type, subgroup, model, min_n, progress)
     reliability = None if cut_scores is None else cut_scores[[*KEYS, "reliability"]]
-    out = link_to_naep(est, naep, reliability=reliability, linking_error=linking_error, group="unit_id",
-                       estimand=estimand)
+    out = link_to_naep(est, naep, reliability=reliability, linking_error=linking_error,
+                       interpolation_error=interpolation_error, group="unit_id", estimand=estimand)
     for reason, n in out.sample_log.dropped.items():
         log.drop(f"linking: {reason}", n)
     out.sample_log = log

@@ -183,7 +183,7 @@ def simulate_counts(
 
 def world_recovery(
     world: object,
-    variants: dict[str, tuple[str, float | str]] | None = None,
+    variants: dict[str, tuple[str, float | str] | tuple[str, float | str, str | None]] | None = None,
     unit_type: str = "district",
 ) -> pd.DataFrame:
     """Errors of NAEP-linked unit means against a simulated world's truth.
@@ -199,11 +199,15 @@ def world_recovery(
     world : pdstats.simulate.SimulatedStudy
         A simulated study (``pds.simulate.study(...)``).
     variants : dict, optional
-        Name -> (estimand, linking_error); default ``{"population": ("population", 0.0)}``.
-        ``linking_error="estimated"`` estimates it from the world's own ``naep_district``
-        rows with :func:`pdstats.harmonize.estimate_linking_error` (after a first linking
-        without the term) and links again with the estimate; the estimate is in the
-        output columns ``linking_error``, ``link_bias`` and ``link_tau``.
+        Name -> (estimand, linking_error) or (estimand, linking_error, interpolation);
+        default ``{"population": ("population", 0.0)}``. ``linking_error="estimated"``
+        estimates it from the world's own ``naep_district`` rows with
+        :func:`pdstats.harmonize.estimate_linking_error` (after a first linking without the
+        term) and links again with the estimate; the estimate is in the output columns
+        ``linking_error``, ``link_bias`` and ``link_tau``. ``interpolation="estimated"``
+        adds the interpolation-error term estimated from the world's own ``naep_state``
+        by :func:`pdstats.harmonize.estimate_interpolation_error` (its mean-persistent
+        and mean-transient SDs in the columns ``interp_u`` and ``interp_v``).
     unit_type : str
         Units compared.
 
@@ -211,9 +215,9 @@ def world_recovery(
     -------
     pandas.DataFrame
         One row per unit-cell and variant: variant, state, source, unit_id, year, grade,
-        subject, mean, se_mean, true_mean, err, sd, true_sd, sd_err, naep_interpolated
-        (the cell's state NAEP values were interpolated), linking_error, link_bias, link_tau,
-        tuda (the unit has NAEP district results).
+        subject, mean, se_mean, se_interpolation, true_mean, err, sd, true_sd, sd_err,
+        naep_interpolated (the cell's state NAEP values were interpolated), linking_error,
+        link_bias, link_tau, interp_u, interp_v, tuda (the unit has NAEP district results).
 
     Examples
     --------
@@ -222,6 +226,7 @@ def world_recovery(
     >>> world_recovery(world)["err"].abs().mean() < 10  # doctest: +SKIP
     True
     """
+    from pdstats.harmonize.interpolation_error import estimate_interpolation_error
     from pdstats.harmonize.linking import link_to_naep
     from pdstats.harmonize.linking_error import estimate_linking_error
     from pdstats.harmonize.pipeline import star_estimates
@@ -237,23 +242,34 @@ def world_recovery(
     tuda = tables["naep_district"] if "naep_district" in tables else None
     tuda_ids = set() if tuda is None else set(tuda["district_id"].astype(str))
     out = []
-    for name, (estimand, link) in variants.items():
+    interp = None
+    for name, spec in variants.items():
+        estimand, link = spec[0], spec[1]
+        interp_spec = spec[2] if len(spec) > 2 else None
+        if interp_spec not in (None, "estimated"):
+            raise ModelSpecificationError(f"variant {name!r}: interpolation must be None or 'estimated'")
+        if interp_spec and interp is None:
+            interp = estimate_interpolation_error(tables["naep_state"])
+        use_interp = interp if interp_spec else None
         bias = tau = np.nan
         if isinstance(link, str):
             if link != "estimated" or tuda is None:
                 raise ModelSpecificationError(f"variant {name!r}: linking_error must be a number or 'estimated' "
                                               "(which needs a naep_district table)")
-            first = link_to_naep(star, tables["naep_state"], reliability=reliability, estimand=estimand)
+            first = link_to_naep(star, tables["naep_state"], reliability=reliability, estimand=estimand,
+                                 interpolation_error=use_interp)
             fitted = estimate_linking_error(first, tuda)
             link, bias, tau = fitted.linking_error, fitted.bias, fitted.tau
         res = link_to_naep(star, tables["naep_state"], reliability=reliability, linking_error=link,
-                           estimand=estimand)
+                           interpolation_error=use_interp, estimand=estimand)
         est = res.scale("naep").astype({"year": int, "grade": int})
         m = est.merge(units, on=keys)
         m = m.assign(variant=name, err=m["mean"] - m["true_mean"], sd_err=m["sd"] - m["true_sd"],
                      linking_error=float(link), link_bias=bias, link_tau=tau,
+                     interp_u=use_interp.omega("mean", "persistent") if use_interp else np.nan,
+                     interp_v=use_interp.omega("mean", "transient") if use_interp else np.nan,
                      tuda=m["unit_id"].astype(str).isin(tuda_ids))
-        out.append(m[["variant", "state", "source", *keys, "mean", "se_mean", "true_mean", "err",
-                      "sd", "true_sd", "sd_err", "naep_interpolated", "linking_error", "link_bias", "link_tau",
-                      "tuda"]])
+        out.append(m[["variant", "state", "source", *keys, "mean", "se_mean", "se_interpolation", "true_mean",
+                      "err", "sd", "true_sd", "sd_err", "naep_interpolated", "linking_error", "link_bias",
+                      "link_tau", "interp_u", "interp_v", "tuda"]])
     return pd.concat(out, ignore_index=True)

@@ -12,7 +12,7 @@ from pdstats.results import ResultsBase, SampleLog
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["HetopResult", "LinkResult", "GapResult", "LinkingErrorResult", "caterpillar"]
+__all__ = ["HetopResult", "LinkResult", "GapResult", "LinkingErrorResult", "InterpolationErrorResult", "caterpillar"]
 
 Z95 = 1.959963984540054
 
@@ -170,7 +170,7 @@ class LinkResult(_Tidy):
     estimates : pandas.DataFrame
         Long table, one row per group, cell and ``scale`` ("naep", "cohort_standardized",
         "grade_equivalent"): ``mean``, ``se_mean`` and its parts (``se_estimation``,
-        ``se_naep``, ``se_linking``), ``sd``, ``se_sd``, 95% intervals, and the NAEP values
+        ``se_naep``, ``se_linking``, ``se_interpolation``), ``sd``, ``se_sd``, 95% intervals, and the NAEP values
         used (``naep_mean``, ``naep_sd``, ``naep_interpolated``).
     naep : pandas.DataFrame
         The state NAEP means/SDs used per cell (interpolated ones flagged).
@@ -202,7 +202,7 @@ class LinkResult(_Tidy):
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         cols = [c for c in [self.group, *self.by, "n", "mean", "se_mean", "se_estimation", "se_naep",
-                            "se_linking", "sd"] if c in self.estimates.columns]
+                            "se_linking", "se_interpolation", "sd"] if c in self.estimates.columns]
         return [("NAEP values used", self.naep),
                 ("NAEP-scale estimates (first 20 rows)", self.scale("naep")[cols].head(20))]
 
@@ -329,3 +329,58 @@ class LinkingErrorResult(ResultsBase):
         ax.axvline(self.bias, color="C3", lw=1)
         ax.axvspan(self.bias - self.tau, self.bias + self.tau, color="C3", alpha=0.1)
         return ax
+
+
+class InterpolationErrorResult(ResultsBase):
+    """Interpolation error of state NAEP values, from :func:`pdstats.harmonize.estimate_interpolation_error`.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        ``quantity`` ("mean", "sd"), ``component`` ("persistent": omega_u, a state
+        grade's deviation from the line through grades 4 and 8; "transient": omega_v, one
+        grade-year's deviation), ``omega`` (NAEP points), ``std_error``, ``ci_lower``,
+        ``ci_upper`` and ``df``.
+    n_states : int
+        States contributing.
+    sample_log : SampleLog
+        NAEP rows in, dropped (national, other grades, missing values, a grade without its
+        partner), used.
+    """
+
+    title = "Interpolation error of state NAEP values"
+
+    def __init__(self, estimates: pd.DataFrame, sample_log: SampleLog, n_states: int, level: float) -> None:
+        self.estimates = estimates
+        self.sample_log = sample_log
+        self.n_states = int(n_states)
+        self.level = level
+
+    def omega(self, quantity: str = "mean", component: str = "persistent") -> float:
+        """The SD ``omega`` (NAEP points) of one quantity ("mean"/"sd") and component ("persistent"/"transient")."""
+        e = self.estimates
+        hit = e[(e["quantity"] == quantity) & (e["component"] == component)]
+        if hit.empty:
+            raise KeyError(f"no estimate for quantity {quantity!r}, component {component!r}")
+        return float(hit["omega"].iloc[0])
+
+    def variance(self, quantity: str, f_u: float, f_v: float) -> float:
+        """Interpolation variance ``omega_u^2 f_u + omega_v^2 f_v`` of one cell's state NAEP ``quantity``."""
+        return self.omega(quantity, "persistent") ** 2 * f_u + self.omega(quantity, "transient") ** 2 * f_v
+
+    def to_frame(self) -> pd.DataFrame:
+        """The parameter table."""
+        return self.estimates.copy()
+
+    def _info(self) -> dict[str, object]:
+        info = super()._info()
+        info["States"] = self.n_states
+        return info
+
+    def __repr__(self) -> str:
+        return (f"<InterpolationErrorResult: {self.n_states} states; state NAEP means: persistent "
+                f"{self.omega('mean', 'persistent'):.2f}, transient {self.omega('mean', 'transient'):.2f} NAEP points>")
+
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Interpolation error SDs (moment estimates from differences between states)",
+                 self.estimates.set_index(["quantity", "component"]))]
