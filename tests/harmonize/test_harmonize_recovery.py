@@ -39,6 +39,22 @@ def test_star_school_moments_recovered(star, subject):
     assert abs(m.loc["sd", "bias"]) < 0.03
 
 
+def test_sd_recovery_improves_with_group_size_to_the_published_range():
+    """The SD correlations Reardon et al. (2017) report (.78-.85) need larger groups than STAR's."""
+    corr = {}
+    for sizes in [(40, 120), (100, 300)]:
+        reps = []
+        for r in range(6):
+            counts, truth = simulate_counts(100, sizes, random_state=500 + r)
+            est = pds.harmonize.hetop(counts.assign(state="CA", year=2005, grade=4, subject="math"),
+                                      progress=False).estimates
+            reps.append(recovery_metrics(est, truth, ["unit_id"]).set_index("quantity")["correlation"])
+        corr[sizes] = pd.concat(reps, axis=1).mean(axis=1)
+    assert corr[(100, 300)]["sd"] > corr[(40, 120)]["sd"] + 0.05
+    assert corr[(100, 300)]["sd"] >= 0.78
+    assert corr[(100, 300)]["mean"] >= 0.97
+
+
 def _coverage(reps: int, n_groups: int, seed: int) -> pd.Series:
     rows = []
     for r in range(reps):
