@@ -34,11 +34,13 @@ per state and grade in src/pdstats/harmonize/README.md.
 Usage::
 
     PYTHONPATH=src python benchmarks/harmonize_validation.py [--reps 200] [--seed 0] [--processes 2] [--save errors.parquet]
+    # other world shapes (README numbers): --reps 24 --seed 5000 --years 7; --reps 40 --seed 5000 --states 5 --districts 40
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import multiprocessing as mp
 import time
 import warnings
@@ -55,9 +57,10 @@ VARIANTS = {"population": ("population", 0.0), "students": ("students", 0.0),
             "students+estimated+interp": ("students", "estimated", "estimated")}
 
 
-def one_world(seed: int) -> pd.DataFrame:
+def one_world(seed: int, n_states: int = 3, n_districts: int = 28, n_years: int = 3) -> pd.DataFrame:
     """Errors of linked district means against the truth in one simulated world."""
-    world = pds.simulate.study(random_state=seed, progress=False)
+    world = pds.simulate.study(random_state=seed, progress=False, n_states=n_states, n_districts=n_districts,
+                               years=tuple(range(2005, 2005 + n_years)))
     errors = world_recovery(world, VARIANTS)
     return errors.rename(columns={"se_mean": "se"}).assign(seed=seed)
 
@@ -85,16 +88,20 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--processes", type=int, default=1)
     ap.add_argument("--save", default=None, help="write the per-cell errors to this Parquet file")
+    ap.add_argument("--states", type=int, default=3, help="states per world (pds.simulate n_states)")
+    ap.add_argument("--districts", type=int, default=28, help="studied districts per world")
+    ap.add_argument("--years", type=int, default=3, help="study years from 2005 (NAEP in odd years)")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     seeds = [args.seed + r for r in range(args.reps)]
+    run = functools.partial(one_world, n_states=args.states, n_districts=args.districts, n_years=args.years)
     if args.processes > 1:
         with mp.get_context("spawn").Pool(args.processes, initializer=warnings.simplefilter,
                                           initargs=("ignore",)) as pool:
-            parts = list(tqdm(pool.imap_unordered(one_world, seeds), total=len(seeds), desc="worlds"))
+            parts = list(tqdm(pool.imap_unordered(run, seeds), total=len(seeds), desc="worlds"))
     else:
-        parts = [one_world(s) for s in tqdm(seeds, desc="worlds")]
+        parts = [run(s) for s in tqdm(seeds, desc="worlds")]
     errors = pd.concat(parts, ignore_index=True).sort_values(["seed", "variant"], kind="stable")
     if args.save:
         errors.to_parquet(args.save, index=False)
