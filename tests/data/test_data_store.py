@@ -82,3 +82,27 @@ def test_file_store_persists(tmp_path: Path) -> None:
     load_example_study(path).close()
     with pds.Study(path, read_only=True) as again:
         assert len(again.read("schools")) == 9
+
+
+def test_append_names_exactly_the_rows_whose_composite_key_is_held():
+    """The duplicate-key check (a join inside DuckDB) reports the repeated rows of a later batch, by row."""
+    import numpy as np
+
+    states = pd.DataFrame({"state": ["MA"], "state_name": ["Massachusetts"], "fips": [25], "publishes": ["levels"]})
+    ids = [f"s{i}" for i in range(6)]
+    students = pd.DataFrame({"student_id": ids, "state": "MA"})
+
+    def scores(sid, year):
+        return pd.DataFrame({"student_id": sid, "state": "MA", "year": year, "grade": 5, "subject": "math",
+                             "scale_score": np.linspace(200, 260, len(sid)), "csem": 4.0})
+
+    study = pds.Study()
+    study.write_many({"states": states, "students": students, "student_scores": scores(ids[:4], 2006)})
+    study.write("student_scores", scores(ids[4:], 2006))  # new keys: fine
+    second = pd.concat([scores(["s1", "s5"], 2007), scores(["s2", "s5"], 2006)], ignore_index=True)
+    with pytest.raises(pds.DataValidationError) as err:
+        study.write("student_scores", second)
+    f = err.value.failures
+    assert f["row"].tolist() == [2, 3]  # s2 and s5 in 2006 are held; the 2007 rows are new
+    assert f["key"].str.contains("student_id=s2, year=2006, subject=math").any()
+    assert len(study.read("student_scores")) == 6  # nothing written

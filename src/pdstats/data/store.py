@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from pdstats.data.dictionary import DUCKDB_TYPES, TableSchema, schema, table_names
@@ -212,14 +213,23 @@ class Study:
         return context
 
     def _check_existing_keys(self, sch: TableSchema, typed: pd.DataFrame) -> None:
+        """Appending: no primary key of ``typed`` may be held already (joined inside DuckDB)."""
         pk = list(sch.primary_key)
-        existing = self._keys_in_store(sch.name, pk)
-        if existing.empty or typed.empty:
+        if typed.empty:
             return
-        left = typed[pk].astype("string")
-        hit = left.merge(existing.astype("string").assign(_in_store=True), on=pk, how="left")["_in_store"]
-        rows = hit.notna().to_numpy().nonzero()[0]
+        con = self._con
+        if not con.execute(f'SELECT count(*) FROM "{sch.name}"').fetchall()[0][0]:
+            return
+        keys = typed[pk].reset_index(drop=True).assign(_pdstats_row=np.arange(len(typed)))
+        con.register("_pdstats_keys", keys)
+        try:
+            on = " AND ".join(f'k."{c}" = t."{c}"' for c in pk)
+            rows = con.execute(f'SELECT DISTINCT k._pdstats_row FROM _pdstats_keys k JOIN "{sch.name}" t ON {on} '
+                               "ORDER BY 1").fetchnumpy()["_pdstats_row"]
+        finally:
+            con.unregister("_pdstats_keys")
         if len(rows):
+            left = typed[pk].astype("string")
             keys = left.iloc[rows].astype(str).apply(
                 lambda r: ", ".join(f"{c}={r[c]}" for c in pk), axis=1
             )
