@@ -123,6 +123,11 @@ def test_clear_errors():
         pds.harmonize.estimate_interpolation_error(one)
     with pytest.raises(ModelSpecificationError, match="column"):
         pds.harmonize.estimate_interpolation_error(one.drop(columns="sd"))
+    two = pd.concat([one, one.assign(state="MA")], ignore_index=True)
+    with pytest.raises(pds.DataValidationError) as err:
+        pds.harmonize.estimate_interpolation_error(pd.concat([two, two.iloc[[3]]], ignore_index=True))
+    assert err.value.failures["row"].tolist() == [3, 4]
+    assert err.value.failures["key"].iloc[0] == "MA/2005/8/math"
     est = pd.DataFrame({"unit_id": ["a"], "state": "CA", "year": 2005, "grade": 4, "subject": "math",
                         "mean": [0.1], "se_mean": 0.05, "sd": 0.9, "se_sd": 0.04})
     with pytest.raises(ModelSpecificationError, match="interpolation_error"):
@@ -134,6 +139,7 @@ def test_published_naep_state_means():
     naep = pds.harmonize.naep_state_means(fill_sd=pds.harmonize.NATIONAL_SD_2003)
     ie = pds.harmonize.estimate_interpolation_error(naep)
     assert ie.n_states == 3
+    assert (ie.estimates["n_state_subjects"] == 3).all()  # math only
     assert ie.sample_log.n_in == len(naep)
     assert ie.sample_log.n_used == int(naep["state"].isin(["CA", "MA", "MI"]).sum())
     e = ie.estimates.set_index(["quantity", "component"])

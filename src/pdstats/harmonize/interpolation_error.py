@@ -73,7 +73,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pdstats.errors import ModelSpecificationError
+from pdstats.data.validate import failures_frame
+from pdstats.errors import DataValidationError, ModelSpecificationError
 from pdstats.harmonize.checks import require_columns
 from pdstats.harmonize.results import InterpolationErrorResult
 from pdstats.results import SampleLog
@@ -138,7 +139,7 @@ def _pooled(blocks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float, 
 
 def _interval(raw: float, sampling: float, df: int, k: float, level: float) -> tuple[float, float]:
     lo_q, hi_q = stats.chi2.ppf([0.5 + level / 2, 0.5 - level / 2], df)
-    return tuple(max((df * raw / q - sampling) / k, 0.0) for q in (lo_q, hi_q))  # type: ignore[return-value]
+    return max((df * raw / lo_q - sampling) / k, 0.0), max((df * raw / hi_q - sampling) / k, 0.0)
 
 
 def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> InterpolationErrorResult:
@@ -165,7 +166,18 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
     Raises
     ------
     ModelSpecificationError
-        Missing columns, or fewer than 2 states with grades 4 and 8 in a common NAEP year.
+        Missing columns, or fewer than 2 states with grades 4 and 8 in every NAEP year of
+        a subject.
+    DataValidationError
+        More than one row for a state, year, grade and subject.
+
+    Notes
+    -----
+    The persistent contrast uses the states tested in both grades in *every* NAEP year of
+    the subject, the transient one each pair of consecutive years in which a state has
+    both grades; ``n_state_subjects`` in ``estimates`` counts the state-subjects each
+    component used. With one NAEP year the transient part cannot be estimated (``df``
+    0): it is set to 0 and the persistent part absorbs it.
 
     Examples
     --------
@@ -195,6 +207,13 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
     missing = d["mean"].isna() | d["sd"].isna()
     log.drop("missing mean or SD", int(missing.sum()))
     d = d[~missing].astype({"year": int, "grade": int})
+    key = ["state", "year", "grade", "subject"]
+    dup = d.duplicated(key, keep=False)
+    if dup.any():
+        raise DataValidationError("naep", failures_frame([
+            {"table": "naep", "column": ", ".join(key), "rule": "one row per state, year, grade and subject",
+             "row": int(i), "key": "/".join(str(d.loc[i, c]) for c in key), "value": None}
+            for i in d.index[dup]]))
     wide = d.pivot_table(index=["subject", "year", "state"], columns="grade",
                          values=["mean", "sd", "mean_se", "sd_se"], aggfunc="first")
     complete = wide.dropna()
@@ -205,6 +224,8 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
         gap = complete[(quantity, 8)] - complete[(quantity, 4)]
         qvar = complete[(f"{quantity}_se", 8)] ** 2 + complete[(f"{quantity}_se", 4)] ** 2
         trans_blocks, pers_blocks, t_years = [], [], []
+        trans_states: set[str] = set()
+        pers_states: set[str] = set()
         for subject, sub in gap.groupby(level="subject"):
             years = sorted(sub.index.get_level_values("year").unique())
             per_year = {y: sub.xs((subject, y), level=["subject", "year"]) for y in years}
@@ -212,6 +233,7 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
             for y0, y1 in zip(years, years[1:], strict=False):
                 both = per_year[y0].index.intersection(per_year[y1].index)
                 if len(both) >= 2:
+                    trans_states |= {f"{subject}/{x}" for x in both}
                     trans_blocks.append(((per_year[y1][both] - per_year[y0][both]).to_numpy(float),
                                          (qv[y1][both] + qv[y0][both]).to_numpy(float)))
             states = sorted(set.intersection(*[set(per_year[y].index) for y in years]))
@@ -222,6 +244,7 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
                 pers_blocks.append((dz, dq))
                 t_years.append(t)
                 used_states |= set(states)
+                pers_states |= {f"{subject}/{x}" for x in states}
         if not pers_blocks:
             raise ModelSpecificationError(
                 "table 'naep': fewer than 2 states have grades 4 and 8 in every NAEP year of a subject "
@@ -231,9 +254,9 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
         pv, pv_raw, pv_df = _pooled(pers_blocks)
         t_mean = float(np.mean(t_years))
         omega_u2 = max((pv - 2 * omega_v2 / t_mean) / 2.0, 0.0)
-        for comp, om2, raw, theta, df, k, extra in (
-                ("persistent", omega_u2, pv_raw, pv, pv_df, 2.0, 2 * omega_v2 / t_mean),
-                ("transient", omega_v2, tv_raw, tv, tv_df, 4.0, 0.0)):
+        for comp, om2, raw, theta, df, k, extra, used in (
+                ("persistent", omega_u2, pv_raw, pv, pv_df, 2.0, 2 * omega_v2 / t_mean, pers_states),
+                ("transient", omega_v2, tv_raw, tv, tv_df, 4.0, 0.0, trans_states)):
             if df:
                 sampling = raw - theta
                 lo, hi = _interval(raw, sampling + extra, df, k, level)
@@ -244,5 +267,5 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
             rows.append({"quantity": quantity, "component": comp, "omega": float(np.sqrt(om2)),
                          "std_error": se, "ci_lower": float(np.sqrt(lo)) if np.isfinite(lo) else np.nan,
                          "ci_upper": float(np.sqrt(hi)) if np.isfinite(hi) else np.nan, "df": int(df),
-                         "unit": "NAEP points"})
+                         "n_state_subjects": len(used), "unit": "NAEP points"})
     return InterpolationErrorResult(pd.DataFrame(rows), log, n_states=len(used_states), level=level)

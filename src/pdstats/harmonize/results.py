@@ -340,7 +340,7 @@ class InterpolationErrorResult(ResultsBase):
         ``quantity`` ("mean", "sd"), ``component`` ("persistent": omega_u, a state
         grade's deviation from the line through grades 4 and 8; "transient": omega_v, one
         grade-year's deviation), ``omega`` (NAEP points), ``std_error``, ``ci_lower``,
-        ``ci_upper`` and ``df``.
+        ``ci_upper``, ``df`` and ``n_state_subjects`` (state-subjects the component used).
     n_states : int
         States contributing.
     sample_log : SampleLog
