@@ -16,6 +16,7 @@ from typing import Any
 from pdstats.errors import (
     ConvergenceError,
     DataValidationError,
+    DroppedRowsWarning,
     EstimationWarning,
     ModelSpecificationError,
     PdstatsError,
@@ -45,6 +46,7 @@ _LAZY_ATTRS = {
 __all__ = [
     "ConvergenceError",
     "DataValidationError",
+    "DroppedRowsWarning",
     "EstimationWarning",
     "ModelSpecificationError",
     "PdstatsError",

@@ -17,6 +17,7 @@ __all__ = [
     "ModelSpecificationError",
     "ConvergenceError",
     "EstimationWarning",
+    "DroppedRowsWarning",
 ]
 
 
@@ -77,3 +78,7 @@ class ConvergenceError(PdstatsError, RuntimeError):
 
 class EstimationWarning(UserWarning):
     """A fit finished but something about it deserves the researcher's attention."""
+
+
+class DroppedRowsWarning(EstimationWarning):
+    """Rows with missing values were dropped (the result's ``sample_log`` counts them)."""

@@ -1,5 +1,6 @@
 """pdstats.figures: report figures drawn with seaborn/matplotlib, one function per figure."""
 
+from pdstats.figures.estimates import caterpillar, coefplot
 from pdstats.figures.practices import (
     YEAR1_FIGURES,
     plot_item_scalability,
@@ -11,6 +12,8 @@ from pdstats.figures.practices import (
 )
 
 __all__ = [
+    "caterpillar",
+    "coefplot",
     "YEAR1_FIGURES",
     "plot_item_scalability",
     "plot_practice_index",
