@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,notebooks,data]"
+	$(PY) -m pip install --quiet -c constraints.txt -e ".[test,notebooks,data,dask]"
 	touch $(STAMP)
 
 test: $(STAMP)
