@@ -20,7 +20,9 @@ from pdstats.errors import (
     EstimationWarning,
     ModelSpecificationError,
     PdstatsError,
+    PrivacyError,
     SchemaError,
+    SimulationSpecError,
     StoreError,
 )
 from pdstats.results import ResultsBase, SampleLog
@@ -50,9 +52,11 @@ __all__ = [
     "EstimationWarning",
     "ModelSpecificationError",
     "PdstatsError",
+    "PrivacyError",
     "ResultsBase",
     "SampleLog",
     "SchemaError",
+    "SimulationSpecError",
     "StoreError",
     "__version__",
     *sorted(_SUBPACKAGES),

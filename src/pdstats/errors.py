@@ -18,6 +18,8 @@ __all__ = [
     "ConvergenceError",
     "EstimationWarning",
     "DroppedRowsWarning",
+    "PrivacyError",
+    "SimulationSpecError",
 ]
 
 
@@ -82,3 +84,21 @@ class EstimationWarning(UserWarning):
 
 class DroppedRowsWarning(EstimationWarning):
     """Rows with missing values were dropped (the result's ``sample_log`` counts them)."""
+
+
+class PrivacyError(PdstatsError):
+    """A table meant for sharing would disclose student-level information."""
+
+
+class SimulationSpecError(PdstatsError, ValueError):
+    """An argument of :func:`pdstats.simulate.study` is out of range or unknown.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> try:
+    ...     pds.simulate.study(size="huge")
+    ... except pds.SimulationSpecError as err:
+    ...     print(err)
+    size must be one of ['medium', 'small', 'state'], not 'huge'
+    """

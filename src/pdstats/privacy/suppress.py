@@ -9,14 +9,10 @@ import numpy as np
 import pandas as pd
 
 from pdstats.data.dictionary import schema, table_names
-from pdstats.errors import PdstatsError
+from pdstats.errors import PdstatsError, PrivacyError
 from pdstats.results import SampleLog
 
 __all__ = ["PrivacyError", "suppress_small_cells", "pseudonymize", "check_shareable"]
-
-
-class PrivacyError(PdstatsError):
-    """A table meant for sharing would disclose student-level information."""
 
 
 def suppress_small_cells(

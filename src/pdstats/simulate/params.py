@@ -8,23 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pdstats.errors import PdstatsError
+from pdstats.errors import SimulationSpecError
 
 __all__ = ["DEFAULTS", "SIZES", "SimulationSpecError", "resolve_params"]
-
-
-class SimulationSpecError(PdstatsError, ValueError):
-    """An argument of :func:`pdstats.simulate.study` is out of range or unknown.
-
-    Examples
-    --------
-    >>> import pdstats as pds
-    >>> try:
-    ...     pds.simulate.study(size="huge")
-    ... except pds.simulate.SimulationSpecError as err:
-    ...     print(err)
-    size must be one of ['medium', 'small', 'state'], not 'huge'
-    """
 
 
 #: Default knobs (NAEP-like scale points unless stated). Growth components are the
