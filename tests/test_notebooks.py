@@ -1,26 +1,40 @@
-"""Every numbered notebook executes headless from a clean kernel, as `make reproduce` runs it."""
+"""Every numbered notebook executes headless from a clean kernel, as `make reproduce` runs it.
+
+The notebooks are the package's shipped copies (``pdstats/notebooks``, the repository's
+``notebooks/``), and they run with a temporary folder, not the repository, as working
+directory: they must find their data and reference values through the package.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
-from pdstats.cli import REPO_ROOT, execute_notebook
+from pdstats.cli import REPO_ROOT, execute_notebook, study_notebooks
 
-NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("[0-9]*.ipynb"))
+NOTEBOOKS = study_notebooks()
 
 
-def test_notebooks_exist() -> None:
+def test_notebooks_exist_and_are_the_top_level_ones() -> None:
     assert NOTEBOOKS, "no notebooks found"
+    top = sorted((REPO_ROOT / "notebooks").glob("[0-9]*.ipynb"))
+    assert [p.name for p in NOTEBOOKS] == [p.name for p in top]
+    for shipped, repo in zip(NOTEBOOKS, top, strict=True):
+        assert shipped.read_bytes() == repo.read_bytes(), shipped.name
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_notebook_runs(path: Path, tmp_path: Path) -> None:
+def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat
 
     stored = nbformat.read(path, as_version=4)
     assert all(not c.get("outputs") for c in stored.cells), f"{path.name} is stored with outputs"
-    out = execute_notebook(path, tmp_path)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # not the repository
+    out = execute_notebook(path, tmp_path / "out")
     assert out.exists()
-    assert list((tmp_path / "figures").glob("*.png")), f"{path.name} saved no figure"
+    assert Path(os.environ["PDSTATS_OUTPUT"]) == (tmp_path / "out").resolve()
+    assert list((tmp_path / "out" / "figures").glob("*.png")), f"{path.name} saved no figure"

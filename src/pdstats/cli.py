@@ -1,9 +1,14 @@
 """The ``pdstats`` command: ``pdstats reproduce`` and ``pdstats dictionary``.
 
 ``pdstats reproduce --out output`` is what ``make reproduce`` runs: it builds the example
-study store and the store of a simulated study world, executes every notebook in
-``notebooks/`` headless (executed copies and figures go under ``--out``) and regenerates
-the paper's numbers.
+study store and the store of a simulated study world, executes every notebook headless
+(executed copies and figures go under ``--out``) and regenerates the paper's numbers.
+
+The notebooks and the manuscript template ship inside the package
+(``pdstats/notebooks`` and ``pdstats/paper`` are the repository's top-level ``notebooks/``
+and ``paper/`` folders, linked in the source tree and copied into the wheel), so an
+installed pdstats runs the same study as a checkout. A missing notebook or paper file
+stops the run with a non-zero exit instead of reporting success.
 """
 
 from __future__ import annotations
@@ -14,29 +19,75 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "reproduce", "execute_notebook"]
+__all__ = ["main", "reproduce", "execute_notebook", "notebooks_dir", "paper_dir", "study_notebooks"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def notebooks_dir() -> Path:
+    """The notebooks shipped with the package (the repository's ``notebooks/``)."""
+    return PACKAGE_DIR / "notebooks"
+
+
+def paper_dir() -> Path:
+    """The manuscript template and its filler shipped with the package (``paper/``)."""
+    return PACKAGE_DIR / "paper"
+
+
+def study_notebooks(folder: Path | None = None) -> list[Path]:
+    """The numbered notebooks of the study, checked to be complete.
+
+    Every generator ``make_NN_name.py`` must have its notebook ``NN_name.ipynb``.
+
+    Raises
+    ------
+    ReproduceError
+        When the folder is missing, holds no numbered notebook, or a generator's notebook
+        is missing.
+
+    Examples
+    --------
+    >>> from pdstats.cli import study_notebooks
+    >>> study_notebooks()[0].name
+    '00_study_store.ipynb'
+    """
+    from pdstats.errors import ReproduceError
+
+    folder = folder or notebooks_dir()
+    if not folder.is_dir():
+        raise ReproduceError(f"the study's notebooks are missing: no folder {folder}")
+    found = sorted(folder.glob("[0-9]*.ipynb"))
+    expected = [folder / (g.stem.removeprefix("make_") + ".ipynb") for g in sorted(folder.glob("make_[0-9]*.py"))]
+    missing = [p.name for p in expected if p not in found]
+    if not found or missing:
+        raise ReproduceError(
+            f"the study's notebooks are incomplete in {folder}: "
+            + (f"missing {', '.join(missing)}" if missing else "no numbered notebook found")
+        )
+    return found
 
 
 def execute_notebook(path: Path, out_dir: Path, timeout: int = 1800) -> Path:
     """Execute one notebook headless; write the executed copy to ``out_dir/notebooks/``.
 
-    The notebook runs with its own folder as working directory and the environment
+    The notebook runs with ``out_dir/notebooks/`` as working directory (not the folder
+    it ships in, which may be read-only and is not a checkout) and the environment
     variable ``PDSTATS_OUTPUT`` pointing at ``out_dir`` (figures go to
     ``out_dir/figures/``). Any cell error raises ``nbclient.exceptions.CellExecutionError``.
     """
     import nbformat
     from nbclient import NotebookClient
 
-    (out_dir / "notebooks").mkdir(parents=True, exist_ok=True)
+    workdir = out_dir / "notebooks"
+    workdir.mkdir(parents=True, exist_ok=True)
     nb = nbformat.read(path, as_version=4)
     os.environ["PDSTATS_OUTPUT"] = str(out_dir.resolve())
     client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent.resolve())}},
+        resources={"metadata": {"path": str(workdir.resolve())}},
     )
     client.execute()
     target = out_dir / "notebooks" / path.name
@@ -69,32 +120,49 @@ def build_simulated_store(out: Path, random_state: int = 0) -> Path:
     target = out / "simulated_study.duckdb"
     if target.exists():
         target.unlink()
-    store = study(random_state=random_state, progress=False).to_study(target)
+    store = study(random_state=random_state, progress=False).to_study(target, overwrite=True)
     print(store.tables().to_string(index=False))
     store.close()
     return target
 
 
-def reproduce(out: Path, notebooks: Path | None = None) -> None:
-    """Run the main job: store, analyses, notebooks, figures and paper numbers."""
+def paper_files(folder: Path | None = None) -> tuple[Path, Path]:
+    """The manuscript template and the script filling it (ReproduceError if either is missing)."""
+    from pdstats.errors import ReproduceError
+
+    folder = folder or paper_dir()
+    files = (folder / "manuscript.md", folder / "make_numbers.py")
+    missing = [p.name for p in files if not p.is_file()]
+    if missing:
+        raise ReproduceError(f"the paper template is incomplete in {folder}: missing {', '.join(missing)}")
+    return files
+
+
+def reproduce(out: Path, notebooks: Path | None = None, paper: Path | None = None) -> None:
+    """Run the main job: store, analyses, notebooks, figures and paper numbers.
+
+    Checks first that every notebook and the paper template are there (the shipped
+    copies unless ``notebooks``/``paper`` folders are given), so nothing is reported as
+    finished that did not run.
+    """
+    nbs = study_notebooks(notebooks)
+    _, make_numbers = paper_files(paper)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
+    print(f"[reproduce] {len(nbs)} notebooks from {nbs[0].parent}; paper from {make_numbers.parent}")
     print(f"[reproduce] building the example study store in {out}/study.duckdb")
     build_example_store(out)
     print(f"[reproduce] simulating the default study world into {out}/simulated_study.duckdb")
     build_simulated_store(out)
-    nb_dir = notebooks or REPO_ROOT / "notebooks"
-    for nb in sorted(nb_dir.glob("[0-9]*.ipynb")):
+    for nb in nbs:
         t = time.perf_counter()
         print(f"[reproduce] executing {nb.name} ...", flush=True)
         execute_notebook(nb, out)
         print(f"[reproduce]   done in {time.perf_counter() - t:.1f} s")
-    paper = REPO_ROOT / "paper" / "make_numbers.py"
-    if paper.exists():
-        print("[reproduce] regenerating the paper's numbers")
-        import runpy
+    print("[reproduce] regenerating the paper's numbers")
+    import runpy
 
-        runpy.run_path(str(paper), run_name="__main__")
+    runpy.run_path(str(make_numbers), run_name="__main__")
     print(f"[reproduce] finished in {time.perf_counter() - t0:.1f} s; outputs in {out}/")
 
 
@@ -107,7 +175,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("dictionary", help="regenerate data_dictionary/README.md from the schemas")
     args = parser.parse_args(argv)
     if args.command == "reproduce":
-        reproduce(args.out)
+        from pdstats.errors import PdstatsError
+
+        try:
+            reproduce(args.out)
+        except PdstatsError as exc:
+            print(f"[reproduce] FAILED: {exc}", file=sys.stderr)
+            return 1
     elif args.command == "dictionary":
         from pdstats.data.dictionary import write_readme
 

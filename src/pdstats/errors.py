@@ -20,6 +20,7 @@ __all__ = [
     "DroppedRowsWarning",
     "PrivacyError",
     "SimulationSpecError",
+    "ReproduceError",
 ]
 
 
@@ -102,3 +103,7 @@ class SimulationSpecError(PdstatsError, ValueError):
     ...     print(err)
     size must be one of ['medium', 'small', 'state'], not 'huge'
     """
+
+
+class ReproduceError(PdstatsError):
+    """``pdstats reproduce`` cannot run the whole study (a notebook or the paper is missing)."""

@@ -3,8 +3,15 @@
 Each table of a pdstats study is described by one Frictionless Table Schema file in
 ``data_dictionary/<table>.yaml`` (fields with type, description, unit and constraints,
 missing-value codes, primary key, foreign keys). pdstats adds two properties to the
-standard: ``rules`` (named cross-field rules, implemented in :mod:`pdstats.data.rules`)
-and ``sensitive`` (student-level tables that must never be shown row by row).
+standard: ``rules`` (named cross-field rules, implemented in :mod:`pdstats.data.rules`),
+``sensitive`` (student-level tables that must never be shown row by row) and, on fields,
+``bounds`` (the field's plausible range read row by row from another table, e.g. a scale
+score within its test's lowest and highest obtainable scale score in ``cut_scores``) and
+``allowNonFinite`` (``+-inf`` accepted; no field uses it today).
+
+Every numeric field states a plausible range (``minimum``/``exclusiveMinimum`` and
+``maximum``/``exclusiveMaximum``, or an ``enum``); a schema without one is refused, so no
+number of any size or ``inf`` can reach the store.
 ``data_dictionary/README.md`` is generated from the schemas by :func:`write_readme`.
 """
 
@@ -44,6 +51,8 @@ class Field:
     description: str = ""
     unit: str | None = None
     constraints: dict[str, Any] = field(default_factory=dict)
+    bounds: dict[str, Any] | None = None
+    allow_non_finite: bool = False
 
     @property
     def required(self) -> bool:
@@ -94,9 +103,28 @@ class TableSchema:
             out.append((list(fk["fields"]), ref["resource"], list(ref["fields"])))
         return out
 
+    def lookups(self) -> list[tuple[list[str], str, list[str]]]:
+        """Tables this one reads row by row: foreign keys, then fields' ``bounds`` tables.
+
+        Each entry is ``(fields, table, that table's columns needed)``.
+        """
+        out = self.references()
+        for f in self.fields:
+            if f.bounds:
+                b = f.bounds
+                out.append((list(b["fields"]), b["resource"], [*b["fields"], b["minimum"], b["maximum"]]))
+        return out
+
 
 def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list | tuple) else [value]
+
+
+def _bounded(f: Field) -> bool:
+    c = f.constraints
+    low = "minimum" in c or "exclusiveMinimum" in c
+    high = "maximum" in c or "exclusiveMaximum" in c
+    return "enum" in c or (low and high)
 
 
 def _parse(raw: dict[str, Any], path: Path) -> TableSchema:
@@ -116,8 +144,15 @@ def _parse(raw: dict[str, Any], path: Path) -> TableSchema:
                     description=str(f.get("description", "")),
                     unit=f.get("unit"),
                     constraints=dict(f.get("constraints", {})),
+                    bounds=f.get("bounds"),
+                    allow_non_finite=bool(f.get("allowNonFinite", False)),
                 )
             )
+            if fields[-1].type in ("integer", "number") and not _bounded(fields[-1]):
+                raise SchemaError(
+                    f"{where}: numeric field {f['name']!r} states no plausible range "
+                    "(minimum or exclusiveMinimum, and maximum or exclusiveMaximum, or an enum)"
+                )
         sch = TableSchema(
             name=raw["name"],
             title=raw.get("title", raw["name"]),
@@ -155,6 +190,9 @@ def _load_all() -> dict[str, TableSchema]:
             bad = [c for c in ref_fields if c not in out[ref_table].columns]
             if bad:
                 raise SchemaError(f"table {sch.name!r} references unknown columns {bad} of {ref_table!r}")
+        for cols, ref_table, needed in sch.lookups():
+            if ref_table not in out or not set(needed) <= set(out[ref_table].columns) or not set(cols) <= set(sch.columns):
+                raise SchemaError(f"table {sch.name!r}: bounds name unknown table or columns {ref_table}.{needed}")
     return out
 
 
@@ -216,6 +254,12 @@ def _constraint_text(f: Field) -> str:
         parts.append(f"one of: {shown}")
     if "pattern" in c:
         parts.append(f"pattern `{c['pattern']}`")
+    if f.type in ("integer", "number") and not f.allow_non_finite:
+        parts.append("finite")
+    if f.bounds:
+        b = f.bounds
+        parts.append(f"within `{b['resource']}` {b['minimum']} .. {b['maximum']} of the same "
+                     f"{', '.join(b['fields'])} (where given)")
     return "; ".join(parts)
 
 

@@ -100,6 +100,15 @@ def _cuts_increasing(df: pd.DataFrame) -> pd.Series:
     return pd.Series(bad, index=df.index)
 
 
+def _cuts_within_obtainable(df: pd.DataFrame) -> pd.Series:
+    cuts = df[cut_columns()].to_numpy(dtype=float, na_value=np.nan)
+    loss = df["loss"].to_numpy(dtype=float, na_value=np.nan)[:, None]
+    hoss = df["hoss"].to_numpy(dtype=float, na_value=np.nan)[:, None]
+    with np.errstate(invalid="ignore"):
+        bad = (cuts < loss).any(axis=1) | (cuts > hoss).any(axis=1) | (loss[:, 0] >= hoss[:, 0])
+    return pd.Series(bad, index=df.index)
+
+
 def _cuts_match(df: pd.DataFrame) -> pd.Series:
     present = _present(df, cut_columns())
     n = df["n_levels"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
@@ -142,6 +151,9 @@ RULES: dict[str, Rule] = {
              "suppressed", _results_present),
         Rule("cuts_increasing", "cut scores strictly increase: cut_1 < cut_2 < ...", "cut_1",
              _cuts_increasing),
+        Rule("cuts_within_obtainable",
+             "where given, loss < hoss and every cut lies within loss .. hoss",
+             "cut_1", _cuts_within_obtainable),
         Rule("cuts_match_n_levels", "exactly cut_1 .. cut_<n_levels - 1> are given", "n_levels",
              _cuts_match),
         Rule("dosage_sums_at_most_one",

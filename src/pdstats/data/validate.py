@@ -3,7 +3,9 @@
 :func:`validate` coerces a DataFrame to its schema's types and checks every rule the
 dictionary states: required columns, types, required values, enums, patterns, ranges,
 unique primary keys, the named cross-field rules and, when the referenced tables are
-given, foreign keys. All problems are collected before anything is raised, so one
+given, foreign keys and row-by-row ``bounds``. Numbers are judged as floats before any
+cast: ``+-inf`` (unless the field sets ``allowNonFinite``) and values outside the field's
+range are refused, so an absurd integer (``1e20``) is a failure row, never a cast error. All problems are collected before anything is raised, so one
 :class:`~pdstats.errors.DataValidationError` lists every failing row.
 """
 
@@ -89,20 +91,7 @@ def _coerce(s: pd.Series, f: Field, col: _Collector) -> pd.Series:
             return _missing(s.index, f)
         return s.astype("string").str.strip()
     if f.type in ("integer", "number"):
-        if pd.api.types.is_bool_dtype(s.dtype):
-            col.add(f.name, f"type: {f.type}", present, s)
-            return _missing(s.index, f)
-        num = pd.to_numeric(s.astype("string").str.strip() if not pd.api.types.is_numeric_dtype(s.dtype) else s,
-                            errors="coerce")
-        bad = present & num.isna().to_numpy()
-        if f.type == "integer":
-            vals = num.to_numpy(dtype=float, na_value=np.nan)
-            bad |= present & ~np.isnan(vals) & (vals != np.round(vals))
-            num = num.where(~pd.Series(bad, index=s.index))
-            col.add(f.name, "type: integer", bad, s)
-            return num.round().astype("Int64")
-        col.add(f.name, "type: number", bad, s)
-        return num.astype("float64")
+        return _coerce_number(s, f, col, present)
     # boolean
     if pd.api.types.is_bool_dtype(s.dtype):
         return s.astype("boolean")
@@ -113,6 +102,59 @@ def _coerce(s: pd.Series, f: Field, col: _Collector) -> pd.Series:
     bad = present & out.isna().to_numpy()
     col.add(f.name, "type: boolean", bad, s)
     return out
+
+
+def _range_failures(vals: np.ndarray, f: Field, col: _Collector, judged: np.ndarray, s: pd.Series) -> np.ndarray:
+    """Record values outside the field's range; True where a value fails."""
+    c, failed = f.constraints, np.zeros(len(vals), dtype=bool)
+    for key, op, sym in (
+        ("minimum", np.less, ">="),
+        ("exclusiveMinimum", np.less_equal, ">"),
+        ("maximum", np.greater, "<="),
+        ("exclusiveMaximum", np.greater_equal, "<"),
+    ):
+        if key in c:
+            with np.errstate(invalid="ignore"):
+                bad = judged & op(vals, float(c[key]))
+            col.add(f.name, f"range: {f.name} {sym} {c[key]}", bad, s)
+            failed |= bad
+    return failed
+
+
+def _coerce_number(s: pd.Series, f: Field, col: _Collector, present: np.ndarray) -> pd.Series:
+    """Parse to float, refuse text, booleans, ``+-inf`` and out-of-range values, then cast."""
+    dtype = s.dtype
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_complex_dtype(dtype):
+        col.add(f.name, f"type: {f.type}", present, s)
+        return _missing(s.index, f)
+    numeric = pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_timedelta64_dtype(dtype)
+    num = pd.to_numeric(s if numeric else s.astype("string").str.strip(), errors="coerce")
+    try:
+        vals = np.asarray(num.to_numpy(dtype=float, na_value=np.nan), dtype=float)
+    except (TypeError, ValueError, OverflowError):  # e.g. object columns of odd values
+        vals = np.array([_as_float(v) for v in num], dtype=float)
+    bad = present & np.isnan(vals)
+    col.add(f.name, f"type: {f.type}", bad, s)
+    ok = present & ~bad
+    if f.type == "integer" or not f.allow_non_finite:
+        inf = ok & np.isinf(vals)
+        col.add(f.name, "finite: +-inf is not a value of this field", inf, s)
+        ok &= ~inf
+    ok &= ~_range_failures(vals, f, col, ok & np.isfinite(vals), s)
+    if f.type == "number":
+        return pd.Series(np.where(ok, vals, np.nan), index=s.index, dtype="float64")
+    with np.errstate(invalid="ignore"):
+        frac = ok & ((vals != np.round(vals)) | (np.abs(vals) >= 2.0**53))
+    col.add(f.name, "type: integer", frac, s)
+    ok &= ~frac
+    return pd.Series(np.where(ok, np.round(vals), np.nan), index=s.index).astype("Int64")
+
+
+def _as_float(v: object) -> float:
+    try:
+        return float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return np.nan
 
 
 def _check_constraints(s: pd.Series, f: Field, col: _Collector) -> None:
@@ -128,18 +170,6 @@ def _check_constraints(s: pd.Series, f: Field, col: _Collector) -> None:
     if "pattern" in c:
         ok = s.astype("string").str.fullmatch(c["pattern"]).astype("boolean").fillna(True)
         col.add(f.name, f"pattern: {c['pattern']}", present & ~ok.to_numpy(dtype=bool), s)
-    if f.type in ("integer", "number"):
-        vals = s.to_numpy(dtype=float, na_value=np.nan)
-        for key, op, sym in (
-            ("minimum", np.less, ">="),
-            ("exclusiveMinimum", np.less_equal, ">"),
-            ("maximum", np.greater, "<="),
-            ("exclusiveMaximum", np.greater_equal, "<"),
-        ):
-            if key in c:
-                with np.errstate(invalid="ignore"):
-                    bad = present & op(vals, float(c[key]))
-                col.add(f.name, f"range: {f.name} {sym} {c[key]}", bad, s)
     if c.get("unique"):
         dup = s.duplicated(keep=False).to_numpy() & present
         col.add(f.name, "unique", dup, s)
@@ -169,6 +199,33 @@ def _check_foreign_keys(
         col.add(label, f"foreign key: ({label}) must exist in {ref_table}", missing, values)
 
 
+def _check_bounds(df: pd.DataFrame, sch: TableSchema, context: Mapping[str, pd.DataFrame], col: _Collector) -> None:
+    """Fields with ``bounds``: each value within its row's bounds in the bounds table, where given."""
+    for f in sch.fields:
+        b = f.bounds
+        if not b or b["resource"] not in context or not len(df):
+            continue
+        keys, lo, hi = list(b["fields"]), b["minimum"], b["maximum"]
+        ref = context[b["resource"]]
+        if not {*keys, lo, hi} <= set(ref.columns):
+            continue
+        right = ref[[*keys, lo, hi]].copy()
+        right[keys] = right[keys].astype("string")
+        right = right.dropna(subset=[lo, hi], how="all").drop_duplicates(subset=keys)
+        if right.empty:
+            continue
+        left = df[keys].astype("string").reset_index(drop=True)
+        m = left.merge(right, on=keys, how="left")
+        vals = df[f.name].to_numpy(dtype=float, na_value=np.nan)
+        low = pd.to_numeric(m[lo], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        high = pd.to_numeric(m[hi], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            col.add(f.name, f"bounds: {f.name} >= {b['resource']}.{lo} of the same {', '.join(keys)}",
+                    vals < low, df[f.name])
+            col.add(f.name, f"bounds: {f.name} <= {b['resource']}.{hi} of the same {', '.join(keys)}",
+                    vals > high, df[f.name])
+
+
 def validate(
     df: pd.DataFrame,
     name: str,
@@ -185,9 +242,9 @@ def validate(
     name : str
         Data-dictionary table name.
     context : mapping of str to DataFrame, optional
-        Tables this one references by foreign key (e.g. ``{"states": states}``). Foreign
-        keys are checked only against tables given here; :class:`pdstats.Study` always
-        supplies them.
+        Tables this one references by foreign key or ``bounds`` (e.g. ``{"states":
+        states}``). Foreign keys and bounds are checked only against tables given here;
+        :class:`pdstats.Study` always supplies them.
 
     Returns
     -------
@@ -254,6 +311,7 @@ def validate(
             col.add(rule.column, f"{rule.name}: {rule.description}", rule.check(typed).to_numpy(), typed[rule.column])
     if context:
         _check_foreign_keys(typed, sch, context, col)
+        _check_bounds(typed, sch, context, col)
     if col.rows:
         raise DataValidationError(name, failures_frame(col.rows))
     return typed

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 
 from pdstats.data.dictionary import schema, table_names
 from pdstats.data.validate import validate
+from pdstats.errors import StoreError
 from pdstats.simulate import aggregates, programs
 from pdstats.simulate.achievement import StateYear, simulate_state
 from pdstats.simulate.params import resolve_params
@@ -134,8 +135,29 @@ class SimulatedStudy:
     def _repr_html_(self) -> str:
         return f"<p>{html.escape(repr(self))}</p>" + self.summary().T.to_html()
 
-    def to_study(self, path: str | Path = ":memory:") -> Study:
-        """Write every table into a :class:`pdstats.Study` (validated, one transaction).
+    def to_study(self, path: str | Path = ":memory:", overwrite: bool = False) -> Study:
+        """Write every table into a :class:`pdstats.Study`, validated, in one transaction.
+
+        Parameters
+        ----------
+        path : str or Path, default ":memory:"
+            The store (created if missing).
+        overwrite : bool, default False
+            Replace every table of a store that already holds rows. Without it such a
+            store is refused, so a real study is never replaced by a simulated one.
+
+        Returns
+        -------
+        Study
+            The open store.
+
+        Raises
+        ------
+        StoreError
+            When the store already holds rows and ``overwrite`` is False, or writing fails.
+            Nothing is written unless the whole world is (a streamed world's row groups go
+            into the same single transaction), so an interrupted run leaves the store as
+            it was.
 
         Examples
         --------
@@ -149,15 +171,29 @@ class SimulatedStudy:
         from pdstats.data.store import Study
 
         st = Study(path)
-        paths = getattr(self.tables, "paths", {})
-        small = {k: self.tables[k] for k in self.tables if k not in paths}
-        st.write_many(small, mode="replace", source="pdstats.simulate.study")
-        for name in STUDENT_TABLES:  # streamed worlds: one row group at a time
-            if name in paths:
-                pf = pq.ParquetFile(paths[name])
-                for i in range(pf.num_row_groups):
-                    df = pf.read_row_group(i).to_pandas()
-                    st.write(name, df, mode="replace" if i == 0 else "append", source=str(paths[name]))
+        try:
+            held = st._n_rows_held()
+            if held and not overwrite:
+                raise StoreError(
+                    f"study store {st.path!r} already holds {held:,} rows; to_study would replace "
+                    "them: pass overwrite=True, or a new path"
+                )
+            paths = getattr(self.tables, "paths", {})
+            small = {k: self.tables[k] for k in self.tables if k not in paths}
+            source = "pdstats.simulate.study"
+            with st._transaction():
+                st._clear()
+                st.write_many(small, mode="replace", source=source, allow_empty=True)
+                for name in STUDENT_TABLES:  # streamed worlds: one row group at a time
+                    if name in paths:
+                        pf = pq.ParquetFile(paths[name])
+                        for i in range(pf.num_row_groups):
+                            df = pf.read_row_group(i).to_pandas()
+                            st.write(name, df, mode="replace" if i == 0 else "append", source=str(paths[name]),
+                                     allow_empty=True)  # fmt: skip
+        except BaseException:
+            st.close()
+            raise
         return st
 
 
@@ -224,7 +260,8 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
         "districts": world.districts,
         "schools": world.schools[["school_id", "district_id", "school_name", "level", "grade_low",
                                   "grade_high", "enrollment", "pct_frl"]],  # fmt: skip
-        "cut_scores": world.cut_scores,
+        # the test's lowest/highest obtainable scores: scores are clipped to them
+        "cut_scores": world.cut_scores.assign(loss=world.tests["scale_min"], hoss=world.tests["scale_max"]),
         "naep_state": naep,
         "naep_district": tuda,
         "state_assessment_aggregates": pd.concat(parts["aggregates"], ignore_index=True),

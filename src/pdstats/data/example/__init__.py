@@ -11,9 +11,11 @@ samples). Everything except the NAEP rows is invented for illustration.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from pdstats.data.store import Study, _dependency_order
+from pdstats.errors import StoreError
 
 __all__ = ["example_dir", "load_example_study"]
 
@@ -23,18 +25,38 @@ def example_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
+def _example_files() -> dict[str, Path]:
+    return {p.stem: p for p in sorted(example_dir().glob("*.csv"))}
+
+
+def _digests(files: dict[str, Path]) -> dict[str, str]:
+    return {name: hashlib.sha256(p.read_bytes()).hexdigest() for name, p in files.items()}
+
+
 def load_example_study(path: str | Path = ":memory:") -> Study:
-    """Build a :class:`~pdstats.Study` from the example files, recording each file's provenance.
+    """Build a :class:`~pdstats.Study` from the example files, or reopen one built before.
+
+    Every example table is written in one transaction, each recording its file and the
+    file's SHA-256 in the provenance log. Called again with the same path (a notebook run
+    twice), it reopens that store instead of writing the example a second time: a store
+    is the example when its provenance holds every shipped example file's SHA-256. Later
+    batches the user wrote into it are kept.
 
     Parameters
     ----------
     path : str or Path, default ":memory:"
-        Where to create the DuckDB file.
+        Where to create (or find) the DuckDB file.
 
     Returns
     -------
     Study
         The store with every example table written and validated.
+
+    Raises
+    ------
+    StoreError
+        When ``path`` holds a store with other data (it is left untouched), or is not a
+        DuckDB database.
 
     Examples
     --------
@@ -44,7 +66,21 @@ def load_example_study(path: str | Path = ":memory:") -> Study:
     6
     """
     study = Study(path)
-    files = {p.stem: p for p in example_dir().glob("*.csv")}
-    for name in _dependency_order(files):
-        study.write_file(name, files[name])
+    try:
+        files = _example_files()
+        digests = _digests(files)
+        prov = study.provenance()
+        if len(prov) or study._n_rows_held():
+            have = set(zip(prov["table_name"], prov["source_sha256"], strict=True))
+            if set(digests.items()) <= have:
+                return study
+            raise StoreError(
+                f"{study.path!r} holds a study store that is not the pdstats example (its "
+                "provenance lacks the example files); load_example_study leaves it untouched: "
+                "open it with pds.Study(path) or pass a new path"
+            )
+        study.write_files({name: files[name] for name in _dependency_order(files)})
+    except BaseException:
+        study.close()
+        raise
     return study
