@@ -87,7 +87,7 @@ def test_non_binary_input_raises():
 
 
 def test_ordinal_h_equals_dichotomous_h_on_binary_data_and_is_reported():
-    from pdstats.practices.scalability import loevinger_h_ordinal
+    from pdstats.practices import loevinger_h_ordinal
 
     rng = np.random.default_rng(3)
     x = (rng.random((300, 5)) < rng.random(5)).astype(int)

@@ -11,7 +11,7 @@ scores (highest stage, counts, indices, Rasch / partial-credit scaling), scalabi
 48
 """
 
-from pdstats.practices.agreement import (
+from pdstats.practices._agreement import (
     agreement,
     cronbach_alpha,
     fleiss_kappa,
@@ -34,14 +34,14 @@ from pdstats.practices.instrument import (
 )
 from pdstats.practices.rasch import PCMResults, fit_pcm
 from pdstats.practices.reconstruct import RECONSTRUCTION_NOTE, reconstruct_year1
-from pdstats.practices.scalability import (
+from pdstats.practices._scalability import (
     ScalabilityResults,
     guttman_reproducibility,
     loevinger_h,
     scalability,
 )
 from pdstats.practices.scoring import METHODS, ScoreResults, evidence_matrix, score
-from pdstats.practices.self_assessment import (
+from pdstats.practices._self_assessment import (
     SelfAssessmentResults,
     questionnaire,
     self_assessment,

@@ -49,7 +49,7 @@ def fleiss_kappa(counts: np.ndarray) -> tuple[float, float]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.agreement import fleiss_kappa
+    >>> from pdstats.practices import fleiss_kappa
     >>> round(fleiss_kappa(np.array([[2, 0], [0, 2], [1, 1]]))[0], 4)
     0.3333
     """
@@ -104,7 +104,7 @@ def krippendorff_alpha(data: np.ndarray, level: str = "ordinal") -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.agreement import krippendorff_alpha
+    >>> from pdstats.practices import krippendorff_alpha
     >>> krippendorff_alpha(np.array([[1, 1], [2, 2], [3, 3.]]), "ordinal")
     1.0
     """
@@ -134,7 +134,7 @@ def cronbach_alpha(x: np.ndarray, conf_level: float = 0.95) -> tuple[float, floa
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.agreement import cronbach_alpha
+    >>> from pdstats.practices import cronbach_alpha
     >>> x = np.array([[1, 1, 1], [1, 1, 0], [0, 1, 0], [0, 0, 0]])
     >>> round(cronbach_alpha(x)[0], 4)
     0.75
@@ -193,7 +193,7 @@ def omega_total(x: np.ndarray) -> float:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.agreement import omega_total
+    >>> from pdstats.practices import omega_total
     >>> rng = np.random.default_rng(1)
     >>> f = rng.normal(size=(2000, 1))
     >>> x = 0.8 * f + 0.6 * rng.normal(size=(2000, 4))
@@ -386,7 +386,7 @@ def reliability(
     >>> rel.to_frame()["coefficient"].tolist()
     ['kr20_cells', 'alpha_practices', 'omega_practices']
     """
-    from pdstats.practices.scalability import _matrix_from
+    from pdstats.practices._scalability import _matrix_from
 
     mat = _matrix_from(data, rule)
     log = SampleLog(n_in=mat.shape[1], unit="items")

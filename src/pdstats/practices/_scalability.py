@@ -64,7 +64,7 @@ def loevinger_h(x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.scalability import loevinger_h
+    >>> from pdstats.practices import loevinger_h
     >>> x = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]])
     >>> loevinger_h(x)[0]
     1.0
@@ -105,7 +105,7 @@ def loevinger_h_ordinal(x: np.ndarray) -> tuple[float, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.scalability import loevinger_h_ordinal
+    >>> from pdstats.practices import loevinger_h_ordinal
     >>> x = np.array([[0, 0], [1, 0], [2, 1], [2, 2]])
     >>> round(loevinger_h_ordinal(x)[0], 10)
     1.0
@@ -128,7 +128,7 @@ def guttman_reproducibility(x: np.ndarray) -> tuple[float, float, int]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.scalability import guttman_reproducibility
+    >>> from pdstats.practices import guttman_reproducibility
     >>> guttman_reproducibility(np.array([[1, 0], [1, 1], [0, 1]]))[2]
     2
     """
