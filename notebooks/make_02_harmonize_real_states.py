@@ -44,7 +44,7 @@ for subject in ["math", "read"]:
         fit = pds.harmonize.hetop(counts, group="sch", by=["state", "year", "gr", "subject"],
                                   model=model, min_n=1, progress=False)
         fits[subject, model] = (fit, truth)
-        m = pds.harmonize.recovery_metrics(fit.estimates, truth, ["gr", "sch"])
+        m = pds.harmonize.recovery_metrics(fit.groups, truth, ["gr", "sch"])
         rows.append(m.assign(subject=subject, model=model))
 recovery = pd.concat(rows, ignore_index=True)[["subject", "model", "quantity", "n", "correlation",
                                                "bias", "rmse", "coverage"]]
@@ -58,7 +58,7 @@ pooled model (PHOP) lowers the SD RMSE, as in the paper; HOMOP gives every schoo
 `coverage` column is against the students' *sample* moments, which the population-level intervals
 over-cover by design; coverage of the model parameters is checked in the tests (simulated truth: 95%).""")
 code("""fit, truth = fits["math", "hetop"]
-both = fit.estimates.merge(truth, on=["gr", "sch"])
+both = fit.groups.merge(truth, on=["gr", "sch"])
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
 sns.scatterplot(data=both, x="true_mean", y="mean", hue="gr", s=22, ax=axes[0])
 axes[0].axline((0, 0), slope=1, color="0.4", lw=0.8)
@@ -203,8 +203,8 @@ save_figure(ax, "harmonize_ca_ma_rank_change"); plt.show()""")
 code("""sample = pd.concat([linked.scale("cohort_standardized").query("state == @s").sample(20, random_state=1)
                     for s in ["CA", "MA"]])
 sample = sample.assign(label=sample["unit_id"])
-ax = pds.harmonize.results.caterpillar(sample, "mean", "se_mean", "label", hue="state",
-                                       title="Linked district means, 20 per state (95% intervals; MA: no counts published)")
+ax = pds.figures.caterpillar(sample, estimate="mean", lower="mean_lower", upper="mean_upper", label="label",
+                             hue="state", title="Linked district means, 20 per state (95% intervals; MA: no counts published)")
 ax.set_xlabel("cohort-standardized mean (national SD units)")
 save_figure(ax, "harmonize_ca_ma_caterpillar"); plt.show()
 record_numbers("harmonize_ca_ma", {"share_ma_above_ca_median_z": round(share_z, 3),
@@ -237,8 +237,8 @@ counts = (cls.groupby(["sch", "cltype", "level"]).size().unstack(fill_value=0)
           .rename(columns=lambda k: f"level_{k}").reset_index())
 counts = counts.assign(state="TN", year=1986, grade=1, subject="math")
 gap = pds.harmonize.gaps(counts, "small", "reg", group="sch", subgroup="cltype")
-v = gap.estimates
-w = 1 / v["se"] ** 2
+v = gap.estimates[~gap.estimates["flag"]]  # flagged rows have no standard error
+w = 1 / v["std_error"] ** 2
 pooled, pooled_se = float(np.sum(w * v["estimate"]) / w.sum()), float(np.sqrt(1 / w.sum()))
 print(f"{len(v)} schools; precision-weighted mean V = {pooled:.3f} (SE {pooled_se:.3f})")
 print(gap.sample_log)

@@ -54,6 +54,6 @@ def test_gaps_and_smd_tables():
     d = 0.7 / np.sqrt(sp2)
     assert s["estimate"] == pytest.approx(d)
     var = (0.01 + 0.0144) / sp2 + d**2 * (1.0 * 0.0049 + 0.64 * 0.0064) / (4 * sp2**2)
-    assert s["se"] == pytest.approx(np.sqrt(var))
+    assert s["std_error"] == pytest.approx(np.sqrt(var))
     with pytest.raises(pds.ModelSpecificationError):
         pds.harmonize.v_statistic([1, 2], [1, 2, 3])

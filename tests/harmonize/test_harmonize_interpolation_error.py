@@ -50,7 +50,7 @@ def test_moment_estimates_are_unbiased_and_intervals_cover():
         _, naep = _states(rng, 40, omega_u, omega_v, se=1.0, naep_years=(2005, 2007))
         ie = pds.harmonize.estimate_interpolation_error(naep)
         e = ie.estimates.set_index(["quantity", "component"])
-        est.append((e.loc[("mean", "persistent"), "omega"] ** 2, e.loc[("mean", "transient"), "omega"] ** 2))
+        est.append((e.loc[("mean", "persistent"), "estimate"] ** 2, e.loc[("mean", "transient"), "estimate"] ** 2))
         lo, hi = e.loc[("mean", "transient"), ["ci_lower", "ci_upper"]]
         cover_v.append(lo <= omega_v <= hi)
     est = np.array(est)
@@ -143,6 +143,6 @@ def test_published_naep_state_means():
     assert ie.sample_log.n_in == len(naep)
     assert ie.sample_log.n_used == int(naep["state"].isin(["CA", "MA", "MI"]).sum())
     e = ie.estimates.set_index(["quantity", "component"])
-    assert e.loc[("sd", "persistent"), "omega"] == 0  # national SDs substituted: no differences between states
-    assert (e.loc["mean", "ci_lower"] <= e.loc["mean", "omega"]).all()
-    assert (e.loc["mean", "omega"] <= e.loc["mean", "ci_upper"]).all()
+    assert e.loc[("sd", "persistent"), "estimate"] == 0  # national SDs substituted: no differences between states
+    assert (e.loc["mean", "ci_lower"] <= e.loc["mean", "estimate"]).all()
+    assert (e.loc["mean", "estimate"] <= e.loc["mean", "ci_upper"]).all()

@@ -68,7 +68,7 @@ def test_other_scales_are_relative_to_the_national_reference():
     np.testing.assert_allclose(ge["mean"], 4.0)
     out8 = pds.harmonize.link_to_naep(_est(grade=8, mean=[0.0, 0.0]), naep, reference_years=[2005])
     np.testing.assert_allclose(out8.scale("grade_equivalent")["mean"], 8.0)
-    assert out.plot().get_xlabel().startswith("mean")
+    assert out.plot().get_xlabel().startswith("estimate")
     assert "Reliability" in out.summary()
 
 

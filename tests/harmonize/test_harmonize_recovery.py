@@ -31,7 +31,7 @@ def test_star_school_moments_recovered(star, subject):
     fit = pds.harmonize.hetop(counts, group="sch", by=["state", "year", "gr", "subject"],
                               min_n=1, progress=False)
     assert fit.cells["converged"].all() and len(fit.cells) == 4
-    m = recovery_metrics(fit.estimates, truth, ["gr", "sch"]).set_index("quantity")
+    m = recovery_metrics(fit.groups, truth, ["gr", "sch"]).set_index("quantity")
     assert m.loc["mean", "correlation"] > 0.97
     assert abs(m.loc["mean", "bias"]) < 0.01
     assert m.loc["mean", "rmse"] < 0.12
@@ -47,7 +47,7 @@ def test_sd_recovery_improves_with_group_size_to_the_published_range():
         for r in range(6):
             counts, truth = simulate_counts(100, sizes, random_state=500 + r)
             est = pds.harmonize.hetop(counts.assign(state="CA", year=2005, grade=4, subject="math"),
-                                      progress=False).estimates
+                                      progress=False).groups
             reps.append(recovery_metrics(est, truth, ["unit_id"]).set_index("quantity")["correlation"])
         corr[sizes] = pd.concat(reps, axis=1).mean(axis=1)
     assert corr[(100, 300)]["sd"] > corr[(40, 120)]["sd"] + 0.05
@@ -60,7 +60,7 @@ def _coverage(reps: int, n_groups: int, seed: int) -> pd.Series:
     for r in range(reps):
         counts, truth = simulate_counts(n_groups, (40, 250), random_state=seed + r)
         counts = counts.assign(state="CA", year=2005, grade=4, subject="math")
-        est = pds.harmonize.hetop(counts, progress=False).estimates
+        est = pds.harmonize.hetop(counts, progress=False).groups
         rows.append(recovery_metrics(est, truth, ["unit_id"]).set_index("quantity")["coverage"])
     return pd.concat(rows, axis=1).mean(axis=1)
 
@@ -84,6 +84,6 @@ def test_sd_bias_correction_reduces_small_group_bias():
         counts, truth = simulate_counts(60, (15, 40), random_state=500 + r)
         counts = counts.assign(state="CA", year=2005, grade=4, subject="math")
         for flag, out in ((False, plain), (True, corrected)):
-            est = pds.harmonize.hetop(counts, bias_correct=flag, progress=False).estimates
+            est = pds.harmonize.hetop(counts, bias_correct=flag, progress=False).groups
             out.append(float(np.mean(est["sd"] - truth["true_sd"])))
     assert abs(np.mean(corrected)) < abs(np.mean(plain))

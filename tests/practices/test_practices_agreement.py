@@ -116,7 +116,7 @@ def test_reliability_on_reconstruction():
     t = t.set_index("coefficient")
     assert t.loc["kr20_cells", "items"] == 47
     assert (t["ci_lower"] <= t["estimate"]).all() and (t["estimate"] <= t["ci_upper"]).all()
-    assert t.loc["omega_practices", "se"] > 0
+    assert t.loc["omega_practices", "std_error"] > 0
 
 
 def test_kappa_and_alpha_recover_known_agreement_simulation():

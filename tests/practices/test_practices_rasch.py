@@ -94,8 +94,8 @@ def test_fit_pcm_drops_constant_items_and_logs_missing():
     res = fit_pcm(x)
     assert res.dropped_items == ["b"]
     assert res.sample_log.n_used == 4
-    assert "missing item score" in res.summary()
-    with pytest.raises(pds.DataValidationError, match="integers"):
+    assert "missing 'c'" in res.summary()
+    with pytest.raises(pds.DataValidationError, match="range|integer"):
         fit_pcm(pd.DataFrame({"a": [0, 1.5, 1], "b": [1, 0, 1]}))
 
 

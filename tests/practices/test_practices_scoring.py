@@ -37,7 +37,7 @@ def test_highest_count_index_by_hand():
     assert idx.loc["0100001", "resources"] == pytest.approx(2 / 16)
     assert idx.loc["0100001", "overall"] == pytest.approx(3 / 48)
     tidy = score(r, method="count").to_frame()
-    assert set(tidy.columns) == {"district_id", "year", "score", "value"}
+    assert set(tidy.columns) == {"district_id", "year", "score", "estimate", "std_error", "ci_lower", "ci_upper", "flag"}
 
 
 def test_informant_rules_by_hand():

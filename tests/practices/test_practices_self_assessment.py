@@ -68,7 +68,7 @@ def test_bad_answers_raise(reference):
         self_assessment(a, reference=reference)
     b = _answers(lambda p, s: s == 1)
     b["finance_s2"] = 3
-    with pytest.raises(pds.DataValidationError, match="0/1"):
+    with pytest.raises(pds.DataValidationError, match="1/0"):
         self_assessment(b, reference=reference)
 
 

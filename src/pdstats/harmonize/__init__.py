@@ -16,8 +16,8 @@
 * :func:`coarsen_scores`, :func:`simulate_counts`, :func:`recovery_metrics` - recovery checks.
 """
 
-from pdstats.harmonize.gaps import gaps, smd, v_statistic
-from pdstats.harmonize.hetop import hetop
+from pdstats.harmonize._gaps import gaps, smd, v_statistic
+from pdstats.harmonize._hetop import hetop
 from pdstats.harmonize.interpolation_error import estimate_interpolation_error
 from pdstats.harmonize.linking import interpolate_naep, link_to_naep
 from pdstats.harmonize.linking_error import estimate_linking_error
@@ -31,7 +31,7 @@ from pdstats.harmonize.results import (
     LinkingErrorResult,
     LinkResult,
 )
-from pdstats.harmonize.standardize import standardize
+from pdstats.harmonize._standardize import standardize
 
 __all__ = [
     "standardize",

@@ -69,17 +69,19 @@ NAEP years the intervals are somewhat too narrow.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from pdstats._inputs import as_numeric, drop_missing, require_columns
 from pdstats.data.validate import failures_frame
-from pdstats.errors import DataValidationError, ModelSpecificationError
-from pdstats.harmonize.checks import require_columns
+from pdstats.errors import DataValidationError, EstimationWarning, ModelSpecificationError
 from pdstats.harmonize.results import InterpolationErrorResult
-from pdstats.results import SampleLog
+from pdstats.results import SampleLog, check_level
 
-__all__ = ["estimate_interpolation_error", "interpolation_factors"]
+__all__ = ["estimate_interpolation_error", "interpolation_factors", "omega_interval"]
 
 TESTED_GRADES = (4, 8)
 
@@ -137,9 +139,20 @@ def _pooled(blocks: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, float, 
     return num / den, raw_num / den, df
 
 
-def _interval(raw: float, sampling: float, df: int, k: float, level: float) -> tuple[float, float]:
+def omega_interval(raw: float, sampling: float, df: int, k: float, level: float) -> tuple[float, float]:
+    """Chi-square interval for one ``omega`` (NAEP points) from its pooled moments (see the module notes).
+
+    Examples
+    --------
+    >>> lo, hi = omega_interval(4.0, 1.0, 40, 2.0, 0.95)
+    >>> bool(0 < lo < (3.0 / 2) ** 0.5 < hi)
+    True
+    """
+    if not df:
+        return float("nan"), float("nan")
     lo_q, hi_q = stats.chi2.ppf([0.5 + level / 2, 0.5 - level / 2], df)
-    return max((df * raw / lo_q - sampling) / k, 0.0), max((df * raw / hi_q - sampling) / k, 0.0)
+    lo, hi = max((df * raw / lo_q - sampling) / k, 0.0), max((df * raw / hi_q - sampling) / k, 0.0)
+    return float(np.sqrt(lo)), float(np.sqrt(hi))
 
 
 def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> InterpolationErrorResult:
@@ -195,18 +208,24 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
     >>> round(ie.omega("mean", "persistent"), 1), round(ie.omega("mean", "transient"), 1)  # truth: 2, 1
     (2.2, 1.0)
     """
-    if not 0 < level < 1:
-        raise ModelSpecificationError(f"argument 'level' must be in (0, 1), got {level}")
+    level = check_level(level)
     require_columns(naep, ["state", "year", "grade", "subject", "mean", "sd"], "naep", "naep")
-    keep = (naep["state"] != "national") & naep["grade"].isin(TESTED_GRADES)
+    naep = naep.reset_index(drop=True)
+    d = naep.copy()
+    for c, rule in (("year", {"lower": 0, "integer": True}), ("grade", {"lower": 0, "integer": True}),
+                    ("mean", {}), ("sd", {"lower": 0, "lower_open": True}), ("mean_se", {"lower": 0}),
+                    ("sd_se", {"lower": 0})):
+        if c in d.columns:
+            d[c] = as_numeric(naep, c, "naep", **rule)
     log = SampleLog(n_in=len(naep), unit="NAEP rows")
+    d, log = drop_missing(d, ["state", "year", "grade", "subject"], "naep", log)
+    keep = (d["state"] != "national") & d["grade"].isin(TESTED_GRADES)
     log.drop("national or not grade 4/8", int((~keep).sum()))
-    d = naep[keep].copy()
+    d = d[keep].copy()
     for c in ("mean_se", "sd_se"):
         d[c] = d[c].fillna(0.0) if c in d.columns else 0.0
-    missing = d["mean"].isna() | d["sd"].isna()
-    log.drop("missing mean or SD", int(missing.sum()))
-    d = d[~missing].astype({"year": int, "grade": int})
+    d, log = drop_missing(d, ["mean", "sd"], "naep", log)
+    d = d.astype({"year": int, "grade": int})
     key = ["state", "year", "grade", "subject"]
     dup = d.duplicated(key, keep=False)
     if dup.any():
@@ -218,7 +237,7 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
                          values=["mean", "sd", "mean_se", "sd_se"], aggfunc="first")
     complete = wide.dropna()
     log.drop("state-year without both grades 4 and 8", len(wide) - len(complete))
-    rows = []
+    rows, moments = [], []
     used_states: set[str] = set()
     for quantity in ("mean", "sd"):
         gap = complete[(quantity, 8)] - complete[(quantity, 4)]
@@ -257,15 +276,19 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
         for comp, om2, raw, theta, df, k, extra, used in (
                 ("persistent", omega_u2, pv_raw, pv, pv_df, 2.0, 2 * omega_v2 / t_mean, pers_states),
                 ("transient", omega_v2, tv_raw, tv, tv_df, 4.0, 0.0, trans_states)):
-            if df:
-                sampling = raw - theta
-                lo, hi = _interval(raw, sampling + extra, df, k, level)
-                se2 = np.sqrt(2.0 / df) * raw / k
-                se = se2 / (2 * np.sqrt(om2)) if om2 > 0 else np.nan
-            else:
-                lo = hi = se = np.nan
-            rows.append({"quantity": quantity, "component": comp, "omega": float(np.sqrt(om2)),
-                         "std_error": se, "ci_lower": float(np.sqrt(lo)) if np.isfinite(lo) else np.nan,
-                         "ci_upper": float(np.sqrt(hi)) if np.isfinite(hi) else np.nan, "df": int(df),
-                         "n_state_subjects": len(used), "unit": "NAEP points"})
-    return InterpolationErrorResult(pd.DataFrame(rows), log, n_states=len(used_states), level=level)
+            sampling = raw - theta + extra if df else np.nan
+            lo, hi = omega_interval(raw, sampling, df, k, level)
+            se = np.sqrt(2.0 / df) * raw / k / (2 * np.sqrt(om2)) if df and om2 > 0 else np.nan
+            moments.append({"raw": raw, "sampling": sampling, "df": int(df), "k": k})
+            rows.append({"quantity": quantity, "component": comp, "estimate": float(np.sqrt(om2)),
+                         "std_error": se, "ci_lower": lo, "ci_upper": hi, "df": int(df),
+                         "flag": not (np.isfinite(se) and se > 0), "n_state_subjects": len(used),
+                         "unit": "NAEP points"})
+    est = pd.DataFrame(rows)
+    if est["flag"].any():
+        bad = est[est["flag"]]
+        warnings.warn("estimate_interpolation_error: no standard error (omega at its bound 0 or no degrees of "
+                      "freedom) for " + ", ".join(bad["quantity"] + "/" + bad["component"])
+                      + "; standard error NaN, flagged", EstimationWarning, stacklevel=2)
+    return InterpolationErrorResult(est, log, n_states=len(used_states), level=level,
+                                    moments=pd.DataFrame(moments))

@@ -57,18 +57,20 @@ Both are linear in the NAEP-scale value; their standard errors scale accordingly
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from pdstats.errors import ModelSpecificationError
-from pdstats.harmonize.checks import require_columns
+from pdstats._inputs import as_numeric, drop_missing, require_columns, require_frame
 from pdstats.harmonize.interpolation_error import interpolation_factors
 from pdstats.harmonize.results import (
     HetopResult,
     InterpolationErrorResult,
     LinkingErrorResult,
     LinkResult,
+    warn_flagged,
 )
 from pdstats.results import SampleLog
 
@@ -182,13 +184,18 @@ def _reference(naep: pd.DataFrame, subject: str, years: Sequence[int] | None) ->
 def _reliability_lookup(reliability: float | pd.DataFrame | None):
     if reliability is None:
         return lambda key: 1.0, "not adjusted (reliability = 1)"
-    if isinstance(reliability, (int, float)):
+    if isinstance(reliability, (int, float, np.number)) and not isinstance(reliability, bool):
         r = float(reliability)
         if not 0 < r <= 1:
             raise ModelSpecificationError(f"argument 'reliability' must be in (0, 1], got {r}")
         return lambda key: r, f"{r:g} for every test"
+    if not isinstance(reliability, pd.DataFrame):
+        raise ModelSpecificationError(
+            f"argument 'reliability' must be a number in (0, 1] or a table, got {type(reliability).__name__}")
     require_columns(reliability, [*KEYS, "reliability"], "reliability", "reliability")
-    table = {tuple(row[KEYS]): float(row["reliability"]) for _, row in reliability.iterrows()}
+    rel = _checked(reliability, "reliability", {"reliability": {"lower": 0, "lower_open": True, "upper": 1}})
+    rel = rel.dropna(subset=[*KEYS, "reliability"]).astype({"year": int, "grade": int})
+    table = {tuple(row[KEYS]): float(row["reliability"]) for _, row in rel.iterrows()}
     return lambda key: table.get(tuple(key), np.nan), "per test (table)"
 
 
@@ -252,9 +259,9 @@ def link_to_naep(
     """
     if isinstance(estimates, HetopResult):
         group = group or estimates.group
-        est = estimates.estimates
+        est = estimates.groups
     else:
-        est = estimates
+        est = require_frame(estimates, "estimates")
         if group is None and "unit_id" in est.columns:
             group = "unit_id"
         if group is None:
@@ -263,8 +270,9 @@ def link_to_naep(
     require_columns(naep, [*KEYS, "mean", "sd"], "naep", "naep")
     if isinstance(linking_error, LinkingErrorResult):
         linking_error = linking_error.linking_error
-    if not np.isfinite(float(linking_error)) or float(linking_error) < 0:
-        raise ModelSpecificationError(f"argument 'linking_error' must be a finite value >= 0, got {linking_error}")
+    if isinstance(linking_error, bool) or not isinstance(linking_error, (int, float, np.number)) \
+            or not np.isfinite(float(linking_error)) or float(linking_error) < 0:
+        raise ModelSpecificationError(f"argument 'linking_error' must be a finite value >= 0, got {linking_error!r}")
     if interpolation_error is not None and not isinstance(interpolation_error, InterpolationErrorResult):
         raise ModelSpecificationError("argument 'interpolation_error' must be the result of "
                                       "estimate_interpolation_error() or None")
@@ -272,15 +280,22 @@ def link_to_naep(
         raise ModelSpecificationError(f"argument 'estimand' must be 'population' or 'students', got {estimand!r}")
     if estimand == "students":
         require_columns(est, ["n"], "estimates", "estimand='students'")
-    naep = naep.copy()
+    log = SampleLog(n_in=len(est), unit="group estimates")
+    est = _checked(est, "estimates", {"mean": {}, "se_mean": {"lower": 0}, "sd": {"lower": 0},
+                                      "se_sd": {"lower": 0}, "n": {"lower": 0}})
+    est, log = drop_missing(est, [group, *KEYS, "mean"], "estimates", log)
+    est = est.astype({"year": int, "grade": int})
+    naep = _checked(naep, "naep", {"mean": {}, "sd": {"lower": 0, "lower_open": True},
+                                   "mean_se": {"lower": 0}, "sd_se": {"lower": 0}})
+    naep, _ = drop_missing(naep, KEYS, "naep", warn=True)
+    naep = naep.astype({"year": int, "grade": int})
     for c in ("mean_se", "sd_se"):
         naep[c] = naep[c].fillna(0.0) if c in naep.columns else 0.0
     rel_for, rel_note = _reliability_lookup(reliability)
-    log = SampleLog(n_in=len(est), unit="group estimates")
     pieces, naep_rows = [], []
     refs: dict[str, dict[int, tuple[float, float]]] = {}
     by_state = {k: g for k, g in naep.groupby(["state", "subject"], sort=False)}
-    extra = [c for c in est.columns if c in ("subgroup", "n", "mean_status", "sd_status", "source")]
+    extra = [c for c in est.columns if c in ("subgroup", "n", "mean_status", "sd_status", "converged", "source")]
     for key, cell in est.groupby(KEYS, sort=True):
         state, year, grade, subject = key
         try:
@@ -344,4 +359,18 @@ def link_to_naep(
                 ge[c] = ge[c] / per_grade
             pieces.append(pd.concat([base, ge.assign(scale="grade_equivalent")], axis=1))
     out = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
-    return LinkResult(out, pd.DataFrame(naep_rows), log, group=group, by=KEYS, reliability_note=rel_note)
+    res = LinkResult(out, pd.DataFrame(naep_rows), log, group=group, by=KEYS, reliability_note=rel_note)
+    warn_flagged(res.estimates, "link_to_naep")
+    return res
+
+
+def _checked(df: pd.DataFrame, table: str, rules: dict[str, dict[str, Any]]) -> pd.DataFrame:
+    """A copy with the numeric columns parsed (missing -> NaN) and checked (+-inf, range refused)."""
+    out = df.copy()
+    for c in ("year", "grade"):
+        if c in out.columns:
+            out[c] = as_numeric(out, c, table, lower=0, integer=True)
+    for c, rule in rules.items():
+        if c in out.columns:
+            out[c] = as_numeric(out, c, table, **rule)
+    return out

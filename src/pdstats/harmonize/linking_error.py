@@ -46,18 +46,19 @@ district's standard error as ``se_linking = linking_error * S`` (see
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from pdstats._inputs import as_numeric, drop_missing, require_columns
 from pdstats.data.validate import failures_frame
-from pdstats.errors import DataValidationError, ModelSpecificationError
-from pdstats.harmonize.checks import require_columns
+from pdstats.errors import DataValidationError, EstimationWarning, ModelSpecificationError
 from pdstats.harmonize.results import LinkingErrorResult, LinkResult
-from pdstats.results import SampleLog
+from pdstats.results import SampleLog, check_level
 
-__all__ = ["estimate_linking_error", "reml_tau2"]
+__all__ = ["estimate_linking_error", "reml_tau2", "parameter_intervals"]
 
 KEYS = ["year", "grade", "subject"]
 MIN_CELLS = 5
@@ -106,6 +107,35 @@ def _tau_interval(tau2: float, d: np.ndarray, v: np.ndarray, level: float) -> tu
         hi *= 4.0
     upper = optimize.brentq(gap, tau2, hi)
     return float(np.sqrt(lower)), float(np.sqrt(upper))
+
+
+def parameter_intervals(fit: Any, discrepancies: pd.DataFrame, estimates: pd.DataFrame,
+                        level: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds for bias, tau and RMSE at ``level`` (rows in that order).
+
+    The bias gets the Satterthwaite t interval of ``fit``, tau the interval inverting the
+    REML likelihood-ratio test, the RMSE a Wald interval truncated at 0 (see the module notes).
+    """
+    d = discrepancies["discrepancy"].to_numpy(float)
+    v = discrepancies["known_variance"].to_numpy(float)
+    e = estimates.set_index("parameter")
+    fe = fit.fixed_effects(level=level).iloc[0]
+    tau_lo, tau_hi = _tau_interval(float(e.loc["tau", "estimate"]) ** 2, d, v, level)
+    rmse, se_rmse = float(e.loc["rmse", "estimate"]), float(e.loc["rmse", "std_error"])
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    lower = np.array([float(fe["ci_lower"]), tau_lo, max(rmse - z * se_rmse, 0.0)])
+    upper = np.array([float(fe["ci_upper"]), tau_hi, rmse + z * se_rmse])
+    return lower, upper
+
+
+def _numeric(df: pd.DataFrame, table: str, columns: list[str]) -> pd.DataFrame:
+    """A copy with ``columns`` parsed as numbers (missing -> NaN; +-inf and text refused)."""
+    out = df.copy()
+    for c in columns:
+        out[c] = as_numeric(df, c, table)
+    for c in ("year", "grade"):
+        out[c] = as_numeric(df, c, table, lower=0, integer=True)
+    return out
 
 
 def _tau2_se(tau2: float, v: np.ndarray) -> float:
@@ -176,8 +206,7 @@ def estimate_linking_error(
     """
     from pdstats.multilevel.model import lmm
 
-    if not 0 < level < 1:
-        raise ModelSpecificationError(f"argument 'level' must be in (0, 1), got {level}")
+    level = check_level(level)
     if isinstance(linked, LinkResult):
         group = group or linked.group
         lk = linked.scale("naep")
@@ -193,12 +222,15 @@ def estimate_linking_error(
     require_columns(naep_district, ["district_id", *KEYS, "mean", "mean_se"], "naep_district", "naep_district")
     if "subgroup" in lk.columns:
         lk = lk[lk["subgroup"] == "all"]
-    lk = lk.astype({"year": int, "grade": int})
-    nd = naep_district[["district_id", *KEYS, "mean", "mean_se"]].rename(
-        columns={"district_id": group, "mean": "naep_district_mean", "mean_se": "naep_district_se"})
-    nd = nd.astype({"year": int, "grade": int, group: str})
-    lk = lk.astype({group: str})
+    lk = _numeric(lk, "linked", ["mean", "se_estimation", "se_naep", "naep_sd"])
+    lk, _ = drop_missing(lk, [group, *KEYS], "linked")
+    lk = lk.astype({"year": int, "grade": int, group: str})
+    nd = naep_district[["district_id", *KEYS, "mean", "mean_se"]]
+    nd = _numeric(nd, "naep_district", ["mean", "mean_se"])
     log = SampleLog(n_in=len(nd), unit="NAEP district-cells")
+    nd, log = drop_missing(nd, ["district_id", *KEYS, "mean"], "naep_district", log)
+    nd = nd.rename(columns={"district_id": group, "mean": "naep_district_mean", "mean_se": "naep_district_se"})
+    nd = nd.astype({"year": int, "grade": int, group: str})
     m = nd.merge(lk[[group, "state", *KEYS, "mean", "se_estimation", "se_naep", "naep_sd"]],
                  on=[group, *KEYS], how="left")
     missing = m["mean"].isna()
@@ -230,29 +262,31 @@ def estimate_linking_error(
         raise ModelSpecificationError(f"tables 'linked'/'naep_district': matched rows {rows[:10]} have zero total "
                                       "standard error; rule: the known variance v_j must be positive")
     m["cell"] = np.arange(len(m)).astype(str)
-    with warnings.catch_warnings():  # tau = 0 is a legitimate answer here (reported, with its interval)
+    with warnings.catch_warnings():  # tau = 0 is a legitimate answer here (reported, flagged, with its interval)
         warnings.filterwarnings("ignore", message=".*singular fit.*")
         fit = lmm("discrepancy ~ 1 + (1 | cell)", m, known_variance="known_variance")
-    d, v = m["discrepancy"].to_numpy(float), m["known_variance"].to_numpy(float)
+    v = m["known_variance"].to_numpy(float)
     tau2 = float(fit.varcomp["estimate"].iloc[0])
     fe = fit.fixed_effects(level=level).iloc[0]
     tau = float(np.sqrt(tau2))
-    tau_lo, tau_hi = _tau_interval(tau2, d, v, level)
     se_tau2 = _tau2_se(tau2, v)
     se_tau = se_tau2 / (2 * tau) if tau > 0 else np.nan
     bias, se_bias = float(fe["estimate"]), float(fe["std_error"])
     rmse = float(np.sqrt(bias**2 + tau2))
     se_rmse = float(np.sqrt(bias**2 * se_bias**2 + se_tau2**2 / 4.0) / rmse) if rmse > 0 else np.nan
-    z = float(stats.norm.ppf(0.5 + level / 2))
     term = rmse if include_bias else tau
     mean_s = float(s.mean())
-    est = pd.DataFrame([
-        {"parameter": "bias", "estimate": bias, "std_error": se_bias, "ci_lower": float(fe["ci_lower"]),
-         "ci_upper": float(fe["ci_upper"])},
-        {"parameter": "tau", "estimate": tau, "std_error": se_tau, "ci_lower": tau_lo, "ci_upper": tau_hi},
-        {"parameter": "rmse", "estimate": rmse, "std_error": se_rmse, "ci_lower": max(rmse - z * se_rmse, 0.0),
-         "ci_upper": rmse + z * se_rmse},
-    ])
+    est = pd.DataFrame({"parameter": ["bias", "tau", "rmse"], "estimate": [bias, tau, rmse],
+                        "std_error": [se_bias, se_tau, se_rmse]})
+    est["std_error"] = est["std_error"].where(est["std_error"] > 0)
+    est["ci_lower"], est["ci_upper"] = parameter_intervals(fit, m, est, level)
+    est["flag"] = est["std_error"].isna()
+    if est["flag"].any():
+        warnings.warn("estimate_linking_error: no standard error for "
+                      + ", ".join(est.loc[est["flag"], "parameter"])
+                      + " (tau at its bound 0: the sampling errors explain the discrepancies); "
+                      "standard error NaN, flagged; the likelihood-ratio interval is reported",
+                      EstimationWarning, stacklevel=2)
     est["unit"] = "state NAEP SDs"
     est["estimate_points"] = est["estimate"] * mean_s
     est["std_error_points"] = est["std_error"] * mean_s

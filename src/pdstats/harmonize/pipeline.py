@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pdstats.harmonize.checks import require_columns
-from pdstats.harmonize.hetop import hetop
+from pdstats._inputs import as_bool, as_numeric, require_columns, require_frame
+from pdstats.harmonize._hetop import hetop
 from pdstats.harmonize.linking import KEYS, link_to_naep
 from pdstats.harmonize.results import InterpolationErrorResult, LinkingErrorResult, LinkResult
-from pdstats.harmonize.standardize import standardize
+from pdstats.harmonize._standardize import standardize
 from pdstats.results import SampleLog
 
 __all__ = ["harmonize_aggregates", "star_estimates"]
@@ -46,6 +46,7 @@ def star_estimates(
     >>> est["source"].tolist(), log.n_used
     (['means_sds', 'means_sds'], 2)
     """
+    require_frame(aggregates, "aggregates")
     require_columns(aggregates, [*KEYS, "unit_type", "unit_id", "subgroup", "suppressed"],
                     "aggregates", "aggregates")
     log = SampleLog(n_in=len(aggregates), unit="aggregate rows")
@@ -59,18 +60,23 @@ def star_estimates(
     if len(by_levels):
         fit = hetop(by_levels.drop(columns=["subgroup"]), group="unit_id", levels=levels, by=KEYS,
                     model=model, min_n=min_n, progress=progress)
-        parts.append(fit.estimates.assign(source="hetop"))
+        parts.append(fit.groups.assign(source="hetop"))
         for reason, n in fit.sample_log.dropped.items():
             log.drop(f"hetop route: {reason}", n)
     by_means = rows[~cell_levels]
     if len(by_means):
-        keep = ~by_means["suppressed"].astype(bool) & (by_means["n_tested"].fillna(0) >= min_n)
+        supp = as_bool(by_means, "suppressed", "aggregates").fillna(False).to_numpy(dtype=bool)
+        n_tested = as_numeric(by_means, "n_tested", "aggregates", lower=0)
+        keep = ~supp & (n_tested.fillna(0) >= min_n).to_numpy()
         log.drop("means/SDs route: suppressed or too small", int((~keep).sum()))
         st = standardize(by_means[keep], "mean_scale", by=KEYS, weight="n_tested",
                          within_sd="sd_scale", n="n_tested")
+        for reason, n in st.attrs["sample_log"].dropped.items():
+            log.drop(f"means/SDs route: {reason}", n)
         st = st.rename(columns={"n_tested": "n"})
         parts.append(st[["unit_id", *KEYS, "n", "mean", "se_mean", "sd", "se_sd"]].assign(source="means_sds"))
-    est = pd.concat(parts, ignore_index=True)
+    cols = ["unit_id", *KEYS, "n", "mean", "se_mean", "sd", "se_sd", "source"]
+    est = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
     est["subgroup"] = subgroup
     return est, log
 

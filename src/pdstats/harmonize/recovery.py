@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pdstats.errors import ModelSpecificationError
-from pdstats.harmonize.checks import require_columns
+from pdstats._inputs import require_columns
 
 __all__ = ["coarsen_scores", "recovery_metrics", "simulate_counts", "world_recovery"]
 

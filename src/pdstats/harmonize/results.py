@@ -1,91 +1,121 @@
-"""Results of the harmonize functions: :class:`HetopResult`, :class:`LinkResult`, :class:`GapResult`."""
+"""Results of the harmonize functions, all on the one result contract (:mod:`pdstats.results`).
+
+* :class:`HetopResult` and :class:`LinkResult`: ``.estimates`` is long and tidy (one row per
+  group x cell (x scale) x ``quantity`` in {"mean", "sd"}); the wide table with mean and SD
+  side by side is ``.groups``;
+* :class:`GapResult`: one row per unit x cell x gap statistic (``quantity`` "V" or "smd");
+* :class:`LinkingErrorResult` and :class:`InterpolationErrorResult`: one row per parameter.
+
+A standard error that is zero or missing for an estimated quantity is reported as NaN
+with ``flag = True`` (the ``status`` column says why); the estimator raises an
+:class:`~pdstats.EstimationWarning` naming the count.
+"""
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from pdstats.results import ResultsBase, SampleLog
+from pdstats.errors import EstimationWarning
+from pdstats.figures.estimates import caterpillar
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["HetopResult", "LinkResult", "GapResult", "LinkingErrorResult", "InterpolationErrorResult", "caterpillar"]
+__all__ = ["HetopResult", "LinkResult", "GapResult", "LinkingErrorResult", "InterpolationErrorResult"]
 
-Z95 = 1.959963984540054
-
-
-def _with_ci(df: pd.DataFrame, est: str, se: str, prefix: str) -> pd.DataFrame:
-    df[f"{prefix}_lower"] = df[est] - Z95 * df[se]
-    df[f"{prefix}_upper"] = df[est] + Z95 * df[se]
-    return df
+#: (quantity, estimate column, SE column, status column) of the wide group tables.
+_QUANTITIES = (("mean", "mean", "se_mean", "mean_status"), ("sd", "sd", "se_sd", "sd_status"))
+_STATUS_TEXT = {"min": "mean at a bound (all students in the lowest level)",
+                "max": "mean at a bound (all students in the highest level)",
+                "pooled": "SD pooled (students in fewer than 3 levels)"}
 
 
-def caterpillar(est: pd.DataFrame, mean: str, se: str, label: str, ax: Axes | None = None,
-                hue: str | None = None, title: str | None = None) -> Axes:
-    """Caterpillar plot: sorted estimates with 95% intervals (one row per unit).
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> d = pd.DataFrame({"unit": list("abc"), "m": [0.1, -0.2, 0.3], "se": [0.05, 0.1, 0.08]})
-    >>> caterpillar(d, "m", "se", "unit").get_xlabel()
-    'm (95% interval)'
-    """
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
-    d = est.dropna(subset=[mean]).sort_values(mean).reset_index(drop=True)
-    d["_rank"] = np.arange(len(d))
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, min(0.18 * len(d) + 1.5, 12)))
-    half = Z95 * d[se].fillna(0.0)
-    ax.hlines(d["_rank"], d[mean] - half, d[mean] + half, color="0.6", lw=1)
-    sns.scatterplot(data=d, x=mean, y="_rank", hue=hue, ax=ax, s=18, zorder=3,
-                    color=None if hue else "C0")
-    if len(d) <= 40:
-        ax.set_yticks(d["_rank"], d[label].astype(str), fontsize=7)
-    else:
-        ax.set_yticks([])
-    ax.set_ylabel(label)
-    ax.set_xlabel(f"{mean} (95% interval)")
-    if title:
-        ax.set_title(title, loc="left")
-    return ax
+def _blank_se(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """A standard error of 0 (or +-inf) is not an estimate: NaN instead (flagged in the long table)."""
+    for c in columns:
+        if c in frame.columns:
+            se = pd.to_numeric(frame[c], errors="coerce").astype(float)
+            frame[c] = se.where(np.isfinite(se) & (se > 0))
+    return frame
 
 
-class _Tidy(ResultsBase):
-    """Shared behaviour: ``estimates`` table, cell filtering for plots."""
+def _long(groups: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """One row per group x cell x quantity from a wide table with mean and SD side by side."""
+    parts = []
+    for quantity, est_col, se_col, status_col in _QUANTITIES:
+        d = groups[keys].copy()
+        d["quantity"] = quantity
+        d["estimate"] = groups[est_col].to_numpy(dtype=float)
+        d["std_error"] = groups[se_col].to_numpy(dtype=float)
+        status = (groups[status_col].map(lambda s: _STATUS_TEXT.get(s, "estimated"))
+                  if status_col in groups.columns else pd.Series("estimated", index=groups.index))
+        if quantity == "sd" and "sd_below_error" in groups.columns:
+            below = groups["sd_below_error"].fillna(False).astype(bool)
+            status = status.where(~below, "SD below measurement error (not estimable)")
+        if "converged" in groups.columns:
+            # rows without a fit of their own (e.g. published means and SDs) have no 'converged'
+            status = status.where(~groups["converged"].eq(False).to_numpy(), "cell not converged")
+        bad = ~(np.isfinite(d["estimate"]) & np.isfinite(d["std_error"]) & (d["std_error"] > 0))
+        status = status.where(~(bad.to_numpy() & (status == "estimated").to_numpy()),
+                              "no standard error")
+        d["status"] = status.to_numpy()
+        d["flag"] = (d["status"] != "estimated").to_numpy()
+        d["_row"] = np.arange(len(d))
+        parts.append(d)
+    out = pd.concat(parts, ignore_index=True).sort_values(["_row"], kind="stable")
+    out = out.drop(columns="_row").reset_index(drop=True)
+    add_ci(out, 0.95, df=None)
+    return out[[*keys, "quantity", "estimate", "std_error", "ci_lower", "ci_upper", "flag", "status"]]
 
-    estimates: pd.DataFrame
+
+def warn_flagged(estimates: pd.DataFrame, what: str, stacklevel: int = 3) -> None:
+    """One :class:`EstimationWarning` counting the flagged rows by reason."""
+    if "flag" not in estimates.columns or not estimates["flag"].any():
+        return
+    reasons = estimates.loc[estimates["flag"], "status"].value_counts()
+    text = "; ".join(f"{n} {r}" for r, n in reasons.items())
+    warnings.warn(f"{what}: {int(estimates['flag'].sum())} of {len(estimates)} estimates flagged "
+                  f"(standard error NaN where not estimable): {text}", EstimationWarning,
+                  stacklevel=stacklevel)
+
+
+class _GroupResult(ResultsBase):
+    """Shared behaviour of the group-level results: ``groups`` (wide), ``estimates`` (long)."""
+
+    groups: pd.DataFrame
     group: str
     by: list[str]
 
-    def to_frame(self) -> pd.DataFrame:
-        """The tidy estimates table (a copy)."""
-        return self.estimates.copy()
-
-    def _select(self, where: dict[str, object]) -> pd.DataFrame:
-        d = self.estimates
+    def _select(self, where: dict[str, object], frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        d = self.estimates if frame is None else frame
         for k, v in where.items():
             d = d[d[k] == v]
         return d
 
 
-class HetopResult(_Tidy):
+class HetopResult(_GroupResult):
     """Group means and SDs on each cell's star scale, from :func:`pdstats.harmonize.hetop`.
 
     Attributes
     ----------
     estimates : pandas.DataFrame
-        One row per group and cell: the ``group`` column, the cell columns (state, year,
-        grade, subject, subgroup), ``n``, ``mean``, ``se_mean``, ``sd``, ``se_sd``, their
-        95% intervals (``mean_lower``/``mean_upper``, ``sd_lower``/``sd_upper``),
-        ``mean_status`` ("est", or "min"/"max" for a bound), ``sd_status`` ("est",
-        "pooled", "common"), ``converged``, the fit-scale ``mean_fit``/``sd_fit`` and
-        ``scale = "star"``.
+        Long and tidy: one row per group, cell and ``quantity`` ("mean", "sd"): the
+        ``group`` column, the cell columns (state, year, grade, subject, subgroup),
+        ``quantity``, ``estimate``, ``std_error``, 95% ``ci_lower``/``ci_upper``, ``flag``
+        (True when the estimate is not a regular one: a mean at a bound, a pooled SD, a
+        cell that did not converge, no standard error) and ``status`` (why).
+    groups : pandas.DataFrame
+        Wide: one row per group and cell with ``n``, ``mean``, ``se_mean``, ``sd``,
+        ``se_sd``, their 95% intervals (``mean_lower``/``mean_upper``,
+        ``sd_lower``/``sd_upper``), ``mean_status`` ("est", or "min"/"max" for a bound),
+        ``sd_status`` ("est", "pooled", "common"), ``converged``, the fit-scale
+        ``mean_fit``/``sd_fit`` and ``scale = "star"`` (the input of
+        :func:`pdstats.harmonize.link_to_naep`).
     cuts : pandas.DataFrame
         Cut scores per cell on the star scale with standard errors (``fit_scale`` is the
         value on the estimation scale, the given scale when ``known``).
@@ -93,31 +123,34 @@ class HetopResult(_Tidy):
         One row per cell: groups, students, levels, convergence, iterations, ICC, the star
         scale's location/spread on the fit scale, counts of flagged groups.
     sample_log : SampleLog
-        Group rows in, dropped by reason (suppressed, no counts, too small, cell not
+        Group rows in, dropped by reason (suppressed, missing counts, too small, cell not
         estimable), used.
     """
 
     title = "HETOP estimates (star scale)"
 
-    def __init__(self, estimates: pd.DataFrame, cuts: pd.DataFrame, cells: pd.DataFrame,
+    def __init__(self, groups: pd.DataFrame, cuts: pd.DataFrame, cells: pd.DataFrame,
                  sample_log: SampleLog, group: str, by: list[str], model: str) -> None:
-        est = _with_ci(estimates, "mean", "se_mean", "mean")
-        self.estimates = _with_ci(est, "sd", "se_sd", "sd")
+        groups = _blank_se(groups, ("se_mean", "se_sd"))
+        add_ci(groups, 0.95, estimate="mean", std_error="se_mean", df=None, prefix="mean")
+        add_ci(groups, 0.95, estimate="sd", std_error="se_sd", df=None, prefix="sd")
+        self.groups = groups
         self.cuts = cuts
         self.cells = cells
         self.sample_log = sample_log
         self.group = group
         self.by = by
         self.model = model
+        self.estimates = _long(groups, [c for c in [group, *by] if c in groups.columns])
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
         c = self.cells
         info["Model"] = self.model
         info["Cells fitted"] = f"{int(c['converged'].sum())} converged of {len(c)}" if len(c) else "0"
-        if len(self.estimates):
-            info["Means at a bound"] = int((self.estimates["mean_status"] != "est").sum())
-            info["SDs pooled"] = int((self.estimates["sd_status"] == "pooled").sum())
+        if len(self.groups):
+            info["Means at a bound"] = int((self.groups["mean_status"] != "est").sum())
+            info["SDs pooled"] = int((self.groups["sd_status"] == "pooled").sum())
         return info
 
     @property
@@ -129,49 +162,53 @@ class HetopResult(_Tidy):
         (students in fewer than three levels: uninformative about the SD).
         """
         log = self.sample_log.to_frame()
-        est = self.estimates
+        g = self.groups
         fitted = [
-            ("fitted", "mean estimated", int((est["mean_status"] == "est").sum())),
-            ("fitted", "mean at a bound (all students in one extreme level)", int((est["mean_status"] != "est").sum())),
-            ("fitted", "SD pooled (students in fewer than 3 levels)", int((est["sd_status"] == "pooled").sum())),
-            ("fitted", "cell not converged", int((~est["converged"].astype(bool)).sum())),
+            ("fitted", "mean estimated", int((g["mean_status"] == "est").sum())),
+            ("fitted", "mean at a bound (all students in one extreme level)", int((g["mean_status"] != "est").sum())),
+            ("fitted", "SD pooled (students in fewer than 3 levels)", int((g["sd_status"] == "pooled").sum())),
+            ("fitted", "cell not converged", int((~g["converged"].astype(bool)).sum())),
         ]
         return pd.concat([log, pd.DataFrame(fitted, columns=log.columns)], ignore_index=True)
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         cols = [c for c in [*self.by, "n_groups", "n_students", "n_levels", "converged",
                             "iterations", "icc"] if c in self.cells.columns]
-        est = self.estimates[[c for c in [self.group, *self.by, "n", "mean", "se_mean", "sd", "se_sd"]
-                              if c in self.estimates.columns]]
+        wide = self.groups[[c for c in [self.group, *self.by, "n", "mean", "se_mean", "sd", "se_sd"]
+                            if c in self.groups.columns]]
         return [("Sample", self.sample_summary), ("Cells", self.cells[cols]),
-                ("Estimates (first 20 rows)", est.head(20))]
+                ("Groups (first 20 rows)", wide.head(20))]
 
     def __repr__(self) -> str:
-        return f"<HetopResult: {len(self.estimates)} groups in {len(self.cells)} cells, model {self.model}>"
+        return f"<HetopResult: {len(self.groups)} groups in {len(self.cells)} cells, model {self.model}>"
 
     def plot(self, ax: Axes | None = None, **where: object) -> Axes:
         """Caterpillar plot of star-scale means with 95% intervals for one cell.
 
         ``where`` selects the cell (e.g. ``state="CA", grade=4``); by default the first.
         """
-        d = self._select(where)
+        d = self._select({"quantity": "mean", **where})
         if not where and len(d):
             first = d.iloc[0]
             d = d[(d[self.by] == first[self.by]).all(axis=1)]
-        return caterpillar(d, "mean", "se_mean", self.group,
-                           ax=ax, title="Group means on the star scale (95% intervals)")
+        return caterpillar(d, label=self.group, ax=ax,
+                           title="Group means on the star scale (95% intervals)")
 
 
-class LinkResult(_Tidy):
+class LinkResult(_GroupResult):
     """Estimates linked to the NAEP scale, from :func:`pdstats.harmonize.link_to_naep`.
 
     Attributes
     ----------
     estimates : pandas.DataFrame
-        Long table, one row per group, cell and ``scale`` ("naep", "cohort_standardized",
-        "grade_equivalent"): ``mean``, ``se_mean`` and its parts (``se_estimation``,
-        ``se_naep``, ``se_linking``, ``se_interpolation``), ``sd``, ``se_sd``, 95% intervals, and the NAEP values
-        used (``naep_mean``, ``naep_sd``, ``naep_interpolated``).
+        Long and tidy: one row per group, cell, ``scale`` ("naep", "cohort_standardized",
+        "grade_equivalent") and ``quantity`` ("mean", "sd"), with ``estimate``,
+        ``std_error``, 95% ``ci_lower``/``ci_upper``, ``flag`` and ``status``.
+    groups : pandas.DataFrame
+        Wide: one row per group, cell and ``scale``: ``mean``, ``se_mean`` and its parts
+        (``se_estimation``, ``se_naep``, ``se_linking``, ``se_interpolation``), ``sd``,
+        ``se_sd``, 95% intervals (``mean_lower``, ...), and the NAEP values used
+        (``naep_mean``, ``naep_sd``, ``naep_interpolated``). :meth:`scale` picks one scale.
     naep : pandas.DataFrame
         The state NAEP means/SDs used per cell (interpolated ones flagged).
     sample_log : SampleLog
@@ -180,19 +217,26 @@ class LinkResult(_Tidy):
 
     title = "Estimates linked to NAEP"
 
-    def __init__(self, estimates: pd.DataFrame, naep: pd.DataFrame, sample_log: SampleLog,
+    def __init__(self, groups: pd.DataFrame, naep: pd.DataFrame, sample_log: SampleLog,
                  group: str, by: list[str], reliability_note: str) -> None:
-        est = _with_ci(estimates, "mean", "se_mean", "mean")
-        self.estimates = _with_ci(est, "sd", "se_sd", "sd")
+        if len(groups):
+            groups = _blank_se(groups, ("se_mean", "se_sd"))
+            add_ci(groups, 0.95, estimate="mean", std_error="se_mean", df=None, prefix="mean")
+            add_ci(groups, 0.95, estimate="sd", std_error="se_sd", df=None, prefix="sd")
+        else:
+            groups = pd.DataFrame(columns=[group, *by, "scale", "n", "mean", "se_mean", "sd", "se_sd"])
+        self.groups = groups
         self.naep = naep
         self.sample_log = sample_log
         self.group = group
         self.by = by
         self.reliability_note = reliability_note
+        keys = [c for c in [group, *by, "subgroup", "scale"] if c in groups.columns]
+        self.estimates = _long(groups, keys)
 
     def scale(self, name: str = "naep") -> pd.DataFrame:
-        """Estimates on one scale ("naep", "cohort_standardized" or "grade_equivalent")."""
-        return self.estimates[self.estimates["scale"] == name].reset_index(drop=True)
+        """Wide group table (:attr:`groups`) on one scale ("naep", "cohort_standardized", "grade_equivalent")."""
+        return self.groups[self.groups["scale"] == name].reset_index(drop=True)
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -202,7 +246,7 @@ class LinkResult(_Tidy):
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         cols = [c for c in [self.group, *self.by, "n", "mean", "se_mean", "se_estimation", "se_naep",
-                            "se_linking", "se_interpolation", "sd"] if c in self.estimates.columns]
+                            "se_linking", "se_interpolation", "sd"] if c in self.groups.columns]
         return [("NAEP values used", self.naep),
                 ("NAEP-scale estimates (first 20 rows)", self.scale("naep")[cols].head(20))]
 
@@ -212,26 +256,33 @@ class LinkResult(_Tidy):
     def plot(self, ax: Axes | None = None, scale: str = "naep", hue: str | None = "state",
              **where: object) -> Axes:
         """Caterpillar plot of linked means with 95% intervals (``where`` filters rows)."""
-        d = self._select({"scale": scale, **where})
-        return caterpillar(d, "mean", "se_mean", self.group, ax=ax, hue=hue,
+        d = self._select({"scale": scale, "quantity": "mean", **where})
+        return caterpillar(d, label=self.group, ax=ax, hue=hue,
                            title=f"Linked means, {scale} scale (95% intervals)")
 
 
-class GapResult(_Tidy):
-    """Gap statistics between two subgroups, from :func:`pdstats.harmonize.gaps`.
+class GapResult(_GroupResult):
+    """Gap statistics between two subgroups, from :func:`pdstats.harmonize.gaps` and :func:`~pdstats.harmonize.smd`.
 
     Attributes
     ----------
     estimates : pandas.DataFrame
-        One row per unit and cell: ``statistic`` ("smd" or "V"), ``estimate``, ``se``,
-        95% interval, and the group sizes.
+        One row per unit and cell: ``quantity`` ("smd" or "V"), ``estimate``,
+        ``std_error``, 95% ``ci_lower``/``ci_upper``, ``flag`` (no standard error), the
+        group sizes ``n_a``/``n_b`` and the subgroups ``a``/``b``.
     sample_log : SampleLog
     """
 
     title = "Achievement gaps"
 
     def __init__(self, estimates: pd.DataFrame, sample_log: SampleLog, group: str, by: list[str]) -> None:
-        self.estimates = _with_ci(estimates, "estimate", "se", "ci")
+        if estimates.empty:
+            estimates = pd.DataFrame(columns=[group, *by, "quantity", "estimate", "std_error"])
+        estimates = _blank_se(estimates, ("std_error",))
+        est = estimates["estimate"].to_numpy(dtype=float)
+        se = estimates["std_error"].to_numpy(dtype=float)
+        estimates["flag"] = ~(np.isfinite(est) & np.isfinite(se))
+        self.estimates = add_ci(estimates, 0.95, df=None)
         self.sample_log = sample_log
         self.group = group
         self.by = by
@@ -242,8 +293,7 @@ class GapResult(_Tidy):
     def plot(self, ax: Axes | None = None, **where: object) -> Axes:
         """Caterpillar plot of the gaps with 95% intervals."""
         d = self._select(where)
-        return caterpillar(d, "estimate", "se", self.group, ax=ax, hue="statistic",
-                           title="Gaps (95% intervals)")
+        return caterpillar(d, label=self.group, ax=ax, hue="quantity", title="Gaps (95% intervals)")
 
 
 class LinkingErrorResult(ResultsBase):
@@ -253,8 +303,10 @@ class LinkingErrorResult(ResultsBase):
     ----------
     estimates : pandas.DataFrame
         ``parameter`` ("bias", "tau", "rmse"), ``estimate``, ``std_error``, ``ci_lower``,
-        ``ci_upper`` in state NAEP SDs, and ``estimate_points``/``std_error_points``
-        (times the mean state NAEP SD of the matched cells).
+        ``ci_upper`` in state NAEP SDs (the tau interval inverts the REML likelihood-ratio
+        test; see :meth:`conf_int`), ``flag`` (tau at its bound 0: no standard error),
+        ``unit``, and ``estimate_points``/``std_error_points`` (times the mean state NAEP
+        SD of the matched cells).
     discrepancies : pandas.DataFrame
         One row per matched district-cell: the linked and NAEP district means, the
         standardized ``discrepancy`` and its ``known_variance``.
@@ -303,9 +355,21 @@ class LinkingErrorResult(ResultsBase):
         """Districts used."""
         return int(self.discrepancies[self.group].nunique())
 
-    def to_frame(self) -> pd.DataFrame:
-        """The parameter table."""
-        return self.estimates.copy()
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Intervals at ``level``: Satterthwaite t for the bias, REML likelihood ratio for tau, Wald (>= 0) for the RMSE.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level strictly between 0 and 1.
+        """
+        from pdstats.harmonize.linking_error import parameter_intervals
+
+        level = check_level(level)
+        out = self.estimates[["parameter", "estimate"]].copy()
+        lo, hi = parameter_intervals(self.fit, self.discrepancies, self.estimates, level)
+        out["ci_lower"], out["ci_upper"] = lo, hi
+        return out
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -319,12 +383,11 @@ class LinkingErrorResult(ResultsBase):
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Discrepancies (state NAEP SDs) with 95% intervals from their known errors, bias and +-tau band."""
-        d = self.discrepancies.assign(_label=self.discrepancies[self.group].astype(str) + " "
-                                      + self.discrepancies["grade"].astype(str) + " "
-                                      + self.discrepancies["subject"].astype(str) + " "
-                                      + self.discrepancies["year"].astype(str),
-                                      _se=np.sqrt(self.discrepancies["known_variance"]))
-        ax = caterpillar(d, "discrepancy", "_se", "_label", ax=ax, hue="state",
+        d = self.discrepancies
+        d = d.assign(_label=d[self.group].astype(str) + " " + d["grade"].astype(str) + " "
+                     + d["subject"].astype(str) + " " + d["year"].astype(str),
+                     estimate=d["discrepancy"], std_error=np.sqrt(d["known_variance"]))
+        ax = caterpillar(add_ci(d, 0.95, df=None), label="_label", ax=ax, hue="state",
                          title="Linked minus NAEP district means (state NAEP SDs)")
         ax.axvline(self.bias, color="C3", lw=1)
         ax.axvspan(self.bias - self.tau, self.bias + self.tau, color="C3", alpha=0.1)
@@ -339,8 +402,10 @@ class InterpolationErrorResult(ResultsBase):
     estimates : pandas.DataFrame
         ``quantity`` ("mean", "sd"), ``component`` ("persistent": omega_u, a state
         grade's deviation from the line through grades 4 and 8; "transient": omega_v, one
-        grade-year's deviation), ``omega`` (NAEP points), ``std_error``, ``ci_lower``,
-        ``ci_upper``, ``df`` and ``n_state_subjects`` (state-subjects the component used).
+        grade-year's deviation), ``estimate`` (the SD omega, NAEP points), ``std_error``,
+        chi-square ``ci_lower``/``ci_upper`` (see :meth:`conf_int`), ``df``, ``flag``
+        (omega truncated at 0 or not estimable: no standard error) and
+        ``n_state_subjects`` (state-subjects the component used).
     n_states : int
         States contributing.
     sample_log : SampleLog
@@ -350,27 +415,44 @@ class InterpolationErrorResult(ResultsBase):
 
     title = "Interpolation error of state NAEP values"
 
-    def __init__(self, estimates: pd.DataFrame, sample_log: SampleLog, n_states: int, level: float) -> None:
+    def __init__(self, estimates: pd.DataFrame, sample_log: SampleLog, n_states: int, level: float,
+                 moments: pd.DataFrame) -> None:
         self.estimates = estimates
         self.sample_log = sample_log
         self.n_states = int(n_states)
         self.level = level
+        self._moments = moments
 
     def omega(self, quantity: str = "mean", component: str = "persistent") -> float:
         """The SD ``omega`` (NAEP points) of one quantity ("mean"/"sd") and component ("persistent"/"transient")."""
         e = self.estimates
         hit = e[(e["quantity"] == quantity) & (e["component"] == component)]
         if hit.empty:
-            raise KeyError(f"no estimate for quantity {quantity!r}, component {component!r}")
-        return float(hit["omega"].iloc[0])
+            from pdstats.errors import ModelSpecificationError
+
+            raise ModelSpecificationError(f"no estimate for quantity {quantity!r}, component {component!r}")
+        return float(hit["estimate"].iloc[0])
 
     def variance(self, quantity: str, f_u: float, f_v: float) -> float:
         """Interpolation variance ``omega_u^2 f_u + omega_v^2 f_v`` of one cell's state NAEP ``quantity``."""
         return self.omega(quantity, "persistent") ** 2 * f_u + self.omega(quantity, "transient") ** 2 * f_v
 
-    def to_frame(self) -> pd.DataFrame:
-        """The parameter table."""
-        return self.estimates.copy()
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Chi-square intervals at ``level`` (see :mod:`pdstats.harmonize.interpolation_error`).
+
+        Parameters
+        ----------
+        level : float
+            Confidence level strictly between 0 and 1.
+        """
+        from pdstats.harmonize.interpolation_error import omega_interval
+
+        level = check_level(level)
+        out = self.estimates[["quantity", "component", "estimate"]].copy()
+        bounds = [omega_interval(m.raw, m.sampling, int(m.df), m.k, level) for m in self._moments.itertuples()]
+        out["ci_lower"] = [b[0] for b in bounds]
+        out["ci_upper"] = [b[1] for b in bounds]
+        return out
 
     def _info(self) -> dict[str, object]:
         info = super()._info()

@@ -11,7 +11,8 @@ scores (highest stage, counts, indices, Rasch / partial-credit scaling), scalabi
 48
 """
 
-from pdstats.practices.agreement import (
+from pdstats.practices._agreement import (
+    AgreementResult,
     agreement,
     cronbach_alpha,
     fleiss_kappa,
@@ -32,30 +33,39 @@ from pdstats.practices.instrument import (
     item_ids,
     stage_matrix,
 )
-from pdstats.practices.rasch import PCMResults, fit_pcm
+from pdstats.practices.rasch import PCMResult, fit_pcm
 from pdstats.practices.reconstruct import RECONSTRUCTION_NOTE, reconstruct_year1
-from pdstats.practices.scalability import (
-    ScalabilityResults,
+from pdstats.practices._scalability import (
+    ScalabilityResult,
     guttman_reproducibility,
     loevinger_h,
+    loevinger_h_ordinal,
     scalability,
 )
-from pdstats.practices.scoring import METHODS, ScoreResults, evidence_matrix, score
-from pdstats.practices.self_assessment import (
-    SelfAssessmentResults,
+from pdstats.practices.scoring import METHODS, ScoreResult, evidence_matrix, score
+from pdstats.practices._self_assessment import (
+    SelfAssessmentResult,
     questionnaire,
     self_assessment,
 )
 from pdstats.practices.tables import combine_informants, compare_with_published, year1_tables
 
+# former class names (before the one result contract), kept so existing code keeps working
+PCMResults = PCMResult
+ScalabilityResults = ScalabilityResult
+ScoreResults = ScoreResult
+SelfAssessmentResults = SelfAssessmentResult
+AgreementResults = AgreementResult
+
 __all__ = [
     "GROUPS",
     "LAYOUT_NOTE",
     "METHODS",
-    "PCMResults",
-    "ScalabilityResults",
-    "ScoreResults",
-    "SelfAssessmentResults",
+    "AgreementResult",
+    "PCMResult",
+    "ScalabilityResult",
+    "ScoreResult",
+    "SelfAssessmentResult",
     "agreement",
     "cronbach_alpha",
     "evidence_matrix",
@@ -64,6 +74,7 @@ __all__ = [
     "guttman_reproducibility",
     "krippendorff_alpha",
     "loevinger_h",
+    "loevinger_h_ordinal",
     "omega_total",
     "questionnaire",
     "reliability",

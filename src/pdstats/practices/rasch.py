@@ -19,16 +19,18 @@ Mair & Hatzinger (2007), *J. Stat. Software* 20(9), for eRm.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
-from pdstats.errors import ConvergenceError, DataValidationError
-from pdstats.results import ResultsBase, SampleLog
+from pdstats._inputs import as_numeric, drop_missing, refuse, require_frame
+from pdstats.errors import ConvergenceError, DataValidationError, EstimationWarning, ModelSpecificationError
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 
-__all__ = ["fit_pcm", "PCMResults", "person_estimates"]
+__all__ = ["fit_pcm", "PCMResult", "person_estimates"]
 
 
 def _esf(eps: list[np.ndarray]) -> np.ndarray:
@@ -91,7 +93,7 @@ def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
     phi0 = np.zeros(k - 1)
     res = optimize.minimize(_negll_grad, phi0, args=(m, counts, score_freq), jac=True,
                             method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
-    if not res.success and np.max(np.abs(res.jac)) > 1e-5:
+    if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-5):
         raise ConvergenceError(f"CML estimation did not converge: {res.message}")
     phi = res.x
     # numerical Hessian from the analytic gradient
@@ -157,7 +159,7 @@ def person_estimates(
     0.0
     """
     if method not in ("wle", "ml"):
-        raise ValueError(f"method must be 'wle' or 'ml', got {method!r}")
+        raise ModelSpecificationError(f"argument 'method' must be 'wle' or 'ml', got {method!r}")
     max_score = int(sum(len(b) for b in betas))
     cache: dict[int, tuple[float, float]] = {}
     for r in np.unique(raw):
@@ -171,25 +173,35 @@ def person_estimates(
             e, v, k3 = _moments(t, betas)
             return r - e + (k3 / (2 * v) if method == "wle" else 0.0)
 
-        t = optimize.brentq(f, -30, 30, xtol=1e-12)
+        try:
+            t = optimize.brentq(f, -30, 30, xtol=1e-12)
+        except ValueError:  # no root in [-30, 30]: the estimate is off the scale
+            cache[r] = (np.nan, np.nan)
+            continue
         _, v, _ = _moments(t, betas)
-        cache[r] = (t, 1.0 / np.sqrt(v))
+        cache[r] = (t, 1.0 / np.sqrt(v) if v > 0 else np.nan)
     theta = np.array([cache[int(r)][0] for r in raw])
     se = np.array([cache[int(r)][1] for r in raw])
     return pd.DataFrame({"raw_score": raw.astype(int), "theta": theta, "se": se,
                          "extreme": (raw <= 0) | (raw >= max_score)})
 
 
-class PCMResults(ResultsBase):
+class PCMResult(ResultsBase):
     """Results of a Rasch / partial-credit model fitted by CML.
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        Long and tidy: one row per item category (``item``, ``category``) with
+        ``estimate`` (eRm's ``betapar``), ``std_error``, 95% ``ci_lower``/``ci_upper`` and
+        ``flag`` (no standard error).
     items : pandas.DataFrame
         One row per item category: ``item``, ``category``, ``beta`` (eRm's ``betapar``),
         ``se``, ``threshold`` (Andrich-Masters step ``beta_i,h-1 - beta_ih``) and CI.
     persons : pandas.DataFrame
-        Person estimates (``theta``, ``se``, ``ci_lower``, ``ci_upper``, ``raw_score``).
+        Person estimates (``theta``, ``se``, ``ci_lower``, ``ci_upper``, ``raw_score``,
+        ``extreme``, and ``flag``: no finite estimate or standard error, e.g. an
+        extreme raw score under ML).
     recode : pandas.DataFrame
         Category recoding applied to items with unobserved categories.
     """
@@ -206,15 +218,15 @@ class PCMResults(ResultsBase):
         self.sample_log = sample_log
         self.person_method = person_method
         self.dropped_items = dropped_items
+        est = items[["item", "category", "beta", "se"]].rename(columns={"beta": "estimate", "se": "std_error"})
+        est["std_error"] = est["std_error"].where(est["std_error"] > 0)
+        est["flag"] = est["std_error"].isna()
+        self.estimates = add_ci(est, 0.95, df=None)
 
     @property
     def betas(self) -> list[np.ndarray]:
         """Category parameters per item, in item order."""
         return [g["beta"].to_numpy() for _, g in self.items.groupby("item", sort=False)]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Person estimates (the practice index) with standard errors and 95% CIs."""
-        return self.persons
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -247,7 +259,8 @@ class PCMResults(ResultsBase):
             mapping = dict(zip(rec["original"], rec["recoded"], strict=False))
             x[:, j] = [mapping.get(v, np.nan) for v in x[:, j]]
         if np.isnan(x).any():
-            raise ValueError("responses contain categories not seen when the model was fitted")
+            raise refuse("responses", "*", "categories seen when the model was fitted",
+                         np.flatnonzero(np.isnan(x).any(axis=1)))
         est = person_estimates(x.sum(axis=1).astype(int), self.betas,
                                method or self.person_method)
         est.index = responses.index
@@ -255,25 +268,27 @@ class PCMResults(ResultsBase):
 
 
 def fit_pcm(
-    data: pd.DataFrame, person_method: str = "wle", conf_level: float = 0.95
-) -> PCMResults:
+    data: pd.DataFrame, person_method: str = "wle", level: float = 0.95
+) -> PCMResult:
     """Fit a Rasch (0/1 items) or partial-credit model (0..m items) by conditional ML.
 
     Parameters
     ----------
     data : pandas.DataFrame
         Persons (districts) in rows, items in columns, non-negative integer scores.
-        Rows with missing values are dropped (logged). Items without variance are dropped
+        Rows with missing values (NaN, empty, ``'*'``) are dropped (logged, with a
+        :class:`~pdstats.DroppedRowsWarning`); negative, fractional, infinite or
+        non-numeric scores are refused. Items without variance are dropped
         (logged); categories never observed are collapsed so each item's observed
         categories are consecutive from 0 (table ``recode``).
     person_method : {"wle", "ml"}
         Person estimator (see :func:`person_estimates`).
-    conf_level : float
+    level : float
         Level of the Wald intervals.
 
     Returns
     -------
-    PCMResults
+    PCMResult
 
     Examples
     --------
@@ -287,22 +302,15 @@ def fit_pcm(
     >>> res.items["beta"].round(1).tolist()[0] > 0
     True
     """
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError("data must be a pandas DataFrame of item scores")
+    require_frame(data, "responses")
+    level = check_level(level)
+    if person_method not in ("wle", "ml"):
+        raise ModelSpecificationError(f"argument 'person_method' must be 'wle' or 'ml', got {person_method!r}")
     log = SampleLog(n_in=len(data), unit="persons")
-    d = data.copy()
-    na = d.isna().any(axis=1)
-    log.drop("missing item score", int(na.sum()))
-    d = d[~na]
-    vals = d.to_numpy(dtype=float)
-    if (vals < 0).any() or (vals != np.round(vals)).any():
-        bad = d[((vals < 0) | (vals != np.round(vals))).any(axis=1)]
-        raise DataValidationError(
-            "responses",
-            pd.DataFrame({"table": "responses", "column": "*", "rule": "scores must be integers >= 0",
-                          "row": list(bad.index), "key": [str(k) for k in bad.index],
-                          "value": None}),
-        )
+    d = pd.DataFrame({c: as_numeric(data, c, "responses", lower=0, integer=True) for c in data.columns},
+                     index=data.index)
+    if len(d.columns):
+        d, log = drop_missing(d, list(d.columns), "responses", log)
     recode_rows, keep, dropped = [], [], []
     x_cols = []
     for c in d.columns:
@@ -322,8 +330,10 @@ def fit_pcm(
         )
     x = np.column_stack(x_cols)
     m = x.max(axis=0).astype(int)
-    fit = _cml(x, m)
-    z = _z(conf_level)
+    try:
+        fit = _cml(x, m)
+    except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
+        raise ConvergenceError(f"CML estimation failed ({type(exc).__name__}: {exc})") from exc
     se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
     rows, k = [], 0
     for c, mi in zip(keep, m, strict=False):
@@ -334,20 +344,22 @@ def fit_pcm(
             prev = b
             k += 1
     items = pd.DataFrame(rows, columns=["item", "category", "beta", "se", "threshold"])
-    items["ci_lower"] = items["beta"] - z * items["se"]
-    items["ci_upper"] = items["beta"] + z * items["se"]
+    add_ci(items, level, estimate="beta", std_error="se", df=None)
     betas = [g["beta"].to_numpy() for _, g in items.groupby("item", sort=False)]
     persons = person_estimates(x.sum(axis=1), betas, person_method)
     persons.index = d.index
-    persons["ci_lower"] = persons["theta"] - z * persons["se"]
-    persons["ci_upper"] = persons["theta"] + z * persons["se"]
+    add_ci(persons, level, estimate="theta", std_error="se", df=None)
+    persons["flag"] = ~(np.isfinite(persons["theta"]) & np.isfinite(persons["se"]))
     recode = pd.DataFrame(recode_rows, columns=["item", "original", "recoded"])
-    return PCMResults(items, persons, recode, fit.loglik, log, person_method, dropped)
+    res = PCMResult(items, persons, recode, fit.loglik, log, person_method, dropped)
+    n_flag = int(persons["flag"].sum()) + int(res.estimates["flag"].sum())
+    if n_flag:
+        warnings.warn(f"fit_pcm: {int(persons['flag'].sum())} person estimate(s) without a finite value "
+                      f"(extreme raw scores under {person_method.upper()}) and "
+                      f"{int(res.estimates['flag'].sum())} item parameter(s) without a standard error; "
+                      "flagged", EstimationWarning, stacklevel=2)
+    return res
 
 
-def _z(conf_level: float) -> float:
-    from scipy.stats import norm
-
-    if not 0 < conf_level < 1:
-        raise ValueError("conf_level must be in (0, 1)")
-    return float(norm.ppf(0.5 + conf_level / 2))
+#: Former name, kept so existing code keeps working.
+PCMResults = PCMResult

@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import DataValidationError
+from pdstats.errors import DataValidationError, ModelSpecificationError
 from pdstats.practices.instrument import GROUPS, PRACTICES, item_ids, stage_matrix
-from pdstats.practices.rasch import PCMResults, fit_pcm
+from pdstats.practices.rasch import PCMResult, fit_pcm
 from pdstats.practices.tables import combine_informants
 from pdstats.results import ResultsBase, SampleLog
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["score", "evidence_matrix", "ScoreResults", "METHODS"]
+__all__ = ["score", "evidence_matrix", "ScoreResult", "METHODS"]
 
 METHODS = ("highest", "count", "index", "rasch", "pcm")
 
@@ -51,7 +51,8 @@ def evidence_matrix(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame:
     -------
     pandas.DataFrame
         Index ``district_id`` (or ``district_id``, ``year``), one column per cell.
-        Cells missing for a district raise :class:`~pdstats.DataValidationError`.
+        Cells missing for a district raise :class:`~pdstats.DataValidationError`;
+        ``attrs["sample_log"]`` counts rating rows dropped as missing.
 
     Examples
     --------
@@ -84,37 +85,47 @@ def evidence_matrix(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame:
                           "value": rows.isna().sum(axis=1).tolist()}),
         )
     wide.columns.name = None
-    return wide.astype(int)
+    wide = wide.astype(int)
+    wide.attrs["sample_log"] = ev.attrs["sample_log"]
+    return wide
 
 
-class ScoreResults(ResultsBase):
+class ScoreResult(ResultsBase):
     """Practice scores per district.
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        Long and tidy: one row per district (x year) and ``score`` (the practice, group,
+        ``"overall"``, ``"total"`` or ``"practice_index"``) with ``estimate`` (the score),
+        ``std_error``, 95% ``ci_lower``/``ci_upper`` and ``flag``. The scaled methods
+        ("rasch", "pcm") give model-based standard errors (``flag`` marks an estimate
+        without one, e.g. an extreme raw score under ML); the descriptive methods
+        ("highest", "count", "index") are exact functions of the evidence, so their
+        ``std_error`` and interval are NaN (``flag`` False).
     scores : pandas.DataFrame
-        Tidy: one row per district x score (``score`` names the practice, group or
-        ``"overall"``), with ``value`` and, for the scaled methods, ``se``, ``ci_lower``,
-        ``ci_upper``.
+        Alias of ``estimates`` (the name used before the result contract).
     wide : pandas.DataFrame
-        Districts x scores.
-    model : PCMResults or None
+        Districts x scores (the scaled methods: ``theta``, ``se``, ``ci_lower``,
+        ``ci_upper``, ``raw_score``).
+    model : PCMResult or None
         The fitted Rasch / PCM model (``method`` "rasch" or "pcm").
     """
 
-    def __init__(self, method: str, scores: pd.DataFrame, wide: pd.DataFrame,
-                 sample_log: SampleLog, rule: str, model: PCMResults | None = None) -> None:
+    def __init__(self, method: str, estimates: pd.DataFrame, wide: pd.DataFrame,
+                 sample_log: SampleLog, rule: str, model: PCMResult | None = None) -> None:
         self.method = method
-        self.scores = scores
+        self.estimates = estimates
         self.wide = wide
         self.sample_log = sample_log
         self.rule = rule
         self.model = model
         self.title = f"Practice scores ({method})"
 
-    def to_frame(self) -> pd.DataFrame:
-        """The tidy score table."""
-        return self.scores
+    @property
+    def scores(self) -> pd.DataFrame:
+        """Alias of :attr:`estimates`."""
+        return self.estimates
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -143,7 +154,7 @@ class ScoreResults(ResultsBase):
 
 
 def score(ratings: pd.DataFrame, method: str = "pcm", rule: str = "any",
-          person_method: str = "wle") -> ScoreResults:
+          person_method: str = "wle") -> ScoreResult:
     """Score districts on the stage matrix.
 
     Parameters
@@ -159,7 +170,7 @@ def score(ratings: pd.DataFrame, method: str = "pcm", rule: str = "any",
 
     Returns
     -------
-    ScoreResults
+    ScoreResult
 
     Examples
     --------
@@ -170,9 +181,9 @@ def score(ratings: pd.DataFrame, method: str = "pcm", rule: str = "any",
     610
     """
     if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    log = SampleLog(n_in=len(ratings), unit="rating rows")
+        raise ModelSpecificationError(f"argument 'method' must be one of {METHODS}, got {method!r}")
     ev = evidence_matrix(ratings, rule=rule)
+    log = ev.attrs["sample_log"]
     sm = stage_matrix()
     counts = pd.DataFrame({p: ev[[f"{p}_s{s}" for s in (1, 2, 3, 4)]].sum(axis=1)
                            for p in PRACTICES})
@@ -197,10 +208,20 @@ def score(ratings: pd.DataFrame, method: str = "pcm", rule: str = "any",
         wide = pd.DataFrame({"theta": p["theta"], "se": p["se"], "ci_lower": p["ci_lower"],
                              "ci_upper": p["ci_upper"], "raw_score": p["raw_score"]},
                             index=ev.index)
-        tidy = wide.reset_index().assign(score="practice_index").rename(columns={"theta": "value"})
         keys = list(ev.index.names)
-        tidy = tidy[[*keys, "score", "value", "se", "ci_lower", "ci_upper", "raw_score"]]
-        return ScoreResults(method, tidy, wide, log, rule, model)
+        tidy = wide.reset_index().assign(score="practice_index", flag=p["flag"].to_numpy())
+        tidy = tidy.rename(columns={"theta": "estimate", "se": "std_error"})
+        tidy = tidy[[*keys, "score", "estimate", "std_error", "ci_lower", "ci_upper", "flag", "raw_score"]]
+        return ScoreResult(method, tidy, wide, log, rule, model)
     keys = list(ev.index.names)
-    tidy = wide.reset_index().melt(id_vars=keys, var_name="score", value_name="value")
-    return ScoreResults(method, tidy, wide, log, rule, model)
+    tidy = wide.reset_index().melt(id_vars=keys, var_name="score", value_name="estimate")
+    tidy["estimate"] = tidy["estimate"].astype(float)
+    tidy["std_error"] = np.nan
+    tidy["ci_lower"] = np.nan
+    tidy["ci_upper"] = np.nan
+    tidy["flag"] = False
+    return ScoreResult(method, tidy, wide, log, rule, model)
+
+
+#: Former name, kept so existing code keeps working.
+ScoreResults = ScoreResult

@@ -7,13 +7,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import DataValidationError
+from pdstats._inputs import as_numeric, drop_missing, require_frame
+from pdstats.errors import DataValidationError, ModelSpecificationError
 from pdstats.practices.codes import district_code_matrix, eval_expr
 from pdstats.practices.facts import year1_facts
 from pdstats.practices.instrument import stage_matrix
 from pdstats.practices.reconstruct import ENROLLMENT_BINS, PCT_BINS
+from pdstats.results import SampleLog
 
-__all__ = ["year1_tables", "combine_informants", "compare_with_published"]
+__all__ = ["year1_tables", "combine_informants", "compare_with_published", "checked_ratings"]
 
 _COLUMNS = ["figure", "measure", "category", "value", "denominator", "unit"]
 _RULES = ("any", "majority", "all")
@@ -35,6 +37,38 @@ def _require(df: pd.DataFrame, table: str, cols: list[str]) -> None:
             raise _fail(table, c, "required column is missing")
 
 
+def checked_ratings(ratings: pd.DataFrame, log: SampleLog | None = None) -> tuple[pd.DataFrame, SampleLog]:
+    """A ``practice_ratings`` table with its columns checked at the public edge.
+
+    ``evidence`` must be 0/1 and ``stage`` 1-4 (numbers or numeric text; anything else,
+    e.g. ``+-inf`` or 2, is refused with :class:`~pdstats.DataValidationError`); rows
+    missing a district, practice, stage, evidence or informant role (NaN, empty, ``'*'``)
+    are dropped, counted in the returned :class:`~pdstats.results.SampleLog` and warned about.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame({"district_id": ["d1", "d1"], "practice": "finance", "stage": [1, 2],
+    ...                   "evidence": ["1", None], "informant_role": "superintendent"})
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     kept, log = checked_ratings(r)
+    >>> len(kept), log.n_dropped
+    (1, 1)
+    """
+    require_frame(ratings, "practice_ratings")
+    _require(ratings, "practice_ratings", ["district_id", "practice", "stage", "evidence",
+                                           "informant_role"])
+    log = log if log is not None else SampleLog(n_in=len(ratings), unit="rating rows")
+    out = ratings.reset_index(drop=True).copy()
+    out["evidence"] = as_numeric(out, "evidence", "practice_ratings", lower=0, upper=1, integer=True)
+    out["stage"] = as_numeric(out, "stage", "practice_ratings", lower=1, upper=4, integer=True)
+    out, log = drop_missing(out, ["district_id", "practice", "stage", "evidence", "informant_role"],
+                            "practice_ratings", log, stacklevel=4)
+    return out.astype({"evidence": "int64", "stage": "int64"}), log
+
+
 def combine_informants(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame:
     """District x cell evidence: the consensus rows, or informants combined by ``rule``.
 
@@ -51,7 +85,8 @@ def combine_informants(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame
     -------
     pandas.DataFrame
         Columns ``district_id``, ``year`` (when present), ``practice``, ``stage``,
-        ``evidence`` (0/1).
+        ``evidence`` (0/1); ``attrs["sample_log"]`` counts the rating rows dropped as
+        missing (see :func:`checked_ratings`).
 
     Examples
     --------
@@ -62,12 +97,8 @@ def combine_informants(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame
     1344
     """
     if rule not in _RULES:
-        raise ValueError(f"rule must be one of {_RULES}, got {rule!r}")
-    _require(ratings, "practice_ratings", ["district_id", "practice", "stage", "evidence",
-                                           "informant_role"])
-    bad = ratings[~ratings["evidence"].isin([0, 1])]
-    if len(bad):
-        raise _fail("practice_ratings", "evidence", "must be 0 or 1", bad)
+        raise ModelSpecificationError(f"argument 'rule' must be one of {_RULES}, got {rule!r}")
+    ratings, log = checked_ratings(ratings)
     cons = ratings[ratings["informant_role"] == "consensus"]
     keys = ["district_id", *(["year"] if "year" in ratings.columns else []), "practice", "stage"]
     if len(cons):
@@ -84,6 +115,7 @@ def combine_informants(ratings: pd.DataFrame, rule: str = "any") -> pd.DataFrame
         out = ev.rename("evidence").reset_index()
     out["practice"] = out["practice"].astype(str)
     out["stage"] = out["stage"].astype("int64")
+    out.attrs["sample_log"] = log
     return out
 
 
@@ -95,7 +127,8 @@ def _bin_table(districts: pd.DataFrame) -> pd.DataFrame:
     specs = {**{k: v for k, v in PCT_BINS.items()}, "enrollment": ENROLLMENT_BINS}
     n = len(districts)
     for col, (labels, edges) in specs.items():
-        vals = districts[col].to_numpy(dtype=float)
+        upper = np.inf if col == "enrollment" else 100.0
+        vals = as_numeric(districts, col, "districts", lower=0, upper=upper).to_numpy(dtype=float)
         if np.isnan(vals).any():
             raise _fail("districts", col, "Figure 1.1 needs a value for every district",
                         districts[np.isnan(vals)])
@@ -149,6 +182,11 @@ def year1_tables(
     >>> row["category"], int(row["value"])
     ('Student Achievement', 21)
     """
+    if not isinstance(data, Mapping):
+        raise ModelSpecificationError(f"argument 'data' must be a mapping of table names to frames, "
+                                      f"got {type(data).__name__}")
+    if rule not in _RULES:
+        raise ModelSpecificationError(f"argument 'rule' must be one of {_RULES}, got {rule!r}")
     for name in ("districts", "practice_ratings", "interview_codes"):
         if name not in data:
             raise _fail(name, "*", "table is required by year1_tables")

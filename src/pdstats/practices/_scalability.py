@@ -24,9 +24,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pdstats.errors import DataValidationError
+from pdstats._inputs import as_numeric, drop_missing, require_frame
+from pdstats.errors import DataValidationError, EstimationWarning
 from pdstats.practices.instrument import PRACTICES, STAGES, stage_matrix
-from pdstats.results import ResultsBase, SampleLog
+from pdstats.results import ResultsBase, SampleLog, check_level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,7 +37,8 @@ __all__ = [
     "loevinger_h_ordinal",
     "guttman_reproducibility",
     "scalability",
-    "ScalabilityResults",
+    "matrix_from",
+    "ScalabilityResult",
 ]
 
 
@@ -64,7 +66,7 @@ def loevinger_h(x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.scalability import loevinger_h
+    >>> from pdstats.practices import loevinger_h
     >>> x = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [1, 1, 1]])
     >>> loevinger_h(x)[0]
     1.0
@@ -105,7 +107,7 @@ def loevinger_h_ordinal(x: np.ndarray) -> tuple[float, np.ndarray]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.scalability import loevinger_h_ordinal
+    >>> from pdstats.practices import loevinger_h_ordinal
     >>> x = np.array([[0, 0], [1, 0], [2, 1], [2, 2]])
     >>> round(loevinger_h_ordinal(x)[0], 10)
     1.0
@@ -128,7 +130,7 @@ def guttman_reproducibility(x: np.ndarray) -> tuple[float, float, int]:
     Examples
     --------
     >>> import numpy as np
-    >>> from pdstats.practices.scalability import guttman_reproducibility
+    >>> from pdstats.practices import guttman_reproducibility
     >>> guttman_reproducibility(np.array([[1, 0], [1, 1], [0, 1]]))[2]
     2
     """
@@ -143,11 +145,17 @@ def guttman_reproducibility(x: np.ndarray) -> tuple[float, float, int]:
     return 1 - errors / (n * k), float(np.maximum(p, 1 - p).mean()), errors
 
 
-class ScalabilityResults(ResultsBase):
+class ScalabilityResult(ResultsBase):
     """Scalability of the stage matrix.
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        Long and tidy: one row per scale ``coefficient`` that the data define (``H``,
+        ``reproducibility``, ``minimal_marginal_reproducibility`` and, for stage-matrix
+        columns, ``H_practices_ordinal``) with ``estimate``, bootstrap ``std_error``,
+        percentile ``ci_lower``/``ci_upper`` (:meth:`conf_int` recomputes them at another
+        level) and ``flag`` (no standard error).
     scale : pandas.DataFrame
         ``H`` (the 0/1 cells), Guttman reproducibility, minimal marginal reproducibility
         and ``H_practices_ordinal`` (Molenaar's H of the 12 practices scored 0-4; NaN when
@@ -163,21 +171,49 @@ class ScalabilityResults(ResultsBase):
     title = "Stage-matrix scalability (Guttman / Mokken)"
 
     def __init__(self, scale: pd.DataFrame, items: pd.DataFrame, stage_checks: pd.DataFrame,
-                 pairs: pd.DataFrame, sample_log: SampleLog, n_boot: int) -> None:
+                 pairs: pd.DataFrame, sample_log: SampleLog, n_boot: int, boot: np.ndarray,
+                 dropped_items: list[str]) -> None:
         self.scale = scale
         self.items = items
         self.stage_checks = stage_checks
         self.pairs = pairs
         self.sample_log = sample_log
         self.n_boot = n_boot
+        self.dropped_items = dropped_items
+        defined = scale["estimate"].notna().to_numpy()
+        self._boot = boot[:, defined]
+        est = scale.loc[defined, ["estimate", "se", "ci_lower", "ci_upper"]].reset_index()
+        est = est.rename(columns={"se": "std_error"})
+        est["std_error"] = est["std_error"].where(est["std_error"] > 0)
+        est["flag"] = est["std_error"].isna()
+        self.estimates = est
+        if est["flag"].any():
+            warnings.warn("scalability: no bootstrap standard error for "
+                          + ", ".join(est.loc[est["flag"], "coefficient"]) + " (no variation across "
+                          "replicates); flagged", EstimationWarning, stacklevel=3)
 
-    def to_frame(self) -> pd.DataFrame:
-        """Scale-level coefficients with SEs and CIs."""
-        return self.scale
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Bootstrap percentile intervals at ``level``.
+
+        Parameters
+        ----------
+        level : float
+            Confidence level strictly between 0 and 1.
+        """
+        level = check_level(level)
+        out = self.estimates[["coefficient", "estimate"]].copy()
+        g = (1 - level) / 2
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out["ci_lower"] = np.nanquantile(self._boot, g, axis=0)
+            out["ci_upper"] = np.nanquantile(self._boot, 1 - g, axis=0)
+        return out
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
         info["Bootstrap replicates"] = self.n_boot
+        if self.dropped_items:
+            info["Items without variance (left out)"] = ", ".join(self.dropped_items)
         return info
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
@@ -190,22 +226,43 @@ class ScalabilityResults(ResultsBase):
         return plot_item_scalability(self, ax=ax)
 
 
-def _matrix_from(data: pd.DataFrame, rule: str) -> pd.DataFrame:
+def matrix_from(data: pd.DataFrame, rule: str) -> tuple[pd.DataFrame, SampleLog]:
+    """Persons x items 0/1 matrix from ratings (combined by ``rule``) or from a 0/1 matrix.
+
+    Matrix rows with a missing cell are dropped (logged, with a warning); values other
+    than 0/1 (including ``+-inf``) are refused. Returns the matrix and the row log.
+
+    Examples
+    --------
+    >>> import pandas as pd, warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     m, log = matrix_from(pd.DataFrame({"a": [1, 0, None], "b": [1, 1, 0]}), "any")
+    >>> m.shape, log.n_dropped
+    ((2, 2), 1)
+    """
+    require_frame(data, "data")
     if {"practice", "stage", "evidence"} <= set(data.columns):
         from pdstats.practices.scoring import evidence_matrix
 
-        return evidence_matrix(data, rule=rule)
-    return data
+        mat = evidence_matrix(data, rule=rule)
+        return mat, mat.attrs["sample_log"]
+    log = SampleLog(n_in=len(data), unit="district rows")
+    mat = pd.DataFrame({c: as_numeric(data, c, "data", lower=0, upper=1, integer=True) for c in data.columns},
+                       index=data.index)
+    if len(mat.columns):
+        mat, log = drop_missing(mat, list(mat.columns), "data", log, stacklevel=4)
+    return mat.astype(int), log
 
 
 def scalability(
     data: pd.DataFrame,
     rule: str = "any",
     n_boot: int = 500,
-    conf_level: float = 0.95,
+    level: float = 0.95,
     random_state: int | None = 0,
     progress: bool = True,
-) -> ScalabilityResults:
+) -> ScalabilityResult:
     """Guttman reproducibility, Loevinger's H (items, scale) and per-practice stage checks.
 
     Parameters
@@ -213,12 +270,13 @@ def scalability(
     data : pandas.DataFrame
         Either a ``practice_ratings`` table (combined by ``rule``) or a persons x items 0/1
         matrix (any columns; the per-practice checks then need ``<practice>_s<stage>``
-        column names).
+        column names). Rows with a missing cell are dropped and logged; values other than
+        0/1 are refused; fewer than 2 persons or 2 items with variance are refused.
     rule : {"any", "majority", "all"}
         Informant combination rule for ratings.
     n_boot : int
         Bootstrap replicates (resampling persons) for standard errors and CIs.
-    conf_level : float
+    level : float
         Level of the percentile intervals.
     random_state : int or None
         Seed of the bootstrap.
@@ -227,7 +285,7 @@ def scalability(
 
     Returns
     -------
-    ScalabilityResults
+    ScalabilityResult
 
     Notes
     -----
@@ -250,12 +308,19 @@ def scalability(
     >>> float(scalability(x, n_boot=20, progress=False).scale.loc["H", "estimate"])
     1.0
     """
-    mat = _matrix_from(data, rule)
+    from pdstats.practices._agreement import check_bootstrap
+
+    check_bootstrap(n_boot, random_state)
+    level = check_level(level)
+    mat, log = matrix_from(data, rule)
     x_all = mat.to_numpy()
     _check01(x_all)
-    log = SampleLog(n_in=mat.shape[1], unit="items")
-    var = x_all.std(axis=0) > 0
-    log.drop("item without variance (all districts or none evidence it)", int((~var).sum()))
+    var = x_all.std(axis=0) > 0 if len(x_all) else np.zeros(x_all.shape[1], bool)
+    if len(x_all) < 2 or var.sum() < 2:
+        raise DataValidationError("data", pd.DataFrame({
+            "table": ["data"], "column": ["*"], "rule": ["at least 2 persons and 2 items with variance"],
+            "row": [None], "key": [""], "value": [f"{len(x_all)} persons, {int(var.sum())} varying items"]}))
+    dropped = [str(c) for c, v in zip(mat.columns, var, strict=True) if not v]
     cols = [c for c, v in zip(mat.columns, var, strict=False) if v]
     x = x_all[:, var]
     h, hi, hij = loevinger_h(x)
@@ -283,7 +348,7 @@ def scalability(
             hp = loevinger_h_ordinal(cb[:, cb.std(axis=0) > 0])[0]
         boot_scale[b] = (hb, rb, mb, hp)
         boot_items[b, ok] = hib
-    a = (1 - conf_level) / 2
+    a = (1 - level) / 2
     est = np.array([h, rep, mmr, h_prac])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # items never varying in a replicate
@@ -307,7 +372,11 @@ def scalability(
     pairs = pd.DataFrame({"item_a": np.asarray(cols)[iu[0]], "item_b": np.asarray(cols)[iu[1]],
                           "H_ij": hij[iu]})
     checks = _stage_checks(mat)
-    return ScalabilityResults(scale, items, checks, pairs, log, n_boot)
+    return ScalabilityResult(scale, items, checks, pairs, log, n_boot, boot_scale, dropped)
+
+
+#: Former name, kept so existing code keeps working.
+ScalabilityResults = ScalabilityResult
 
 
 def _stage_checks(mat: pd.DataFrame) -> pd.DataFrame:

@@ -17,10 +17,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pdstats.errors import ConvergenceError, EstimationWarning, ModelSpecificationError
+from pdstats._inputs import as_bool, as_numeric, drop_missing, require_columns, require_frame
+from pdstats.errors import ConvergenceError, DroppedRowsWarning, EstimationWarning, ModelSpecificationError
 from pdstats.harmonize.cell import MODELS, fit_cell
-from pdstats.harmonize.checks import require_columns
-from pdstats.harmonize.results import HetopResult
+from pdstats.harmonize.results import HetopResult, warn_flagged
 from pdstats.harmonize.scale import to_star
 from pdstats.results import SampleLog
 
@@ -48,16 +48,22 @@ def _cut_lookup(cuts: pd.DataFrame | Sequence[float] | None, by: list[str]):
     if cuts is None:
         return lambda key, k: None
     if not isinstance(cuts, pd.DataFrame):
-        fixed = np.asarray(cuts, float)
+        try:
+            fixed = np.asarray(cuts, float).ravel()
+        except (TypeError, ValueError) as exc:
+            raise ModelSpecificationError(f"argument 'cuts' must be numbers or a table, got {cuts!r}") from exc
+        if not np.isfinite(fixed).all():
+            raise ModelSpecificationError(f"argument 'cuts' must be finite numbers, got {fixed.tolist()}")
         return lambda key, k: fixed
     require_columns(cuts, by, "cuts", "by")
     cut_cols = sorted((c for c in cuts.columns if re.fullmatch(r"cut_\d+", str(c))),
                       key=lambda c: int(str(c).split("_")[1]))
-    table = {tuple(r[by]): r[cut_cols].to_numpy(float) for _, r in cuts.iterrows()}
+    values = pd.DataFrame({c: as_numeric(cuts, c, "cuts") for c in cut_cols}, index=cuts.index)
+    table = {tuple(r[by]): values.loc[i].to_numpy(float) for i, r in cuts.iterrows()}
 
     def lookup(key: tuple, k: int) -> np.ndarray | None:
         row = table.get(tuple(key))
-        if row is None:
+        if row is None or np.isnan(row[: k - 1]).any():
             return None
         return row[: k - 1]
 
@@ -89,8 +95,11 @@ def hetop(
     counts : pandas.DataFrame
         One row per group and cell with the ``by`` columns, the ``group`` column and one
         count column per level (e.g. the ``state_assessment_aggregates`` table). A
-        ``suppressed`` column (True = withheld by the state) and a ``subgroup`` column are
-        used when present.
+        ``suppressed`` column (True = withheld by the state; text such as ``"False"`` is
+        parsed) and a ``subgroup`` column are used when present. Counts must be whole
+        numbers >= 0 (negative, fractional or infinite counts are refused). A missing
+        count (NaN, empty or ``'*'``) in a level the cell reports makes the row unusable:
+        it is dropped, logged and warned about (:class:`~pdstats.DroppedRowsWarning`).
     group : str
         Column naming the groups; the estimates table keeps this name.
     levels : list of str, optional
@@ -98,7 +107,8 @@ def hetop(
         Within a cell, level columns that are empty for every group are left out (the
         state reports fewer levels).
     by : sequence of str
-        Columns defining a cell (``subgroup`` is added when the table has it).
+        Columns defining a cell (``subgroup`` is added when the table has it); ``[]``
+        fits the whole table as one cell.
     model : {"hetop", "homop", "phop"}
         Own SD per group; one common SD; partially pooled log-SDs (see
         :mod:`pdstats.harmonize.cell`).
@@ -122,13 +132,18 @@ def hetop(
     Returns
     -------
     HetopResult
-        ``estimates`` (one row per group: n, mean, sd, standard errors, 95% intervals,
-        flags, ``scale = "star"``), ``cuts``, ``cells`` and ``sample_log``.
+        ``estimates`` (long: one row per group x cell x ``quantity`` "mean"/"sd" with
+        ``estimate``, ``std_error``, 95% interval and ``flag``), ``groups`` (wide: n,
+        mean, sd, standard errors, statuses, ``scale = "star"``), ``cuts``, ``cells`` and
+        ``sample_log``. Means at a bound and pooled SDs are flagged, with an
+        :class:`~pdstats.EstimationWarning`.
 
     Raises
     ------
     ModelSpecificationError
         Bad arguments or missing columns.
+    DataValidationError
+        Negative, fractional, infinite or non-numeric counts (the rows are named).
     ConvergenceError
         With ``on_fail="raise"`` when a cell fails to converge.
 
@@ -141,49 +156,43 @@ def hetop(
     ...                    "level_1": [10, 2, 20, 8], "level_2": [20, 10, 15, 20],
     ...                    "level_3": [15, 20, 10, 15], "level_4": [5, 18, 5, 7]})
     >>> fit = pds.harmonize.hetop(df, progress=False)
-    >>> fit.estimates[["unit_id", "mean", "se_mean"]].round(2).shape
+    >>> fit.groups[["unit_id", "mean", "se_mean"]].shape
     (4, 3)
+    >>> fit.estimates[["unit_id", "quantity", "estimate", "std_error"]].shape
+    (8, 4)
     """
-    if model not in MODELS:
-        raise ModelSpecificationError(f"argument 'model' must be one of {MODELS}, got {model!r}")
-    if on_fail not in ("flag", "raise"):
-        raise ModelSpecificationError(f"argument 'on_fail' must be 'flag' or 'raise', got {on_fail!r}")
+    _check_arguments(model, on_fail, min_n, tau, max_iter)
+    require_frame(counts, "counts")
     by = list(by)
     if "subgroup" in counts.columns and "subgroup" not in by:
         by.append("subgroup")
     require_columns(counts, [*by, group], "counts", "by/group")
     lev = _level_columns(counts, levels)
-    dup = counts.duplicated([*by, group], keep=False)
+    log = SampleLog(n_in=len(counts), unit="group rows")
+    df = counts.reset_index(drop=True)
+    values = pd.DataFrame({c: as_numeric(df, c, "counts", lower=0, integer=True) for c in lev})
+    df, log = drop_missing(df, [*by, group], "counts", log)
+    values = values.loc[df.index]
+    dup = df.duplicated([*by, group], keep=False)
     if dup.any():
-        keys = counts.loc[dup, [*by, group]].drop_duplicates().head(5).astype(str).agg("/".join, axis=1).tolist()
+        keys = df.loc[dup, [*by, group]].drop_duplicates().head(5).astype(str).agg("/".join, axis=1).tolist()
         raise ModelSpecificationError(
             f"table 'counts': rule one row per {group} and cell {by} broken for {int(dup.sum())} rows, e.g. {keys}"
         )
     cut_for = _cut_lookup(cuts, by)
-    log = SampleLog(n_in=len(counts), unit="group rows")
-    df = counts.reset_index(drop=True)
     if "suppressed" in df.columns:
-        supp = df["suppressed"].fillna(False).astype(bool)
+        supp = as_bool(df, "suppressed", "counts").fillna(False).to_numpy(dtype=bool)
         log.drop("suppressed by the state", int(supp.sum()))
-        df = df[~supp]
-    values = df[lev].apply(pd.to_numeric, errors="coerce")
-    if (values < 0).any().any():
-        bad = df.loc[(values < 0).any(axis=1), group].astype(str).head(5).tolist()
-        raise ModelSpecificationError(
-            f"table 'counts', columns {lev}: rule counts >= 0 broken for {group} {bad}"
-        )
-    none = values.isna().all(axis=1)
-    log.drop("no level counts", int(none.sum()))
-    df, values = df[~none], values[~none]
+        df, values = df[~supp], values[~supp]
+    df, values = _drop_missing_counts(df, values, by, log)
     n = values.fillna(0).sum(axis=1)
     small = n < max(min_n, 1)
     log.drop(f"too small (fewer than {max(min_n, 1)} students)", int(small.sum()))
     df, values = df[~small], values[~small]
 
     est_rows, cut_rows, cell_rows = [], [], []
-    grouped = df.groupby(by, sort=True, dropna=False)
-    for key, cell in tqdm(grouped, total=grouped.ngroups, disable=not progress, desc="hetop cells"):
-        key = key if isinstance(key, tuple) else (key,)
+    cells = _cells(df, by)
+    for key, cell in tqdm(cells, total=len(cells), disable=not progress, desc="hetop cells"):
         v = values.loc[cell.index]
         used_levels = [c for c in lev if v[c].notna().any()]
         info = dict(zip(by, key, strict=True))
@@ -200,7 +209,12 @@ def hetop(
             if len(cell) < 2:
                 raise ModelSpecificationError("fewer than 2 groups in the cell")
             fit = fit_cell(mat, model, known_cuts, tau, max_iter=max_iter)
-        except ModelSpecificationError as exc:
+        except (ModelSpecificationError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError,
+                ValueError) as exc:
+            if not isinstance(exc, ModelSpecificationError):
+                warnings.warn(f"cell {info}: numerical failure ({type(exc).__name__}: {exc}); cell left out",
+                              EstimationWarning, stacklevel=2)
+                exc = ModelSpecificationError(f"numerical failure: {type(exc).__name__}")
             log.drop(f"cell not estimable ({exc})", len(cell))
             cell_rows.append({**info, "model": model, "n_groups": len(cell), "n_students": int(mat.sum()),
                               "n_levels": k, "converged": False, "message": str(exc)})
@@ -234,10 +248,58 @@ def hetop(
                           "n_mean_bound": int((fit.mean_status != "est").sum()),
                           "n_sd_pooled": int((fit.sd_status == "pooled").sum()),
                           "message": fit.message + (f"; empty levels merged: {merged}" if merged else "")})
-    cols = [group, *by, "n", "mean", "se_mean", "sd", "se_sd"]
+    cols = [group, *by, "n", "mean", "se_mean", "sd", "se_sd", "mean_status", "sd_status", "converged",
+            "mean_fit", "sd_fit"]
     est = pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame(columns=cols)
     if "subgroup" not in est.columns:
         est["subgroup"] = "all"
     est["scale"] = "star"
     cut_tab = pd.concat(cut_rows, ignore_index=True) if cut_rows else pd.DataFrame()
-    return HetopResult(est, cut_tab, pd.DataFrame(cell_rows), log, group=group, by=by, model=model)
+    res = HetopResult(est, cut_tab, pd.DataFrame(cell_rows), log, group=group, by=by, model=model)
+    warn_flagged(res.estimates, "hetop")
+    return res
+
+
+def _check_arguments(model: str, on_fail: str, min_n: int, tau: float | None, max_iter: int) -> None:
+    if model not in MODELS:
+        raise ModelSpecificationError(f"argument 'model' must be one of {MODELS}, got {model!r}")
+    if on_fail not in ("flag", "raise"):
+        raise ModelSpecificationError(f"argument 'on_fail' must be 'flag' or 'raise', got {on_fail!r}")
+    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 0:
+        raise ModelSpecificationError(f"argument 'min_n' must be an integer >= 0, got {min_n!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+        raise ModelSpecificationError(f"argument 'max_iter' must be an integer >= 1, got {max_iter!r}")
+    if tau is not None and (not isinstance(tau, (int, float, np.floating)) or not np.isfinite(tau) or tau <= 0):
+        raise ModelSpecificationError(f"argument 'tau' must be a finite number > 0, got {tau!r}")
+
+
+def _cells(df: pd.DataFrame, by: list[str]) -> list[tuple[tuple, pd.DataFrame]]:
+    """The cells as (key tuple, rows); ``by=[]`` makes the whole table one cell."""
+    if not by:
+        return [((), df)] if len(df) else []
+    return [(k if isinstance(k, tuple) else (k,), g) for k, g in df.groupby(by, sort=True)]
+
+
+def _drop_missing_counts(df: pd.DataFrame, values: pd.DataFrame, by: list[str],
+                         log: SampleLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Drop (log, warn) rows without counts, and rows missing a level their cell reports.
+
+    A level column empty for every row of a cell is a level the state does not report
+    there (left out of that cell's fit); a count missing for some rows only makes those
+    rows unusable: reading it as 0 would move the group's estimate.
+    """
+    present = values.notna()
+    none = ~present.any(axis=1)
+    if by:
+        used = present.groupby([df[b] for b in by], sort=False).transform("any")
+    else:
+        used = pd.DataFrame({c: present[c].any() for c in values.columns}, index=values.index)
+    partial = ((~present) & used).any(axis=1) & ~none
+    for mask, what in ((none, "no level counts"), (partial, "a missing level count")):
+        k = int(mask.sum())
+        if k:
+            log.drop(what, k)
+            warnings.warn(f"table 'counts': dropped {k} row(s) with {what} (columns {list(values.columns)})",
+                          DroppedRowsWarning, stacklevel=3)
+    keep = ~(none | partial)
+    return df[keep], values[keep]

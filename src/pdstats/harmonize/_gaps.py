@@ -23,29 +23,33 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pdstats.errors import ModelSpecificationError
+from pdstats._inputs import as_numeric, drop_missing, refuse, require_columns
+from pdstats.errors import ConvergenceError, DroppedRowsWarning, EstimationWarning, ModelSpecificationError
 from pdstats.harmonize.cell import fit_cell
-from pdstats.harmonize.checks import require_columns
-from pdstats.harmonize.results import GapResult
+from pdstats.harmonize.results import GapResult, HetopResult, warn_flagged
 from pdstats.results import SampleLog
 
 __all__ = ["smd", "v_statistic", "gaps"]
 
 
-def smd(estimates: pd.DataFrame, a: str, b: str, group: str = "unit_id",
+def smd(estimates: pd.DataFrame | HetopResult, a: str, b: str, group: str = "unit_id",
         subgroup: str = "subgroup", by: Sequence[str] = ("state", "year", "grade", "subject")) -> GapResult:
     """Standardized mean differences between subgroups ``a`` and ``b`` of each unit.
 
     Parameters
     ----------
-    estimates : pandas.DataFrame
-        Tidy estimates (mean, se_mean, sd, se_sd, n) with a ``subgroup`` column.
+    estimates : pandas.DataFrame or HetopResult
+        Wide group estimates (mean, se_mean, sd, se_sd, n) with a ``subgroup`` column,
+        e.g. ``hetop(...).groups`` (a HetopResult is read through its ``groups``). Rows
+        missing a mean, SD or key are dropped (logged, with a warning); ``+-inf``,
+        negative standard errors and SDs <= 0 are refused.
     a, b : str
         Subgroup labels; the gap is ``a - b``.
     group, subgroup : str
@@ -67,10 +71,21 @@ def smd(estimates: pd.DataFrame, a: str, b: str, group: str = "unit_id",
     0.7
     """
     by = list(by)
+    if isinstance(estimates, HetopResult):
+        estimates = estimates.groups
     require_columns(estimates, [group, subgroup, *by, "mean", "se_mean", "sd", "se_sd", "n"],
                     "estimates", "group/subgroup/by")
     log = SampleLog(n_in=len(estimates), unit="subgroup estimates")
+    estimates = estimates.reset_index(drop=True)
+    for c, rule in (("mean", {}), ("se_mean", {"lower": 0}), ("sd", {"lower": 0, "lower_open": True}),
+                    ("se_sd", {"lower": 0}), ("n", {"lower": 0})):
+        estimates[c] = as_numeric(estimates, c, "estimates", **rule)
     keys = [group, *by]
+    estimates, log = drop_missing(estimates, [*keys, subgroup, "mean", "sd"], "estimates", log)
+    dup = estimates.duplicated([*keys, subgroup], keep=False)
+    if dup.any():
+        raise refuse("estimates", subgroup, f"one row per {group}, cell and subgroup",
+                     np.flatnonzero(dup.to_numpy()))
     ea = estimates[estimates[subgroup] == a].set_index(keys)
     eb = estimates[estimates[subgroup] == b].set_index(keys)
     log.drop(f"subgroup not {a!r} or {b!r}", int((~estimates[subgroup].isin([a, b])).sum()))
@@ -81,10 +96,12 @@ def smd(estimates: pd.DataFrame, a: str, b: str, group: str = "unit_id",
     var = ((both["se_mean_a"] ** 2 + both["se_mean_b"] ** 2) / sp2
            + d**2 * (both["sd_a"] ** 2 * both["se_sd_a"] ** 2 + both["sd_b"] ** 2 * both["se_sd_b"] ** 2)
            / (4 * sp2**2))
-    out = pd.DataFrame({"statistic": "smd", "estimate": d, "se": np.sqrt(var),
+    out = pd.DataFrame({"quantity": "smd", "estimate": d, "std_error": np.sqrt(var),
                         "n_a": both["n_a"], "n_b": both["n_b"]}).reset_index()
     out["a"], out["b"] = a, b
-    return GapResult(out, log, group=group, by=by)
+    res = GapResult(out, log, group=group, by=by)
+    warn_flagged(res.estimates.assign(status="no standard error"), "smd")
+    return res
 
 
 def v_statistic(counts_a: Sequence[float], counts_b: Sequence[float],
@@ -109,22 +126,47 @@ def v_statistic(counts_a: Sequence[float], counts_b: Sequence[float],
     >>> round(v, 2), round(se, 2)
     (0.69, 0.16)
     """
-    ca, cb = np.asarray(counts_a, float), np.asarray(counts_b, float)
-    if ca.shape != cb.shape or ca.ndim != 1 or len(ca) < 2:
+    ca, cb = _counts(counts_a, "counts_a"), _counts(counts_b, "counts_b")
+    if ca.shape != cb.shape or len(ca) < 2:
         raise ModelSpecificationError("counts_a and counts_b must be equal-length level counts (2+ levels)")
     if ca.sum() <= 0 or cb.sum() <= 0:
         raise ModelSpecificationError("each group needs at least one student")
-    if method == "trapezoid":
-        return _v_trapezoid(ca, cb)
-    if method != "binormal":
+    if method not in ("binormal", "trapezoid"):
         raise ModelSpecificationError(f"method must be 'binormal' or 'trapezoid', got {method!r}")
     keep = (ca + cb) > 0  # levels nobody reached carry no information: merged away
-    ca, cb = ca[keep], cb[keep]
-    if len(ca) < 2:
+    if keep.sum() < 2:
+        warnings.warn("v_statistic: every student is in one level; V is not estimable (NaN)",
+                      EstimationWarning, stacklevel=2)
         return float("nan"), float("nan")
-    model = "hetop" if len(ca) >= 3 and min((ca > 0).sum(), (cb > 0).sum()) >= 3 else "homop"
-    fit = fit_cell(np.vstack([ca, cb]), model)
-    return _v_binormal(fit)
+    if method == "trapezoid":
+        v, se = _v_trapezoid(ca, cb)
+    else:
+        ca, cb = ca[keep], cb[keep]
+        model = "hetop" if len(ca) >= 3 and min((ca > 0).sum(), (cb > 0).sum()) >= 3 else "homop"
+        try:
+            fit = fit_cell(np.vstack([ca, cb]), model)
+        except (np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError) as exc:
+            raise ConvergenceError(f"v_statistic: the binormal fit failed ({type(exc).__name__})") from exc
+        v, se = _v_binormal(fit)
+    if not np.isfinite(v) or not (np.isfinite(se) and se > 0):
+        warnings.warn(f"v_statistic: no standard error for V = {v:.4g} (the groups are separated or the "
+                      "fit is at a bound); standard error NaN", EstimationWarning, stacklevel=2)
+        se = float("nan")
+    return v, se
+
+
+def _counts(counts: Sequence[float], name: str) -> np.ndarray:
+    """Level counts as a float vector: whole numbers >= 0, refused otherwise."""
+    try:
+        c = np.asarray(counts, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ModelSpecificationError(f"argument {name!r} must be numbers (level counts)") from exc
+    if c.ndim != 1:
+        raise ModelSpecificationError(f"argument {name!r} must be one sequence of level counts")
+    bad = np.flatnonzero(~np.isfinite(c) | (c < 0) | (c != np.round(c)))
+    if len(bad):
+        raise refuse(name, "counts", "whole numbers >= 0 (no missing or infinite counts)", bad)
+    return c
 
 
 def _v_trapezoid(ca: np.ndarray, cb: np.ndarray) -> tuple[float, float]:
@@ -205,22 +247,44 @@ def gaps(
     lev = list(levels) if levels is not None else sorted(
         (c for c in counts.columns if str(c).startswith("level_")), key=lambda c: int(str(c).split("_")[1]))
     require_columns(counts, [group, subgroup, *by, *lev], "counts", "group/subgroup/by/levels")
+    if len(lev) < 2:
+        raise ModelSpecificationError("table 'counts': gaps need at least 2 level columns (level_1, level_2, ...)")
+    if method not in ("binormal", "trapezoid"):
+        raise ModelSpecificationError(f"method must be 'binormal' or 'trapezoid', got {method!r}")
     log = SampleLog(n_in=len(counts), unit="subgroup rows")
-    keep = counts[counts[subgroup].isin([a, b])]
-    log.drop(f"subgroup not {a!r} or {b!r}", len(counts) - len(keep))
-    rows = []
+    counts = counts.reset_index(drop=True)
+    values = pd.DataFrame({c: as_numeric(counts, c, "counts", lower=0, integer=True) for c in lev})
+    data, log = drop_missing(counts, [group, subgroup, *by], "counts", log)
+    keep = data[data[subgroup].isin([a, b])]
+    log.drop(f"subgroup not {a!r} or {b!r}", len(data) - len(keep))
+    rows, n_missing = [], 0
     for key, unit in keep.groupby([group, *by], sort=True):
         ra, rb = unit[unit[subgroup] == a], unit[unit[subgroup] == b]
         if len(ra) != 1 or len(rb) != 1:
             log.drop("unit lacks the other subgroup", len(unit))
             continue
-        ca = ra[lev].fillna(0).to_numpy(float).ravel()
-        cb = rb[lev].fillna(0).to_numpy(float).ravel()
-        try:
-            v, se = v_statistic(ca, cb, method)
-        except ModelSpecificationError:
-            log.drop("no students in a subgroup", 2)
+        va = values.loc[ra.index[0]].to_numpy(float)
+        vb = values.loc[rb.index[0]].to_numpy(float)
+        present = ~np.isnan(va) & ~np.isnan(vb)
+        if (np.isnan(va) != np.isnan(vb)).any() or present.sum() < 2:
+            log.drop("a missing level count", 2)
+            n_missing += 2
             continue
-        rows.append({**dict(zip([group, *by], key, strict=True)), "statistic": "V", "method": method,
-                     "estimate": v, "se": se, "n_a": int(ca.sum()), "n_b": int(cb.sum()), "a": a, "b": b})
-    return GapResult(pd.DataFrame(rows), log, group=group, by=by)
+        ca, cb = va[present], vb[present]
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", EstimationWarning)  # counted once below
+                v, se = v_statistic(ca, cb, method)
+        except ModelSpecificationError as exc:
+            log.drop(f"V not estimable ({exc})", 2)
+            continue
+        except ConvergenceError:
+            v, se = float("nan"), float("nan")
+        rows.append({**dict(zip([group, *by], key, strict=True)), "quantity": "V", "method": method,
+                     "estimate": v, "std_error": se, "n_a": int(ca.sum()), "n_b": int(cb.sum()), "a": a, "b": b})
+    if n_missing:
+        warnings.warn(f"table 'counts': dropped {n_missing} row(s) with a missing level count",
+                      DroppedRowsWarning, stacklevel=2)
+    res = GapResult(pd.DataFrame(rows), log, group=group, by=by)
+    warn_flagged(res.estimates.assign(status="no standard error"), "gaps")
+    return res

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import DataValidationError
+from pdstats._inputs import as_bool, refuse
+from pdstats.errors import DataValidationError, ModelSpecificationError
 from pdstats.practices.instrument import PRACTICES, STAGES, item_ids, stage_matrix
-from pdstats.practices.rasch import PCMResults
-from pdstats.results import ResultsBase, SampleLog
+from pdstats.practices.rasch import PCMResult
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level, critical_value
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["questionnaire", "self_assessment", "SelfAssessmentResults"]
+__all__ = ["questionnaire", "self_assessment", "SelfAssessmentResult"]
 
 
 def questionnaire() -> pd.DataFrame:
@@ -44,11 +45,14 @@ def questionnaire() -> pd.DataFrame:
     return q
 
 
-class SelfAssessmentResults(ResultsBase):
+class SelfAssessmentResult(ResultsBase):
     """Profile of one district on the stage matrix.
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        One row, ``quantity = "practice_index"``: ``estimate`` (theta, PCM WLE),
+        ``std_error``, 95% ``ci_lower``/``ci_upper``, ``flag``.
     profile : pandas.DataFrame
         Per practice: ``highest_stage``, ``n_cells``, ``missing_lower_stages`` (stages
         below the highest that are not in place), ``next_stage`` and ``next_step`` (the
@@ -71,10 +75,15 @@ class SelfAssessmentResults(ResultsBase):
         self.reference = reference
         self.sample_log = sample_log
         self.notes = notes
+        est = pd.DataFrame({"quantity": ["practice_index"], "estimate": [float(index["theta"])],
+                            "std_error": [float(index["se"])]})
+        est["std_error"] = est["std_error"].where(est["std_error"] > 0)
+        add_ci(est, 0.95, df=None)
+        est["flag"] = ~(np.isfinite(est["estimate"]) & np.isfinite(est["std_error"]))
+        self.estimates = est
 
-    def to_frame(self) -> pd.DataFrame:
-        """The per-practice profile."""
-        return self.profile
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Practice index", self.estimates), ("Profile", self.profile)]
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -107,8 +116,11 @@ def _as_series(responses: Mapping[str, int] | pd.Series | pd.DataFrame) -> pd.Se
             )
         s = pd.Series(responses["evidence"].to_numpy(),
                       index=responses["practice"].astype(str) + "_s" + responses["stage"].astype(str))
+    elif isinstance(responses, (Mapping, pd.Series)):
+        s = pd.Series(dict(responses), dtype=object)
     else:
-        s = pd.Series(dict(responses))
+        raise ModelSpecificationError("argument 'responses' must be a mapping, Series or DataFrame of "
+                                      f"answers, got {type(responses).__name__}")
     items = item_ids()
     unknown = [k for k in s.index if k not in items]
     missing = [k for k in items if k not in s.index]
@@ -121,22 +133,19 @@ def _as_series(responses: Mapping[str, int] | pd.Series | pd.DataFrame) -> pd.Se
                           "row": None, "key": keys, "value": None}),
         )
     s = s.reindex(items)
-    bad = s[~s.isin([0, 1, True, False])]
-    if len(bad):
-        raise DataValidationError(
-            "responses",
-            pd.DataFrame({"table": "responses", "column": "evidence", "rule": "answers must be 0/1",
-                          "row": None, "key": list(bad.index), "value": list(bad.values)}),
-        )
-    return s.astype(int)
+    parsed = as_bool(pd.DataFrame({"answer": s.to_numpy()}, index=s.index), "answer", "responses")
+    if parsed.isna().any():
+        raise refuse("responses", "answer", "every item answered 0/1 (a missing answer cannot be scored)",
+                     np.flatnonzero(parsed.isna().to_numpy()))
+    return parsed.astype(int)
 
 
 def self_assessment(
     responses: Mapping[str, int] | pd.Series | pd.DataFrame,
     reference: pd.DataFrame | None = None,
-    conf_level: float = 0.95,
+    level: float = 0.95,
     random_state: int = 0,
-) -> SelfAssessmentResults:
+) -> SelfAssessmentResult:
     """Profile, practice index and next steps for one district's questionnaire answers.
 
     Parameters
@@ -148,14 +157,14 @@ def self_assessment(
     reference : pandas.DataFrame, optional
         ``practice_ratings`` of the comparison districts; default the year-1
         reconstruction ``reconstruct_year1(random_state)``.
-    conf_level : float
+    level : float
         Level of the index's Wald interval.
     random_state : int
         Seed of the default reference reconstruction.
 
     Returns
     -------
-    SelfAssessmentResults
+    SelfAssessmentResult
 
     Examples
     --------
@@ -169,11 +178,12 @@ def self_assessment(
     from pdstats.practices.reconstruct import reconstruct_year1
     from pdstats.practices.scoring import score
 
+    level = check_level(level)
     s = _as_series(responses)
     if reference is None:
         reference = reconstruct_year1(random_state)["practice_ratings"]
     ref = score(reference, method="pcm")
-    model: PCMResults = ref.model  # type: ignore[assignment]
+    model: PCMResult = ref.model  # type: ignore[assignment]
     sm = stage_matrix().set_index("item")
     log = SampleLog(n_in=48, unit="answers")
     notes: list[str] = []
@@ -208,9 +218,7 @@ def self_assessment(
             c = near
         row[p] = c
     est = model.score(pd.DataFrame([row]))
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + conf_level / 2))
+    z = float(critical_value(level))
     theta, se = float(est["theta"].iloc[0]), float(est["se"].iloc[0])
     ref_theta = ref.wide["theta"].to_numpy()
 
@@ -222,4 +230,8 @@ def self_assessment(
                        "percentile_lower": pct(theta - z * se),
                        "percentile_upper": pct(theta + z * se),
                        "n_reference": len(ref_theta)})
-    return SelfAssessmentResults(profile, index, s, ref.wide, log, notes)
+    return SelfAssessmentResult(profile, index, s, ref.wide, log, notes)
+
+
+#: Former name, kept so existing code keeps working.
+SelfAssessmentResults = SelfAssessmentResult

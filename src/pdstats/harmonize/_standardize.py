@@ -23,13 +23,15 @@ error of ``M`` and ``S`` themselves is ignored (many units per state).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import ModelSpecificationError
-from pdstats.harmonize.checks import require_columns
+from pdstats._inputs import as_numeric, drop_missing, require_columns
+from pdstats.errors import EstimationWarning, ModelSpecificationError
+from pdstats.results import SampleLog
 
 __all__ = ["standardize"]
 
@@ -70,7 +72,10 @@ def standardize(
     pandas.DataFrame
         The input columns plus ``mean``, ``se_mean``, ``sd``, ``se_sd`` (standardized),
         ``scale`` ("star" or "z_between") and ``sd_source``. Rows with a missing value
-        are kept with missing results.
+        (NaN, empty or ``'*'``) are kept with missing results and left out of their
+        cell's mean and SD (a :class:`~pdstats.DroppedRowsWarning` counts them; the
+        :class:`~pdstats.results.SampleLog` is in ``attrs["sample_log"]``); ``+-inf``,
+        negative weights, SDs, counts or standard errors are refused.
 
     Examples
     --------
@@ -85,9 +90,17 @@ def standardize(
     by = list(by)
     cols = [value, *by] + [c for c in (weight, within_sd, n, se) if c]
     require_columns(df, cols, "df", "value/by/weight/within_sd/n/se")
-    if icc is not None and not 0 < icc <= 1:
-        raise ModelSpecificationError(f"argument 'icc' must be in (0, 1], got {icc}")
+    if icc is not None and (isinstance(icc, bool) or not isinstance(icc, (int, float, np.number))
+                            or not np.isfinite(icc) or not 0 < icc <= 1):
+        raise ModelSpecificationError(f"argument 'icc' must be in (0, 1], got {icc!r}")
     out = df.copy()
+    out[value] = as_numeric(df, value, "df")
+    for c in (weight, within_sd, n, se):
+        if c:
+            out[c] = as_numeric(df, c, "df", lower=0)
+    log = SampleLog(n_in=len(out), unit="unit rows")
+    used, log = drop_missing(out, [*by, value, *[c for c in (weight, within_sd) if c]], "df", log)
+    no_spread = 0
     out["mean"] = np.nan
     out["se_mean"] = np.nan
     out["sd"] = np.nan
@@ -98,15 +111,11 @@ def standardize(
         source, scale = f"student SD assumed: SD of unit means / sqrt(icc = {icc:g})", "star"
     else:
         source, scale = "SD of unit means (between-unit z-score)", "z_between"
-    for _, idx in out.groupby(by, sort=False).groups.items():
-        cell = out.loc[idx]
-        ok = cell[value].notna()
-        if weight:
-            ok &= cell[weight].notna() & (cell[weight] > 0)
-        if within_sd:
-            ok &= cell[within_sd].notna()
-        c = cell[ok]
+    cells = [used] if not by else [g for _, g in used.groupby(by, sort=False)]
+    for cell in cells:
+        c = cell[cell[weight] > 0] if weight else cell
         if len(c) < 2:
+            log.drop("cell with fewer than 2 units", len(cell))
             continue
         w = c[weight].to_numpy(float) if weight else np.ones(len(c))
         x = c[value].to_numpy(float)
@@ -118,6 +127,10 @@ def standardize(
             big_s = float(np.sqrt(between / icc))
         else:
             big_s = float(np.sqrt(between))
+        if not np.isfinite(big_s) or big_s <= 0:
+            log.drop("cell without spread (every unit has the same mean)", len(cell))
+            no_spread += 1
+            continue
         rows = c.index
         out.loc[rows, "mean"] = (x - m) / big_s
         if se:
@@ -129,6 +142,12 @@ def standardize(
             out.loc[rows, "sd"] = sd
             if n:
                 out.loc[rows, "se_sd"] = sd / np.sqrt(2 * (c[n].to_numpy(float) - 1))
+    for c in ("se_mean", "se_sd"):  # a standard error of 0 is not an estimate
+        out[c] = out[c].where(out[c] > 0)
+    if no_spread:
+        warnings.warn(f"standardize: {no_spread} cell(s) without spread between units left unstandardized "
+                      "(mean NaN)", EstimationWarning, stacklevel=2)
     out["scale"] = scale
     out["sd_source"] = source
+    out.attrs["sample_log"] = log
     return out
