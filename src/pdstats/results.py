@@ -300,7 +300,7 @@ def flag_unestimated(frame: pd.DataFrame, what: str, stacklevel: int = 3) -> pd.
         for c in ("ci_lower", "ci_upper"):
             if c in frame:
                 frame.loc[bad, c] = np.nan
-        warnings.warn(f"{what}: {int(bad.sum())} of {len(frame)} estimate(s) have no usable "
-                      "standard error (zero, missing or not finite); they are flagged "
+        warnings.warn(f"{what}: {int(bad.sum())} of {len(frame)} row(s) have no estimate or no "
+                      "usable standard error (zero, missing or not finite); they are flagged "
                       "(flag=True) with std_error NaN", EstimationWarning, stacklevel=stacklevel)
     return frame
