@@ -77,10 +77,10 @@ class ClassificationResult(ResultsBase):
         order = [np.asarray(d) for d in self._draws]
         out["std_error"] = np.concatenate([d.std(axis=0, ddof=1) for d in order]) if order \
             else np.empty(0)
-        out["ci_lower"] = np.concatenate([np.quantile(d, a, axis=0) for d in order]) if order \
+        out["ci_lower"] = np.concatenate([_rank_bound(d, a) for d in order]) if order \
             else np.empty(0)
-        out["ci_upper"] = np.concatenate([np.quantile(d, 1 - a, axis=0) for d in order]) \
-            if order else np.empty(0)
+        out["ci_upper"] = np.concatenate([_rank_bound(d, 1 - a) for d in order]) if order \
+            else np.empty(0)
         out["flag"] = ~(out["std_error"].to_numpy(dtype=float) > 0)
         out.loc[out["flag"], "std_error"] = np.nan
         return out.reset_index(drop=True)
@@ -110,6 +110,13 @@ class ClassificationResult(ResultsBase):
         ax.set_ylabel("P(above the bonus cut)")
         ax.axhline(0.5, color="grey", lw=0.6)
         return ax
+
+
+def _rank_bound(draws: np.ndarray, q: float) -> np.ndarray:
+    """Integer rank bound from the draws: the quantile rounded outwards (floor below the
+    median, ceiling above), so the interval covers at least its level."""
+    v = np.quantile(draws, q, axis=0)
+    return (np.floor(v) if q < 0.5 else np.ceil(v)).astype(int)
 
 
 def classify(
@@ -199,8 +206,8 @@ def classify(
         sel = est >= c
         u = pd.DataFrame({"unit": g["unit"].to_numpy(), "estimate": est, "std_error": se,
                           "rank": rank,
-                          "rank_lower": np.quantile(draws_rank, a, axis=0).astype(int),
-                          "rank_upper": np.quantile(draws_rank, 1 - a, axis=0).astype(int),
+                          "rank_lower": _rank_bound(draws_rank, a),
+                          "rank_upper": _rank_bound(draws_rank, 1 - a),
                           "p_above": p, "selected": sel})
         keys = key if isinstance(key, tuple) else (key,)
         for col, v in reversed(list(zip(by, keys, strict=True))):

@@ -217,7 +217,7 @@ def value_added(
         if tables[name] is not None and name != "coef":
             tables[name] = tables[name].reset_index(drop=True)
     flag_unestimated(tables["effects"], f"value_added(method={method!r})")
-    flag_unestimated(tables["varcomp"], f"value_added(method={method!r}) variance components")
+    _flag_components(tables["varcomp"], method)
     options = {"Outcome": outcome, "Priors": ", ".join(prior_l) or "none"}
     if method == "cfr":
         options["Drift limit"] = drift_limit if drift_limit is not None else "none"
@@ -227,6 +227,16 @@ def value_added(
                     variance_components=tables["varcomp"], coefficients=tables["coef"],
                     sample_log=log, autocovariance=tables["acov"], rows=tables["rows"],
                     by=by_l, options=options)
+
+
+def _flag_components(vc: pd.DataFrame, method: str) -> None:
+    """Variance components without a usable SE get NaN + flag; a structural zero (the class
+    shock without classroom ids, set to 0 rather than estimated) is flagged without a warning."""
+    structural = ((vc["estimate"] == 0) & (vc["std_error"] == 0)).to_numpy()
+    if (~structural & ~(vc["std_error"] > 0).to_numpy()).any():
+        flag_unestimated(vc, f"value_added(method={method!r}) variance components", stacklevel=4)
+    vc.loc[structural, ["std_error", "ci_lower", "ci_upper"]] = np.nan
+    vc["flag"] = (vc["flag"].to_numpy(dtype=bool) if "flag" in vc else False) | structural
 
 
 def _codes(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
