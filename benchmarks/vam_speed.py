@@ -80,7 +80,7 @@ SGP_ANCHOR = r"""
 import json, sys, time, warnings
 import numpy as np, pandas as pd
 from statsmodels.regression.quantile_regression import QuantReg
-from pdstats.vam.sgp import bs_basis, knots_boundaries
+from pdstats.vam.growth_percentiles import bs_basis, knots_boundaries
 df = pd.read_parquet(sys.argv[1]).iloc[: int(sys.argv[2])]
 warnings.simplefilter("ignore")
 t = time.perf_counter()

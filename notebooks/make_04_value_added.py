@@ -151,7 +151,7 @@ numbers = {
     "star_teachers": int(tva.effects["unit"].nunique()),
     "star_teacher_sd_grade1": float(np.sqrt(vc.loc[(1, "unit (between-class covariance)")])),
     "star_teacher_reliability": float(tva.effects["reliability"].mean()),
-    "star_school_forecast_coef": float(fb["coefficient"].iloc[0]),
+    "star_school_forecast_coef": float(fb["estimate"].iloc[0]),
     "star_school_forecast_se": float(fb["std_error"].iloc[0]),
     "star_school_lag1_corr": float(sva.autocovariance["correlation"].iloc[0]),
     "star_balance_frl_p": float(balance.loc[0, "p"]),

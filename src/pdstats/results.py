@@ -39,6 +39,7 @@ __all__ = [
     "add_ci",
     "check_level",
     "critical_value",
+    "flag_unestimated",
 ]
 
 #: Columns every ``.estimates`` table has (``df``, ``p_value``, ``flag`` where they exist).
@@ -266,3 +267,40 @@ class ResultsBase(ABC):
             parts.append(f"<p><small>Sample: {html.escape(str(log))}</small></p>")
         return "\n".join(parts)
 
+
+
+def flag_unestimated(frame: pd.DataFrame, what: str, stacklevel: int = 3) -> pd.DataFrame:
+    """Mark rows whose estimate or standard error could not be estimated, in place.
+
+    A standard error of exactly 0 (or a missing/non-finite estimate or SE) is never
+    reported as if estimated: the SE and interval become NaN, ``flag`` becomes True
+    (added if absent) and one :class:`~pdstats.errors.EstimationWarning` names the count.
+    Returns ``frame``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> d = pd.DataFrame({"estimate": [1.0, 2.0], "std_error": [0.5, 0.0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     flag_unestimated(d, "toy")["flag"].tolist()
+    [False, True]
+    """
+    import warnings
+
+    from pdstats.errors import EstimationWarning
+
+    est = frame["estimate"].to_numpy(dtype=float)
+    se = frame["std_error"].to_numpy(dtype=float)
+    bad = ~np.isfinite(est) | ~np.isfinite(se) | (se <= 0)
+    flag = frame["flag"].to_numpy(dtype=bool) if "flag" in frame else np.zeros(len(frame), bool)
+    frame["flag"] = flag | bad
+    if bad.any():
+        frame.loc[bad, "std_error"] = np.nan
+        for c in ("ci_lower", "ci_upper"):
+            if c in frame:
+                frame.loc[bad, c] = np.nan
+        warnings.warn(f"{what}: {int(bad.sum())} of {len(frame)} row(s) have no estimate or no "
+                      "usable standard error (zero, missing or not finite); they are flagged "
+                      "(flag=True) with std_error NaN", EstimationWarning, stacklevel=stacklevel)
+    return frame

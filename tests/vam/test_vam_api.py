@@ -6,6 +6,7 @@ import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from vamsim import simulate_va
 
@@ -47,7 +48,7 @@ def test_bad_input_names_the_column(world):
     with pytest.raises(pds.ModelSpecificationError, match="year"):
         pds.vam.value_added(df, "score", unit="teacher", method="cfr")
     bad = df.assign(d=-1.0)
-    with pytest.raises(pds.ModelSpecificationError, match="dosage"):
+    with pytest.raises(pds.DataValidationError, match=r"column 'd', rule range \[0, 1\]"):
         pds.vam.value_added(bad, "score", unit="teacher", year="year", dosage="d")
     with pytest.raises(pds.ModelSpecificationError, match="degree=1"):
         pds.vam.value_added(df, "score", prior="prior", unit="teacher", year="year",
@@ -91,7 +92,8 @@ def test_display_and_plots(world):
     res = _va(df, method="cfr")
     assert "Autocovariance" in res.summary()
     assert "<table>" in res._repr_html_()
-    assert res.to_frame() is res.effects
+    pd.testing.assert_frame_equal(res.to_frame(), res.estimates)
+    assert res.effects["estimate"].equals(res.estimates["estimate"])
     ax = res.plot()
     assert ax.get_xlabel().startswith("teacher")
     ax2 = res.plot(kind="drift")

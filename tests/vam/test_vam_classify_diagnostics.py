@@ -58,10 +58,10 @@ def test_forecast_bias_and_placebo():
     res = _fit(df, "cfr")
     fb = pds.vam.forecast_bias(res)
     assert fb["ci_lower"].iloc[0] < 1 < fb["ci_upper"].iloc[0]
-    assert fb["coefficient"].iloc[0] == pytest.approx(1, abs=0.08)
+    assert fb["estimate"].iloc[0] == pytest.approx(1, abs=0.08)
     # students are not sorted on their true prior: placebo coefficient ~ 0
     pl = pds.vam.placebo_test(res, df, "true_prior")
-    assert abs(pl["z"].iloc[0]) < 3
+    assert abs(pl["statistic"].iloc[0]) < 3
     # sorting on the true prior makes the placebo fire
     sorted_df, _ = simulate_va(n_teachers=800, sorting=0.5, random_state=23)
     pl2 = pds.vam.placebo_test(_fit(sorted_df, "cfr"), sorted_df, "true_prior")

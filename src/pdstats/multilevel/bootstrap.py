@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pdstats.errors import EstimationWarning
-from pdstats.results import ResultsBase, SampleLog
+from pdstats.errors import EstimationWarning, ModelSpecificationError, PdstatsError
+from pdstats.results import ResultsBase, SampleLog, check_level, flag_unestimated
 
 if TYPE_CHECKING:  # pragma: no cover
     from pdstats.multilevel.results import LMMResult
@@ -67,23 +67,38 @@ class BootstrapResult(ResultsBase):
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        One row per parameter (the result contract): term (``Intercept``,
+        ``var(term|group)``, ``sd(Residual)``, ...), estimate (original fit), std_error
+        (SD of the replicates), ci_lower, ci_upper (percentile interval at ``level``),
+        flag (no usable bootstrap SE).
+    table : pandas.DataFrame
+        Alias of ``estimates`` indexed by parameter.
     replicates : pandas.DataFrame
         One row per replicate: fixed effects, variances and covariances
         (``var(term|group)``, ``cov(a,b|group)``, ``var(Residual)``), SDs and correlations
         (``sd(term|group)``, ``corr(a,b|group)``, ``sd(Residual)``).
-    table : pandas.DataFrame
-        estimate (original fit), boot_se, ci_lower, ci_upper per parameter.
     """
 
     replicates: pd.DataFrame
-    table: pd.DataFrame
+    estimates: pd.DataFrame
     n_failed: int
     sample_log: SampleLog
     title: str = "Parametric bootstrap"
 
-    def to_frame(self) -> pd.DataFrame:
-        """The summary table."""
-        return self.table
+    @property
+    def table(self) -> pd.DataFrame:
+        """Alias of :attr:`estimates` indexed by parameter."""
+        return self.estimates.set_index("term")
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Percentile intervals of the replicates at ``level``."""
+        level = check_level(level)
+        a = (1 - level) / 2
+        out = self.estimates[["term", "estimate"]].copy()
+        out["ci_lower"] = self.replicates.quantile(a).to_numpy()
+        out["ci_upper"] = self.replicates.quantile(1 - a).to_numpy()
+        return out
 
 
 def parametric_bootstrap(
@@ -120,9 +135,17 @@ def parametric_bootstrap(
     >>> df = pd.DataFrame({"g": g, "y": rng.normal(size=20)[g] + rng.normal(size=100)})
     >>> fit = pds.lmm("y ~ 1 + (1 | g)", df)
     >>> boot = parametric_bootstrap(fit, n_boot=20, random_state=1, progress=False)
-    >>> boot.table.index[0]
+    >>> boot.estimates["term"].iloc[0]
     'Intercept'
     """
+    level = check_level(level)
+    from pdstats.multilevel.results import LMMResult
+
+    if not isinstance(res, LMMResult):
+        raise ModelSpecificationError(
+            f"parametric_bootstrap needs a fitted LMMResult, got {type(res).__name__}")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
+        raise ModelSpecificationError(f"n_boot={n_boot!r}: an integer >= 2")
     rng = np.random.default_rng(random_state)
     est_names, sdcor_names = _labels(res)
     names = list(res.fixed_names) + est_names + sdcor_names
@@ -135,21 +158,21 @@ def parametric_bootstrap(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", EstimationWarning)
                 fit = res.with_response(y)
-        except (np.linalg.LinAlgError, ValueError):
+        except (np.linalg.LinAlgError, ValueError, PdstatsError):
             failed += 1
             continue
         rows.append(_draw(fit))
     reps = pd.DataFrame(rows, columns=names)
     a = (1 - level) / 2
-    table = pd.DataFrame(
-        {
-            "estimate": original,
-            "boot_se": reps.std(ddof=1).to_numpy(),
-            "ci_lower": reps.quantile(a).to_numpy(),
-            "ci_upper": reps.quantile(1 - a).to_numpy(),
-        },
-        index=pd.Index(names, name="parameter"),
-    )
+    table = pd.DataFrame({
+        "term": names,
+        "estimate": original,
+        "std_error": reps.std(ddof=1).to_numpy() if len(reps) > 1 else np.nan,
+        "ci_lower": reps.quantile(a).to_numpy() if len(reps) else np.nan,
+        "ci_upper": reps.quantile(1 - a).to_numpy() if len(reps) else np.nan,
+    })
+    # a parameter fixed by the model (a correlation at +/-1) has no bootstrap spread
+    flag_unestimated(table, "parametric_bootstrap")
     log = SampleLog(n_in=n_boot, unit="replicates")
     log.drop("refit failed", failed)
-    return BootstrapResult(replicates=reps, table=table, n_failed=failed, sample_log=log)
+    return BootstrapResult(replicates=reps, estimates=table, n_failed=failed, sample_log=log)

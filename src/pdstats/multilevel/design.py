@@ -7,7 +7,7 @@ formed: row ``r`` of the term's block of ``Z`` holds the term's model-matrix row
 columns of level ``codes[r]``, which is all the deviance code needs.
 
 Rows with a missing value in any variable the model uses are dropped and counted, by
-variable, in the :class:`~pdstats.results.SampleLog`.
+variable, in the :class:`~pdstats.results.SampleLog` (see :mod:`pdstats.multilevel._checks`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import numpy as np
 import pandas as pd
 from formulaic import Formula, model_matrix
 
-from pdstats.errors import DataValidationError, ModelSpecificationError
+from pdstats._inputs import as_numeric
+from pdstats.errors import ModelSpecificationError
+from pdstats.multilevel._checks import clean_rows
 from pdstats.multilevel.formula import ParsedFormula, RandomTermSpec
 from pdstats.results import SampleLog
 
@@ -104,7 +106,7 @@ def _vector_arg(value: object, name: str, data: pd.DataFrame) -> tuple[np.ndarra
     if isinstance(value, str):
         if value not in data.columns:
             raise ModelSpecificationError(f"{name}={value!r}: no such column in the data")
-        return pd.to_numeric(data[value], errors="coerce").to_numpy(dtype=float), value
+        return as_numeric(data, value, "lmm data").to_numpy(dtype=float), value
     arr = np.asarray(value, dtype=float).ravel()
     if arr.shape[0] != len(data):
         raise ModelSpecificationError(
@@ -168,7 +170,6 @@ def build_design(
             "give either weights= (residual variance sigma^2/w) or known_variance= "
             "(residual variance known), not both"
         )
-    log = SampleLog(n_in=len(data))
     try:
         fixed_vars = sorted(Formula(parsed.fixed).required_variables)
         random_vars: list[str] = []
@@ -192,53 +193,8 @@ def build_design(
             arr, _ = _vector_arg(value, name, data)
             extra_vectors[name] = arr
 
-    keep = np.ones(len(data), dtype=bool)
-    for v in variables:
-        miss = data[v].isna().to_numpy() & keep
-        log.drop(f"missing value in {v!r}", int(miss.sum()))
-        keep &= ~miss
-    for name, arr in extra_vectors.items():
-        miss = ~np.isfinite(arr) & keep
-        log.drop(f"missing value in {name}", int(miss.sum()))
-        keep &= ~miss
-    used = data.loc[keep, variables].reset_index(drop=True) if not keep.all() else data[variables]
-    if len(used) == 0:
-        raise ModelSpecificationError(f"no rows left to fit {formula!r} after dropping missing values")
-
-    y = pd.to_numeric(used[parsed.response], errors="coerce").to_numpy(dtype=float)
-    if not np.isfinite(y).all():
-        bad = np.flatnonzero(~np.isfinite(y))
-        raise DataValidationError(
-            "lmm data",
-            pd.DataFrame(
-                {
-                    "table": "lmm data",
-                    "column": parsed.response,
-                    "rule": "response must be finite numeric",
-                    "row": bad[:50],
-                    "key": [str(i) for i in bad[:50]],
-                    "value": [str(used[parsed.response].iloc[i]) for i in bad[:50]],
-                }
-            ),
-        )
-    for name, arr in extra_vectors.items():
-        arr = arr[keep]
-        bad = np.flatnonzero(arr <= 0)
-        if bad.size:
-            raise DataValidationError(
-                "lmm data",
-                pd.DataFrame(
-                    {
-                        "table": "lmm data",
-                        "column": name,
-                        "rule": f"{name} must be > 0",
-                        "row": bad[:50],
-                        "key": [str(i) for i in bad[:50]],
-                        "value": [str(arr[i]) for i in bad[:50]],
-                    }
-                ),
-            )
-        extra_vectors[name] = arr
+    used, extra_vectors, log = clean_rows(data, variables, parsed.response, extra_vectors)
+    y = used[parsed.response].to_numpy(dtype=float)
 
     try:
         mm = model_matrix(parsed.fixed, used, na_action="raise")

@@ -8,19 +8,21 @@ exposed as ``pds.lmm``.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
 import pandas as pd
 
 from pdstats.errors import ConvergenceError, EstimationWarning, ModelSpecificationError
+from pdstats.multilevel._checks import check_design, response_offset
 from pdstats.multilevel.design import Design, build_design
 from pdstats.multilevel.deviance import (
     DevianceEvaluator,
     theta_lower_bounds,
     theta_start,
 )
-from pdstats.multilevel.formula import parse_formula
+from pdstats.multilevel.formula import ParsedFormula, parse_formula
 from pdstats.multilevel.optimize import OptimizationResult, is_singular, minimize_theta
 from pdstats.multilevel.results import LMMResult
 
@@ -64,10 +66,30 @@ class LMM:
     ) -> None:
         self.formula = formula
         self.parsed = parse_formula(formula)
-        self.design: Design = build_design(
-            formula, self.parsed, data, weights=weights, known_variance=known_variance
-        )
-        self.evaluator = DevianceEvaluator(self.design)
+        self._attach(build_design(formula, self.parsed, data, weights=weights,
+                                  known_variance=known_variance))
+
+    def _attach(self, design: Design) -> None:
+        """Check the design and build the deviance of its response net of a least-squares fit.
+
+        The deviance is invariant to subtracting ``X @ offset`` from the response and the
+        fixed effects shift by ``offset`` exactly, so a response far from zero (``y + 1e8``)
+        does not cancel catastrophically in the penalized residual sum of squares.
+        """
+        offset = response_offset(design)
+        check_design(design, offset)
+        self.design = design
+        self._offset = offset
+        centred = dataclasses.replace(design, y=design.y - design.X @ offset)
+        self.evaluator = DevianceEvaluator(centred)
+
+    @classmethod
+    def from_design(cls, formula: str, parsed: ParsedFormula, design: Design) -> LMM:
+        """A model on an already built design (used to refit a new response)."""
+        model = object.__new__(cls)
+        model.formula, model.parsed = formula, parsed
+        model._attach(design)
+        return model
 
     def fit(
         self,
@@ -97,7 +119,7 @@ class LMM:
         -------
         LMMResult
         """
-        ddf = ddf.lower()
+        ddf = ddf.lower() if isinstance(ddf, str) else ddf
         if ddf not in _DDF:
             raise ModelSpecificationError(f"ddf={ddf!r}; choose one of {_DDF}")
         terms = self.design.terms
@@ -105,6 +127,16 @@ class LMM:
         x0 = theta_start(terms) if start is None else np.asarray(start, dtype=float)
         if x0.shape != lower.shape:
             raise ModelSpecificationError(f"start has {x0.size} values; the model has {lower.size}")
+        try:
+            return self._fit(reml, ddf, optimizer, x0, lower, on_nonconvergence)
+        except (np.linalg.LinAlgError, ZeroDivisionError, FloatingPointError) as exc:
+            raise ConvergenceError(
+                f"lmm {self.formula!r}: the penalized least-squares system could not be "
+                f"factored ({type(exc).__name__}: {exc}); the model is not estimable from "
+                f"these {self.design.n} rows as specified") from exc
+
+    def _fit(self, reml: bool, ddf: str, optimizer: str, x0: np.ndarray, lower: np.ndarray,
+             on_nonconvergence: str) -> LMMResult:
         ev = self.evaluator
         opt = minimize_theta(lambda th: ev.deviance(th, reml), x0, lower, method=optimizer)
         theta = opt.theta
@@ -115,16 +147,17 @@ class LMM:
             text = f"lmm {self.formula!r} may not have converged: {message}"
             if on_nonconvergence == "raise":
                 raise ConvergenceError(text)
-            warnings.warn(text, EstimationWarning, stacklevel=2)
+            warnings.warn(text, EstimationWarning, stacklevel=3)
         singular = is_singular(theta, lower)
         if singular:
             warnings.warn(
                 f"lmm {self.formula!r}: singular fit (a random-effect variance is estimated at "
                 "or near zero, or a correlation at +/-1); consider simplifying the random part",
                 EstimationWarning,
-                stacklevel=2,
+                stacklevel=3,
             )
         sol = ev.solve(theta)
+        sol = dataclasses.replace(sol, beta=sol.beta + self._offset)
         return LMMResult(
             model=self,
             solution=sol,

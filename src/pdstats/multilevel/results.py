@@ -12,7 +12,7 @@ from formulaic import model_matrix
 from scipy import stats
 
 from pdstats.errors import ModelSpecificationError
-from pdstats.results import ResultsBase, SampleLog
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -30,9 +30,12 @@ class LMMResult(ResultsBase):
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        The fixed effects, long and tidy (the result contract): term, estimate,
+        std_error, df, statistic (t, or z with ``ddf="z"``), p_value, ci_lower, ci_upper
+        (95%); df are Satterthwaite unless the fit chose otherwise.
     fe : pandas.DataFrame
-        Fixed effects indexed by term, columns estimate, std_error, df, t, p,
-        ci_lower, ci_upper (95%); df are Satterthwaite unless the fit chose otherwise.
+        Alias of ``estimates`` indexed by term (``fit.fe.loc["year", "estimate"]``).
     varcomp : pandas.DataFrame
         Variance components: group, term1, term2, estimate (variance or covariance),
         sd (for variances) and corr (for covariances); the residual is group ``Residual``.
@@ -131,8 +134,9 @@ class LMMResult(ResultsBase):
         Returns
         -------
         pandas.DataFrame
-            estimate, std_error, df, t, p, ci_lower, ci_upper indexed by term.
+            estimate, std_error, df, statistic, p_value, ci_lower, ci_upper indexed by term.
         """
+        level = check_level(level)
         ddf = (ddf or self.ddf).lower()
         est = self._sol.beta
         se = self.std_errors.to_numpy()
@@ -151,10 +155,19 @@ class LMMResult(ResultsBase):
             )
         return _coef_table(est, se, df, self.fixed_names, level)
 
+    @cached_property
+    def _fixed_table(self) -> pd.DataFrame:
+        return self.fixed_effects()
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """Fixed effects, one row per term, with the fit's denominator df (a copy)."""
+        return self._fixed_table.reset_index()
+
     @property
     def fe(self) -> pd.DataFrame:
-        """Fixed-effects table (see :meth:`fixed_effects`)."""
-        return self.fixed_effects()
+        """Alias of :attr:`estimates` indexed by term (see :meth:`fixed_effects`)."""
+        return self._fixed_table.copy()
 
     def cr2(self, cluster: str | None = None, level: float = 0.95) -> pd.DataFrame:
         """Fixed effects with cluster-robust CR2 standard errors and Satterthwaite df.
@@ -387,20 +400,11 @@ class LMMResult(ResultsBase):
 
     def with_response(self, y: np.ndarray) -> LMMResult:
         """Refit the same design to a new response vector (used by the bootstrap)."""
-        from pdstats.multilevel.deviance import DevianceEvaluator
-
-        model = object.__new__(type(self._model))
-        model.formula = self._model.formula
-        model.parsed = self._model.parsed
-        model.design = dataclasses.replace(self._design, y=np.asarray(y, dtype=float))
-        model.evaluator = DevianceEvaluator(model.design)
+        design = dataclasses.replace(self._design, y=np.asarray(y, dtype=float))
+        model = type(self._model).from_design(self._model.formula, self._model.parsed, design)
         return model.fit(reml=self.reml, ddf=self.ddf, start=self.theta, on_nonconvergence="warn")
 
     # ------------------------------------------------------------------ display
-    def to_frame(self) -> pd.DataFrame:
-        """The fixed-effects table (``.fe``)."""
-        return self.fe
-
     def __repr__(self) -> str:
         return self.summary()
 
@@ -428,31 +432,20 @@ class LMMResult(ResultsBase):
         return [("Fixed effects", self.fe), ("Variance components", self.varcomp)]
 
     def plot(self, ax: Axes | None = None) -> Axes:
-        """Coefficient plot of the fixed effects with their confidence intervals."""
-        import matplotlib.pyplot as plt
+        """Coefficient plot of the fixed effects with their 95% confidence intervals."""
+        from pdstats.figures.estimates import coefplot
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 0.4 * len(self.fixed_names) + 1))
-        fe = self.fe
-        y = np.arange(len(fe))
-        ax.errorbar(fe["estimate"], y, xerr=[fe["estimate"] - fe["ci_lower"],
-                                             fe["ci_upper"] - fe["estimate"]], fmt="o")
-        ax.set_yticks(y, fe.index)
-        ax.axvline(0.0, color="grey", lw=0.8)
-        ax.set_xlabel("estimate (95% CI)")
-        return ax
+        return coefplot(self.estimates, ax=ax, title=self.formula)
 
 
 def _coef_table(est: np.ndarray, se: np.ndarray, df: np.ndarray, names: list[str],
                 level: float) -> pd.DataFrame:
+    """Coefficient table indexed by term: t (or z) statistic, p-value and interval from ``df``."""
     df = np.asarray(df, dtype=float)
-    t = est / se
-    p = 2.0 * np.where(np.isfinite(df), stats.t.sf(np.abs(t), np.where(np.isfinite(df), df, 1.0)),
-                       stats.norm.sf(np.abs(t)))
-    q = np.where(np.isfinite(df), stats.t.ppf(0.5 + level / 2, np.where(np.isfinite(df), df, 1.0)),
-                 stats.norm.ppf(0.5 + level / 2))
-    return pd.DataFrame(
-        {"estimate": est, "std_error": se, "df": df, "t": t, "p": p,
-         "ci_lower": est - q * se, "ci_upper": est + q * se},
-        index=pd.Index(names, name="term"),
-    )
+    stat = est / se
+    finite = np.isfinite(df) & (df > 0)
+    p = 2.0 * np.where(finite, stats.t.sf(np.abs(stat), np.where(finite, df, 1.0)),
+                       stats.norm.sf(np.abs(stat)))
+    table = pd.DataFrame({"estimate": est, "std_error": se, "df": df, "statistic": stat,
+                          "p_value": p}, index=pd.Index(names, name="term"))
+    return add_ci(table, level)

@@ -19,12 +19,12 @@ Examples
 True
 """
 
-from pdstats.vam.classify import ClassificationResult, classify
+from pdstats.vam.classification import ClassificationResult, classify
 from pdstats.vam.diagnostics import forecast_bias, placebo_test, stability, transition_matrix
+from pdstats.vam.growth_percentiles import SGPResult, sgp
 from pdstats.vam.model import METHODS, value_added
 from pdstats.vam.panel import analysis_file
 from pdstats.vam.results import VAResult
-from pdstats.vam.sgp import SGPResult, sgp
 
 __all__ = [
     "METHODS",

@@ -12,41 +12,52 @@ Standard errors are clustered by unit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import warnings
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
-from pdstats.errors import ModelSpecificationError
-
-if TYPE_CHECKING:
-    from pdstats.vam.results import VAResult
+from pdstats._inputs import as_numeric, require_columns
+from pdstats.errors import DroppedRowsWarning, ModelSpecificationError
+from pdstats.results import add_ci, check_level, critical_value, flag_unestimated
+from pdstats.vam._checks import positive_int
+from pdstats.vam.results import VAResult
 
 __all__ = ["forecast_bias", "placebo_test", "stability", "transition_matrix"]
 
 
 def _clustered_slope(y: np.ndarray, x: np.ndarray, groups: np.ndarray, null: float,
                      name: str, level: float) -> pd.DataFrame:
+    level = check_level(level)
+    n_units = len(np.unique(groups))
+    if len(y) < 3 or n_units < 2 or np.ptp(x) <= 0:
+        raise ModelSpecificationError(
+            f"{name}: {len(y)} row(s) in {n_units} unit(s); rule: the slope needs at least 3 "
+            "rows, 2 units and VA that varies")
     fit = sm.OLS(y, sm.add_constant(x)).fit(cov_type="cluster",
                                             cov_kwds={"groups": pd.factorize(groups)[0]})
     b, se = float(fit.params[1]), float(fit.bse[1])
-    q = stats.norm.ppf(0.5 + level / 2)
-    z = (b - null) / se
-    return pd.DataFrame([{"test": name, "coefficient": b, "std_error": se,
-                          "ci_lower": b - q * se, "ci_upper": b + q * se, "null": null,
-                          "z": z, "p_value": 2 * stats.norm.sf(abs(z)), "n": len(y),
-                          "n_units": len(np.unique(groups))}])
+    out = pd.DataFrame([{"test": name, "estimate": b, "std_error": se, "null": null,
+                         "n": len(y), "n_units": n_units}])
+    add_ci(out, level, df=None)
+    z = (b - null) / se if se > 0 else np.nan
+    out["statistic"], out["p_value"] = z, 2 * stats.norm.sf(abs(z))
+    flag_unestimated(out, name, stacklevel=4)
+    return out[["test", "estimate", "std_error", "ci_lower", "ci_upper", "null", "statistic",
+                "p_value", "n", "n_units", "flag"]]
 
 
 def _rows_with_va(result) -> pd.DataFrame:
-    rows = result.rows
+    if not isinstance(result, VAResult):
+        raise ModelSpecificationError(f"expected a value_added result, got {type(result).__name__}")
     if result.method != "cfr":
         raise ModelSpecificationError(
             f"forecast-bias and placebo tests need leave-year-out VA (method='cfr'); this "
             f"result is method={result.method!r}, whose VA uses the student's own year"
         )
+    rows = result.rows
     return rows[rows["va"].notna()]
 
 
@@ -64,7 +75,7 @@ def forecast_bias(result: VAResult, level: float = 0.95) -> pd.DataFrame:
     >>> res = pds.vam.value_added(df, "y", unit="t", year="yr", method="cfr")
     >>> fb = forecast_bias(res)
     >>> fb.columns.tolist()[:3]
-    ['test', 'coefficient', 'std_error']
+    ['test', 'estimate', 'std_error']
     """
     rows = _rows_with_va(result)
     return _clustered_slope(rows["resid"].to_numpy(), rows["va"].to_numpy(),
@@ -93,20 +104,28 @@ def placebo_test(result: VAResult, data: pd.DataFrame, placebo: str, level: floa
     >>> df = pd.DataFrame({"t": t, "yr": yr, "lag2": rng.normal(size=4800),
     ...                    "y": rng.normal(0, .3, 80)[t] + rng.normal(size=4800)})
     >>> res = pds.vam.value_added(df, "y", unit="t", year="yr", method="cfr")
-    >>> bool(abs(placebo_test(res, df, "lag2")["z"].iloc[0]) < 3)
+    >>> bool(abs(placebo_test(res, df, "lag2")["statistic"].iloc[0]) < 3)
     True
     """
-    if placebo not in data.columns:
-        raise ModelSpecificationError(f"placebo column {placebo!r} not in data")
     rows = _rows_with_va(result)
-    v = data.loc[rows.index, placebo]
+    require_columns(data, [placebo], "placebo data", "placebo")
+    if not rows.index.isin(data.index).all():
+        raise ModelSpecificationError(
+            "placebo_test: data must be the table the result was fitted on (rows are matched "
+            "by index); some fitted rows are not in it")
+    v = as_numeric(data.loc[rows.index], placebo, "placebo data")
     ok = v.notna().to_numpy()
+    if not ok.all():
+        warnings.warn(f"table 'placebo data': dropped {int((~ok).sum())} row(s) with a missing "
+                      f"{placebo!r}", DroppedRowsWarning, stacklevel=2)
     return _clustered_slope(v.to_numpy(dtype=float)[ok], rows["va"].to_numpy()[ok],
                             rows["unit"].to_numpy()[ok], 0.0, f"placebo: {placebo} (coef = 0)",
                             level)
 
 
 def _wide(result) -> pd.DataFrame:
+    if not isinstance(result, VAResult):
+        raise ModelSpecificationError(f"expected a value_added result, got {type(result).__name__}")
     e = result.effects
     if "year" not in e.columns or e["year"].isna().all():
         raise ModelSpecificationError(
@@ -131,9 +150,9 @@ def stability(result: VAResult, level: float = 0.95) -> pd.DataFrame:
     >>> st["lag"].tolist()
     [1, 2]
     """
+    q = critical_value(level)
     w = _wide(result)
     years = sorted(w.columns)
-    q = stats.norm.ppf(0.5 + level / 2)
     out = []
     for lag in range(1, int(max(years) - min(years)) + 1):
         xs, ys = [], []
@@ -171,14 +190,20 @@ def transition_matrix(result: VAResult, groups: int = 5) -> pd.DataFrame:
     >>> transition_matrix(res, groups=2).shape
     (2, 2)
     """
+    groups = positive_int(groups, "groups", minimum=2)
     w = _wide(result)
     years = sorted(w.columns)
     frames = []
     for y0 in years:
         if y0 + 1 in w.columns:
             pair = w[[y0, y0 + 1]].dropna()
-            a = pd.qcut(pair[y0], groups, labels=False) + 1
-            b = pd.qcut(pair[y0 + 1], groups, labels=False) + 1
+            try:
+                a = pd.qcut(pair[y0], groups, labels=False) + 1
+                b = pd.qcut(pair[y0 + 1], groups, labels=False) + 1
+            except ValueError as exc:  # too few distinct estimates for the quantile groups
+                raise ModelSpecificationError(
+                    f"transition_matrix: years {y0} and {y0 + 1} have {len(pair)} units with "
+                    f"estimates in both, too few distinct values for {groups} groups") from exc
             frames.append(pd.DataFrame({"from": a.to_numpy(), "to": b.to_numpy()}))
     if not frames:
         raise ModelSpecificationError("no unit has estimates in two consecutive years")

@@ -13,19 +13,20 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from tqdm.auto import tqdm
 
+from pdstats._inputs import require_columns, require_frame
 from pdstats.errors import ModelSpecificationError
-from pdstats.results import SampleLog
+from pdstats.results import SampleLog, add_ci, check_level, flag_unestimated
+from pdstats.vam._checks import clean_rows, positive_int
 from pdstats.vam.measurement_error import error_moment
 from pdstats.vam.residualize import control_matrix, residualize
 from pdstats.vam.results import VAResult, moment_table
-from pdstats.vam.sample import drop_missing
 
 __all__ = ["METHODS", "value_added"]
 
 METHODS = ("ols", "eb", "cfr", "fe", "re")
+_TABLE = "value_added data"
 # residualize within unit (unit fixed effects absorbed) by default?
 _WITHIN_DEFAULT = {"ols": False, "eb": True, "cfr": True, "fe": True, "re": False}
 _PIECE_NAMES = {
@@ -43,28 +44,13 @@ def _as_list(x: str | Sequence[str] | None) -> list[str]:
     return [x] if isinstance(x, str) else list(x)
 
 
-def _check_columns(data: pd.DataFrame, role_cols: dict[str, list[str]]) -> None:
-    for role, cols in role_cols.items():
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            raise ModelSpecificationError(
-                f"value_added: {role} column(s) {missing} not in data (columns: "
-                f"{list(data.columns)[:12]}{' ...' if data.shape[1] > 12 else ''})"
-            )
-
-
 def _drop_zero_dosage(data: pd.DataFrame, log: SampleLog, dosage: str | None
                       ) -> pd.DataFrame:
     if dosage is None:
         return data
-    d = pd.to_numeric(data[dosage], errors="coerce").to_numpy(dtype=float)
-    if (d < 0).any():
-        raise ModelSpecificationError(
-            f"value_added: dosage column {dosage!r} has {int((d < 0).sum())} negative value(s) "
-            f"(rows {data.index[d < 0][:5].tolist()}); dosage is a share of the year in [0, 1]"
-        )
-    log.drop(f"zero dosage {dosage!r}", int((d == 0).sum()))
-    return data.loc[d != 0]
+    zero = data[dosage].to_numpy(dtype=float) == 0
+    log.drop(f"zero dosage {dosage!r}", int(zero.sum()))
+    return data.loc[~zero]
 
 
 def value_added(
@@ -165,14 +151,13 @@ def value_added(
     >>> res.effects.shape[0], list(res.effects.columns[:4])
     (60, ['unit', 'year', 'estimate', 'std_error'])
     """
-    method = method.lower()
+    method = method.lower() if isinstance(method, str) else method
     if method not in METHODS:
         raise ModelSpecificationError(f"method={method!r}; choose one of {METHODS}")
+    level = check_level(level)
+    degree = positive_int(degree, "degree")
+    cfr_draws = positive_int(cfr_draws, "cfr_draws", minimum=0)
     prior_l, controls_l, by_l = _as_list(prior), _as_list(controls), _as_list(by)
-    _check_columns(data, {"outcome": [outcome], "prior": prior_l, "controls": controls_l,
-                          "unit": [unit], "year": _as_list(year),
-                          "classroom": _as_list(classroom), "by": by_l,
-                          "dosage": _as_list(dosage), "csem": list((csem or {}).values())})
     if method == "cfr" and year is None:
         raise ModelSpecificationError("method='cfr' needs a year column (year=...)")
     if by_year and year is None:
@@ -182,16 +167,26 @@ def value_added(
             "the measurement-error correction applies to linear prior terms: use degree=1 "
             f"(got degree={degree})"
         )
-    if not 0 < level < 1:
-        raise ModelSpecificationError(f"level={level}: must be in (0, 1)")
-    used = [outcome, *prior_l, *controls_l, unit, *_as_list(year), *_as_list(classroom),
-            *by_l, *_as_list(dosage), *list((csem or {}).values())]
-    clean, log = drop_missing(data, used)
+    roles = {"outcome": [outcome], "prior": prior_l, "controls": controls_l, "unit": [unit],
+             "year": _as_list(year), "classroom": _as_list(classroom), "by": by_l,
+             "dosage": _as_list(dosage), "csem": list((csem or {}).values())}
+    require_frame(data, _TABLE)
+    for role, cols in roles.items():
+        require_columns(data, cols, _TABLE, role)
+    numeric: dict[str, dict] = {c: {} for c in [outcome, *prior_l]}
+    numeric.update({c: {} for c in controls_l if pd.api.types.is_numeric_dtype(data[c])
+                    and not pd.api.types.is_bool_dtype(data[c])})
+    numeric.update({c: {"lower": 0.0} for c in (csem or {}).values()})
+    if year is not None:
+        numeric[year] = {"integer": True}
+    if dosage is not None:  # the share of the year the student spent with the unit
+        numeric[dosage] = {"lower": 0.0, "upper": 1.0}
+    other = [c for c in [*controls_l, unit, *_as_list(classroom), *by_l] if c not in numeric]
+    clean, log = clean_rows(data, _TABLE, numeric, other, roles=roles)
     clean = _drop_zero_dosage(clean, log, dosage)
-    if year is not None and not pd.api.types.is_numeric_dtype(clean[year]):
-        raise ModelSpecificationError(f"year column {year!r} must hold numeric (integer) years")
     if len(clean) == 0:
-        raise ModelSpecificationError("value_added: no rows left after dropping missing values")
+        raise ModelSpecificationError(
+            f"table {_TABLE!r}: no rows left after dropping rows with missing values ({log})")
     opts = dict(outcome=outcome, prior=prior_l, controls=controls_l, unit=unit, year=year,
                 classroom=classroom, method=method, degree=degree, class_means=class_means,
                 year_effects=year_effects,
@@ -221,6 +216,8 @@ def value_added(
     for name in ("effects", "varcomp", "coef", "acov"):
         if tables[name] is not None and name != "coef":
             tables[name] = tables[name].reset_index(drop=True)
+    flag_unestimated(tables["effects"], f"value_added(method={method!r})")
+    _flag_components(tables["varcomp"], method)
     options = {"Outcome": outcome, "Priors": ", ".join(prior_l) or "none"}
     if method == "cfr":
         options["Drift limit"] = drift_limit if drift_limit is not None else "none"
@@ -232,6 +229,16 @@ def value_added(
                     by=by_l, options=options)
 
 
+def _flag_components(vc: pd.DataFrame, method: str) -> None:
+    """Variance components without a usable SE get NaN + flag; a structural zero (the class
+    shock without classroom ids, set to 0 rather than estimated) is flagged without a warning."""
+    structural = ((vc["estimate"] == 0) & (vc["std_error"] == 0)).to_numpy()
+    if (~structural & ~(vc["std_error"] > 0).to_numpy()).any():
+        flag_unestimated(vc, f"value_added(method={method!r}) variance components", stacklevel=4)
+    vc.loc[structural, ["std_error", "ci_lower", "ci_upper"]] = np.nan
+    vc["flag"] = (vc["flag"].to_numpy(dtype=bool) if "flag" in vc else False) | structural
+
+
 def _codes(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
     if len(cols) == 1:
         return pd.factorize(df[cols[0]], sort=True)[0].astype(np.int64)
@@ -239,10 +246,10 @@ def _codes(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
 
 
 def _with_ci(eff: pd.DataFrame, level: float) -> pd.DataFrame:
-    q = stats.norm.ppf(0.5 + level / 2)
     pos = eff.columns.get_loc("std_error") + 1
-    eff.insert(pos, "ci_lower", eff["estimate"] - q * eff["std_error"])
-    eff.insert(pos + 1, "ci_upper", eff["estimate"] + q * eff["std_error"])
+    ci = add_ci(eff[["estimate", "std_error"]].copy(), level, df=None)
+    eff.insert(pos, "ci_lower", ci["ci_lower"])
+    eff.insert(pos + 1, "ci_upper", ci["ci_upper"])
     return eff
 
 

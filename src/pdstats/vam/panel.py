@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from pdstats._inputs import as_numeric, refuse, require_columns
 from pdstats.errors import ModelSpecificationError
 
 __all__ = ["analysis_file", "standardize_scores"]
@@ -22,9 +23,7 @@ _SCO = ["student_id", "state", "year", "grade", "subject", "scale_score", "csem"
 
 
 def _require(df: pd.DataFrame, cols: list[str], table: str) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ModelSpecificationError(f"table {table!r} lacks column(s) {missing}")
+    require_columns(df, cols, table, table)
 
 
 def standardize_scores(scores: pd.DataFrame) -> pd.DataFrame:
@@ -40,6 +39,8 @@ def standardize_scores(scores: pd.DataFrame) -> pd.DataFrame:
     """
     _require(scores, _SCO, "student_scores")
     out = scores[_SCO].copy()
+    out["scale_score"] = as_numeric(out, "scale_score", "student_scores")
+    out["csem"] = as_numeric(out, "csem", "student_scores", lower=0.0)
     g = out.groupby(["state", "year", "grade", "subject"], observed=True)["scale_score"]
     mean, sd = g.transform("mean"), g.transform("std")
     out["z"] = (out["scale_score"] - mean) / sd
@@ -58,6 +59,10 @@ def analysis_file(enrollments: pd.DataFrame, student_scores: pd.DataFrame) -> pd
     student_scores : pandas.DataFrame
         The ``student_scores`` table (student_id, state, year, grade, subject,
         scale_score, csem).
+
+    Non-finite scale scores or CSEMs, negative CSEMs, dosages outside [0, 1],
+    non-integer years and duplicate (student_id, year, subject) scores raise
+    :class:`~pdstats.errors.DataValidationError` naming the rows.
 
     Returns
     -------
@@ -81,7 +86,16 @@ def analysis_file(enrollments: pd.DataFrame, student_scores: pd.DataFrame) -> pd
     [[2006.0, -0.707, -0.707], [2006.0, 0.707, 0.707]]
     """
     _require(enrollments, _ENR, "enrollments")
+    enrollments = enrollments[_ENR]
+    as_numeric(enrollments, "dosage", "enrollments", lower=0.0, upper=1.0)
+    as_numeric(enrollments, "year", "enrollments", integer=True)
     z = standardize_scores(student_scores)
+    keys = ["student_id", "year", "subject"]
+    as_numeric(z, "year", "student_scores", integer=True)
+    dup = np.flatnonzero(z.duplicated(keys, keep=False).to_numpy())
+    if dup.size:
+        raise refuse("student_scores", "student_id, year, subject",
+                     "unique key (one score per student, year and subject)", dup)
     cur = z[["student_id", "year", "subject", "state", "z"]].rename(columns={"z": "score"})
     prev = z[["student_id", "year", "subject", "z", "z_csem"]].assign(year=z["year"] + 1)
     same = prev.rename(columns={"z": "prior_same", "z_csem": "csem_same"})
@@ -90,8 +104,7 @@ def analysis_file(enrollments: pd.DataFrame, student_scores: pd.DataFrame) -> pd
     if prev["subject"].nunique() > 2:
         raise ModelSpecificationError(
             "analysis_file pairs math with reading; student_scores has other subjects too")
-    keys = ["student_id", "year", "subject"]
-    out = enrollments[_ENR].merge(cur, on=keys, how="left", validate="many_to_one")
+    out = enrollments.merge(cur, on=keys, how="left", validate="many_to_one")
     out = out.merge(same, on=keys, how="left", validate="many_to_one")
     out = out.merge(other, on=keys, how="left", validate="many_to_one")
     return out

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pdstats._inputs import refuse
 from pdstats.errors import ModelSpecificationError
+from pdstats.results import add_ci
 
 __all__ = ["Residualization", "control_matrix", "group_mean", "residualize"]
 
@@ -148,13 +150,41 @@ class Residualization:
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
         """Coefficients with classical standard errors and normal intervals."""
-        from scipy import stats
-
         se = np.sqrt(np.diag(self.cov)) if len(self.beta) else np.empty(0)
-        q = stats.norm.ppf(0.5 + level / 2)
-        est = self.beta.to_numpy()
-        return pd.DataFrame({"estimate": est, "std_error": se, "ci_lower": est - q * se,
-                             "ci_upper": est + q * se}, index=self.beta.index)
+        table = pd.DataFrame({"estimate": self.beta.to_numpy(), "std_error": se},
+                             index=self.beta.index)
+        return add_ci(table, level, df=None)
+
+
+def _checked_arrays(y: object, X: object, names: list[str], unit_codes: np.ndarray | None,
+                    weights: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Refuse non-finite or misshapen input of :func:`residualize` (no missing values here)."""
+    table = "residualize input"
+    try:
+        y = np.asarray(y, dtype=float).ravel()
+        X = np.asarray(X, dtype=float)
+        w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float).ravel()
+    except (TypeError, ValueError) as exc:
+        raise ModelSpecificationError(f"{table}: y, X and weights must be numeric ({exc})") from exc
+    if X.ndim != 2 or X.shape[0] != len(y) or len(w) != len(y) or X.shape[1] != len(names):
+        raise ModelSpecificationError(
+            f"{table}: y has {len(y)} rows, X has shape {X.shape}, weights {len(w)} rows and "
+            f"{len(names)} names; rule: one row per observation, one name per column of X")
+    if len(y) == 0:
+        raise ModelSpecificationError(f"{table}: no rows")
+    if unit_codes is not None and len(unit_codes) != len(y):
+        raise ModelSpecificationError(f"{table}: unit_codes has {len(unit_codes)} rows, y {len(y)}")
+    for name, arr in (("y", y), ("weights", w)):
+        bad = np.flatnonzero(~np.isfinite(arr))
+        if bad.size:
+            raise refuse(table, name, "finite (no missing or infinite values)", bad)
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        raise refuse(table, "X", "finite (no missing or infinite values)", bad)
+    bad = np.flatnonzero(w < 0)
+    if bad.size or w.sum() <= 0:
+        raise refuse(table, "weights", "range [0, inf) with a positive total", bad)
+    return y, X, w
 
 
 def residualize(
@@ -198,7 +228,7 @@ def residualize(
     >>> round(float(r.beta["x"]), 1), abs(float(r.resid.mean())) < 1e-12
     (2.0, True)
     """
-    w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
+    y, X, w = _checked_arrays(y, X, names, unit_codes, weights)
     k = X.shape[1]
     if unit_codes is not None:
         Xc = X - group_mean(X, unit_codes, w)[unit_codes] if k else X

@@ -4,44 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from pdstats.errors import ModelSpecificationError
-from pdstats.results import ResultsBase, SampleLog
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level, critical_value
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["VAResult", "caterpillar", "moment_table"]
+__all__ = ["VAResult", "moment_table"]
 
-
-def caterpillar(ax: Axes, estimate: pd.Series, lower: pd.Series, upper: pd.Series,
-                centre: float = 0.0, max_units: int = 400) -> Axes:
-    """Draw estimates sorted, with interval bars (an evenly spaced subset above ``max_units``).
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt, pandas as pd
-    >>> _, ax = plt.subplots()
-    >>> est = pd.Series([0.2, -0.1, 0.0])
-    >>> len(caterpillar(ax, est, est - 0.1, est + 0.1).collections)
-    1
-    >>> plt.close("all")
-    """
-    import seaborn as sns
-
-    order = np.argsort(np.asarray(estimate, dtype=float), kind="stable")
-    if len(order) > max_units:
-        order = order[np.linspace(0, len(order) - 1, max_units).astype(int)]
-    x = np.arange(len(order))
-    est, lo, hi = (np.asarray(v, dtype=float)[order] for v in (estimate, lower, upper))
-    ax.vlines(x, lo, hi, color=sns.color_palette()[0], alpha=0.5, lw=1)
-    ax.plot(x, est, "o", ms=2.5, color=sns.color_palette()[3])
-    ax.axhline(centre, color="black", lw=0.6)
-    ax.set_xticks([])
-    return ax
 
 _METHOD_NAMES = {
     "ols": "covariate-adjusted unit means (OLS)",
@@ -64,13 +36,11 @@ def moment_table(pieces: dict, names: dict[str, str] | None = None,
     >>> t[["component", "estimate", "std_error"]].to_numpy().tolist()
     [['total', 1.0, 0.05]]
     """
-    q = stats.norm.ppf(0.5 + level / 2)
-    rows = []
-    for key, m in pieces.items():
-        est, se = float(m.estimate), float(m.std_error)
-        rows.append(((names or {}).get(key, key), est, se, est - q * se, est + q * se, m.n))
-    return pd.DataFrame(rows, columns=["component", "estimate", "std_error", "ci_lower",
-                                       "ci_upper", "n"])
+    rows = [((names or {}).get(key, key), float(m.estimate), float(m.std_error), m.n)
+            for key, m in pieces.items()]
+    table = pd.DataFrame(rows, columns=["component", "estimate", "std_error", "n"])
+    add_ci(table, level, df=None)
+    return table[["component", "estimate", "std_error", "ci_lower", "ci_upper", "n"]]
 
 
 class VAResult(ResultsBase):
@@ -78,11 +48,17 @@ class VAResult(ResultsBase):
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        The result contract's table: one row per unit (or unit-year for ``cfr`` and
+        ``by_year=True``) with any ``by`` columns, ``unit`` (and ``year`` for unit-year
+        estimates), estimate, std_error, ci_lower, ci_upper (95%) and flag (True where
+        no estimate or standard error could be made, e.g. a ``cfr`` unit-year without
+        another year).
     effects : pandas.DataFrame
-        One row per unit (or unit-year for ``cfr`` and ``by_year=True``), with any
-        ``by`` columns first: unit, year (missing when pooled over years), estimate,
-        std_error (posterior SD for ``eb``/``re``/``cfr``), ci_lower, ci_upper (95%),
-        reliability, n_students (sum of dosage), n_classes.
+        The wide alias of ``estimates``: with any ``by`` columns first, unit, year
+        (missing when pooled over years), estimate, std_error (posterior SD for
+        ``eb``/``re``/``cfr``), ci_lower, ci_upper (at the fit's ``level``),
+        reliability, n_students (sum of dosage), n_classes, flag.
     variance_components : pandas.DataFrame
         component, estimate, std_error, ci_lower, ci_upper, n (rows or pairs used).
     autocovariance : pandas.DataFrame or None
@@ -113,9 +89,17 @@ class VAResult(ResultsBase):
         self.title = f"Value-added by {unit}: {_METHOD_NAMES.get(method, method)}"
 
     # ------------------------------------------------------------------ tables
-    def to_frame(self) -> pd.DataFrame:
-        """The effects table."""
-        return self.effects
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """One row per unit (or unit-year): keys, estimate, std_error, 95% interval, flag."""
+        e = self.effects
+        keys = [*self.by, "unit"]
+        if "year" in e.columns and e["year"].notna().any():
+            keys.append("year")
+        out = e[[*keys, "estimate", "std_error"]].copy()
+        add_ci(out, 0.95, df=None)
+        out["flag"] = e["flag"].to_numpy(dtype=bool) if "flag" in e else False
+        return out
 
     @property
     def rows(self) -> pd.DataFrame:
@@ -164,14 +148,17 @@ class VAResult(ResultsBase):
         """
         import matplotlib.pyplot as plt
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        from pdstats.figures.estimates import caterpillar
+
+        level = check_level(level)
         if kind == "drift":
             if self.autocovariance is None:
                 raise ModelSpecificationError("the drift curve needs method='cfr'")
+            if ax is None:
+                _, ax = plt.subplots(figsize=(7, 4))
             a = self.autocovariance
-            ax.errorbar(a["lag"], a["correlation"], yerr=1.96 * a["corr_se"], fmt="o-",
-                        capsize=3, label="estimated")
+            ax.errorbar(a["lag"], a["correlation"], yerr=critical_value(level) * a["corr_se"],
+                        fmt="o-", capsize=3, label="estimated")
             used = a["used"] / self.variance_components.set_index("component").loc[
                 "unit-year effect (same-year covariance)", "estimate"]
             ax.plot(a["lag"], used, "s--", color="grey", label="used in the forecast")
@@ -182,10 +169,7 @@ class VAResult(ResultsBase):
             return ax
         if kind != "caterpillar":
             raise ModelSpecificationError(f"kind={kind!r}; choose 'caterpillar' or 'drift'")
-        e = self.effects.dropna(subset=["estimate"])
-        q = stats.norm.ppf(0.5 + level / 2)
-        caterpillar(ax, e["estimate"], e["estimate"] - q * e["std_error"],
-                    e["estimate"] + q * e["std_error"], max_units=max_units)
-        ax.set_xlabel(f"{self.unit} (sorted by estimate)")
-        ax.set_ylabel(f"value-added ({int(level * 100)}% interval)")
+        ax = caterpillar(self.conf_int(level), label="unit", ax=ax, centre=0.0,
+                         max_units=max_units)
+        ax.set_xlabel(f"{self.unit} value-added ({level:.0%} interval)")
         return ax

@@ -20,21 +20,22 @@ within unit (exact multinomial resampling of each unit's SGP counts).
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.interpolate import BSpline
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from pdstats.errors import ModelSpecificationError
-from pdstats.results import ResultsBase, SampleLog
+from pdstats._inputs import as_numeric, drop_missing, require_columns, require_frame
+from pdstats.errors import EstimationWarning, ModelSpecificationError
+from pdstats.results import ResultsBase, SampleLog, check_level, critical_value
+from pdstats.vam._checks import positive_int
 from pdstats.vam.quantreg import rq_fit
-from pdstats.vam.results import caterpillar
-from pdstats.vam.sample import drop_missing
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["SGP_TAUS", "SGPResult", "bs_basis", "knots_boundaries", "sgp", "unit_growth"]
 
 SGP_TAUS = (np.arange(1, 101) - 0.5) / 100
+_TABLE = "sgp data"
 
 
 def knots_boundaries(x: np.ndarray, knot_cuts: Sequence[float] = (0.2, 0.4, 0.6, 0.8)
@@ -100,7 +102,10 @@ def unit_growth(sgps: np.ndarray, units: np.ndarray, n_boot: int = 200,
     """Median and mean growth percentile by unit with bootstrap standard errors.
 
     Students are resampled within unit (``n_boot`` replications); the median is R's
-    (mean of the two middle values for an even count).
+    (mean of the two middle values for an even count). The median's interval is the
+    bootstrap percentile interval, the mean's the normal one. A unit whose bootstrap
+    shows no spread (one student, or every student with the same SGP) gets a missing
+    standard error and interval, never 0.
 
     Examples
     --------
@@ -111,6 +116,13 @@ def unit_growth(sgps: np.ndarray, units: np.ndarray, n_boot: int = 200,
     >>> g.columns.tolist()[:4]
     ['unit', 'n_students', 'median_sgp', 'median_se']
     """
+    return _growth_table(*_growth_draws(sgps, units, n_boot, random_state, progress), level)
+
+
+def _growth_draws(sgps: np.ndarray, units: np.ndarray, n_boot: int,
+                  random_state: int | np.random.Generator | None, progress: bool
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Unit medians/means and their bootstrap draws (``n_boot`` x units, each)."""
     codes, labels = pd.factorize(pd.Series(units), sort=True)
     U = len(labels)
     counts = np.bincount(codes * 99 + (np.asarray(sgps, dtype=int) - 1),
@@ -133,12 +145,22 @@ def unit_growth(sgps: np.ndarray, units: np.ndarray, n_boot: int = 200,
     for b in tqdm(range(n_boot), disable=not progress, desc="bootstrap unit SGPs"):
         draw = rng.multinomial(n, p)
         bm[b], ba[b] = med_mean(draw)
-    q = stats.norm.ppf(0.5 + level / 2)
+    base = pd.DataFrame({"unit": labels, "n_students": n, "median_sgp": med, "mean_sgp": mean})
+    return base, bm, ba
+
+
+def _growth_table(base: pd.DataFrame, bm: np.ndarray, ba: np.ndarray, level: float
+                  ) -> pd.DataFrame:
+    level = check_level(level)
     med_se, mean_se = bm.std(axis=0, ddof=1), ba.std(axis=0, ddof=1)
-    return pd.DataFrame({"unit": labels, "n_students": n, "median_sgp": med,
-                         "median_se": med_se,
-                         "median_ci_lower": np.quantile(bm, (1 - level) / 2, axis=0),
-                         "median_ci_upper": np.quantile(bm, (1 + level) / 2, axis=0),
+    med_se, mean_se = np.where(med_se > 0, med_se, np.nan), np.where(mean_se > 0, mean_se, np.nan)
+    med_lo = np.where(np.isnan(med_se), np.nan, np.quantile(bm, (1 - level) / 2, axis=0))
+    med_hi = np.where(np.isnan(med_se), np.nan, np.quantile(bm, (1 + level) / 2, axis=0))
+    mean = base["mean_sgp"].to_numpy()
+    q = critical_value(level)
+    return pd.DataFrame({"unit": base["unit"], "n_students": base["n_students"],
+                         "median_sgp": base["median_sgp"], "median_se": med_se,
+                         "median_ci_lower": med_lo, "median_ci_upper": med_hi,
                          "mean_sgp": mean, "mean_se": mean_se,
                          "mean_ci_lower": mean - q * mean_se, "mean_ci_upper": mean + q * mean_se})
 
@@ -150,34 +172,59 @@ class SGPResult(ResultsBase):
     ----------
     students : pandas.DataFrame
         Indexed like the rows used: ``sgp`` (1..99) and, with a target, ``sgp_target``
-        (the SGP needed to reach it) and ``on_track``.  Student-level: not for sharing.
+        (the SGP needed to reach it; missing where the target is) and ``on_track``.
+        Student-level: not for sharing.
     coefficients : pandas.DataFrame
         Quantile-regression coefficients, one column per ``tau``.
     knots : dict
         ``{prior: (knots, boundaries)}``.
+    estimates : pandas.DataFrame
+        The result contract's table, one row per unit and quantity: unit_type (the unit
+        column), unit, quantity (``median_sgp`` or ``mean_sgp``), estimate, std_error
+        (bootstrap), ci_lower, ci_upper (95%: bootstrap percentile for the median, normal
+        for the mean), flag (no bootstrap spread: one student, or all with one SGP).
+        Empty without ``unit``.
     by_unit : dict of pandas.DataFrame
-        For each unit column: median/mean growth percentile with bootstrap SEs and CIs.
+        The wide view of ``estimates``: for each unit column, median/mean growth
+        percentile with bootstrap SEs and CIs (at the fit's ``level``).
     sample_log : SampleLog
     """
 
     title = "Student growth percentiles"
 
     def __init__(self, students: pd.DataFrame, coefficients: pd.DataFrame, knots: dict,
-                 by_unit: dict[str, pd.DataFrame], sample_log: SampleLog,
-                 priors: list[str], outcome: str) -> None:
+                 draws: dict[str, tuple[pd.DataFrame, np.ndarray, np.ndarray]],
+                 sample_log: SampleLog, priors: list[str], outcome: str,
+                 level: float = 0.95) -> None:
         self.students = students
         self.coefficients = coefficients
         self.knots = knots
-        self.by_unit = by_unit
+        self._draws = draws
+        self.by_unit = {u: _growth_table(*d, level) for u, d in draws.items()}
         self.sample_log = sample_log
         self.priors = priors
         self.outcome = outcome
+        self.estimates = self.conf_int_table(0.95)
 
-    def to_frame(self) -> pd.DataFrame:
-        """Unit growth tables stacked (``level`` names the unit column)."""
-        if not self.by_unit:
-            return self.distribution()
-        return pd.concat([t.assign(level=k) for k, t in self.by_unit.items()], ignore_index=True)
+    def conf_int_table(self, level: float) -> pd.DataFrame:
+        """The long table of unit growth percentiles with intervals at ``level``."""
+        frames = []
+        for u, d in self._draws.items():
+            t = _growth_table(*d, level)
+            for q in ("median", "mean"):
+                frames.append(pd.DataFrame({
+                    "unit_type": u, "unit": t["unit"], "quantity": f"{q}_sgp",
+                    "estimate": t[f"{q}_sgp"], "std_error": t[f"{q}_se"],
+                    "ci_lower": t[f"{q}_ci_lower"], "ci_upper": t[f"{q}_ci_upper"]}))
+        cols = ["unit_type", "unit", "quantity", "estimate", "std_error", "ci_lower", "ci_upper"]
+        out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
+        out["flag"] = out["std_error"].isna().to_numpy(dtype=bool)
+        return out
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Intervals at ``level`` (bootstrap percentile for medians, normal for means)."""
+        out = self.conf_int_table(check_level(level))
+        return out[["unit_type", "unit", "quantity", "estimate", "ci_lower", "ci_upper"]]
 
     def distribution(self) -> pd.DataFrame:
         """Share of SGPs in each decile band (uniform: about 10% each)."""
@@ -208,9 +255,11 @@ class SGPResult(ResultsBase):
         """Histogram of SGPs, or a caterpillar of unit median SGPs (``kind="units"``)."""
         import matplotlib.pyplot as plt
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 4))
+        from pdstats.figures.estimates import caterpillar
+
         if kind == "histogram":
+            if ax is None:
+                _, ax = plt.subplots(figsize=(7, 4))
             ax.hist(self.students["sgp"], bins=np.arange(0.5, 100.5, 1), color="C0")
             ax.axhline(len(self.students) / 99, color="C3", lw=1, label="uniform")
             ax.set_xlabel("student growth percentile")
@@ -221,10 +270,11 @@ class SGPResult(ResultsBase):
             raise ModelSpecificationError(f"kind={kind!r}; choose 'histogram' or 'units'")
         if not self.by_unit:
             raise ModelSpecificationError("no unit tables: call sgp(..., unit=...)")
-        t = self.by_unit[unit or next(iter(self.by_unit))]
-        caterpillar(ax, t["median_sgp"], t["median_ci_lower"], t["median_ci_upper"], centre=50)
-        ax.set_xlabel(f"{unit or next(iter(self.by_unit))}, sorted")
-        ax.set_ylabel("median SGP (95% bootstrap interval)")
+        name = unit or next(iter(self.by_unit))
+        e = self.estimates.query("unit_type == @name and quantity == 'median_sgp'")
+        ax = caterpillar(e, label="unit", ax=ax, centre=50.0)
+        ax.set_xlabel("median SGP (95% bootstrap interval)")
+        ax.set_ylabel(f"{name} ({len(e)}, sorted)")
         return ax
 
 
@@ -284,16 +334,39 @@ def sgp(
     unit_l = [] if unit is None else ([unit] if isinstance(unit, str) else list(unit))
     if not 1 <= len(prior_l) <= 3:
         raise ModelSpecificationError(f"sgp takes one to three prior scores, got {prior_l}")
-    cols = [outcome, *prior_l, *unit_l] + ([target] if isinstance(target, str) else [])
-    missing = [c for c in cols if c not in data.columns]
-    if missing:
-        raise ModelSpecificationError(f"sgp: column(s) {missing} not in data")
-    df, log = drop_missing(data, [outcome, *prior_l])
+    level = check_level(level)
+    n_boot = positive_int(n_boot, "n_boot", minimum=2)
+    if target is not None and not isinstance(target, str):
+        if isinstance(target, bool) or not isinstance(target, numbers.Real) \
+                or not np.isfinite(target):
+            raise ModelSpecificationError(f"target={target!r}: a column name or a finite number")
+    numeric = {c: {} for c in [outcome, *prior_l]}
+    if isinstance(target, str):
+        numeric[target] = {}
+    roles = {"outcome": [outcome], "priors": prior_l, "unit": unit_l,
+             "target": [target] if isinstance(target, str) else []}
+    require_frame(data, _TABLE)
+    for role, cols in roles.items():
+        require_columns(data, cols, _TABLE, role)
+    checked = data.copy()
+    for c, rule in numeric.items():
+        checked[c] = as_numeric(data, c, _TABLE, **rule)
+    # students without a unit (or target) still get an SGP: only outcome and priors must exist
+    df, log = drop_missing(checked, [outcome, *prior_l], _TABLE, stacklevel=3)
     p_cols = 1 + 7 * len(prior_l)
     if len(df) < 10 * p_cols:
         raise ModelSpecificationError(
             f"sgp: {len(df)} complete rows for {p_cols} coefficients; need at least {10 * p_cols}"
         )
+    flat = [p for p in prior_l if np.ptp(df[p].to_numpy(dtype=float)) == 0]
+    if flat:
+        raise ModelSpecificationError(
+            f"table {_TABLE!r}: prior score(s) {flat} take a single value in the {len(df)} rows "
+            "used; rule: a B-spline in a prior needs spread")
+    if taus is not None:
+        t = np.asarray(taus, dtype=float).ravel()
+        if t.size == 0 or not np.all((t > 0) & (t < 1)):
+            raise ModelSpecificationError(f"taus must be quantiles strictly inside (0, 1), got {taus!r}")
     taus_a = SGP_TAUS if taus is None else np.asarray(taus, dtype=float)
     kb = {p: knots_boundaries(df[p].to_numpy(dtype=float)) for p in prior_l}
     X = _design(df, prior_l, kb)
@@ -308,15 +381,31 @@ def sgp(
     if target is not None:
         tv = (df[target].to_numpy(dtype=float) if isinstance(target, str)
               else np.full(len(df), float(target)))
-        students["sgp_target"] = _count_below(pred, tv)
-        students["on_track"] = students["sgp"] >= students["sgp_target"]
+        has = ~np.isnan(tv)  # a missing target gives a missing growth-to-target
+        students["sgp_target"] = pd.array(np.where(has, _count_below(pred, np.nan_to_num(tv)), 0),
+                                          dtype="Int64")
+        students.loc[~has, "sgp_target"] = pd.NA
+        students["on_track"] = (students["sgp"] >= students["sgp_target"]).astype("boolean")
     names = ["(Intercept)"] + [f"bs({p})[{i}]" for p in prior_l for i in range(1, 8)]
     coef_df = pd.DataFrame(coefs, index=pd.Index(names, name="term"),
                            columns=pd.Index(np.round(taus_a, 4), name="tau"))
-    by_unit = {}
+    draws = {}
     for u in unit_l:
-        ok = df[u].notna().to_numpy()   # students without a unit still get an SGP
-        by_unit[u] = unit_growth(students["sgp"].to_numpy()[ok], df[u].to_numpy()[ok],
-                                 n_boot=n_boot, random_state=random_state, level=level,
-                                 progress=progress)
-    return SGPResult(students, coef_df, kb, by_unit, log, prior_l, outcome)
+        ok = ~_missing(df[u])   # students without a unit still get an SGP
+        draws[u] = _growth_draws(students["sgp"].to_numpy()[ok], df[u].to_numpy()[ok],
+                                 n_boot, random_state, progress)
+    res = SGPResult(students, coef_df, kb, draws, log, prior_l, outcome, level=level)
+    if res.estimates["flag"].any():
+        warnings.warn(f"sgp: {int(res.estimates['flag'].sum())} unit growth percentile(s) have "
+                      "no bootstrap spread (one student, or every student with the same SGP); "
+                      "their standard error is missing and flag=True", EstimationWarning,
+                      stacklevel=2)
+    return res
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    """Missing unit labels (NaN, None, empty or suppression text), by position."""
+    kept, _ = drop_missing(pd.DataFrame({"u": values.to_numpy()}), ["u"], _TABLE, warn=False)
+    miss = np.ones(len(values), dtype=bool)
+    miss[kept.index.to_numpy()] = False
+    return miss

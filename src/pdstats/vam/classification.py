@@ -16,19 +16,22 @@ probabilities overstate certainty at the tails.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pdstats.errors import ModelSpecificationError
-from pdstats.results import ResultsBase, SampleLog
+from pdstats._inputs import as_numeric, drop_missing, require_columns, require_frame
+from pdstats.errors import EstimationWarning, ModelSpecificationError
+from pdstats.results import ResultsBase, SampleLog, check_level
+from pdstats.vam._checks import positive_int
+from pdstats.vam.results import VAResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-
-    from pdstats.vam.results import VAResult
 
 __all__ = ["ClassificationResult", "classify"]
 
@@ -38,6 +41,12 @@ class ClassificationResult(ResultsBase):
 
     Attributes
     ----------
+    estimates : pandas.DataFrame
+        The result contract's table: group columns, unit, quantity (``rank``),
+        estimate (rank, 1 = highest), std_error (SD of the unit's rank over the
+        posterior draws), ci_lower, ci_upper (rank interval from the draws, 95%), flag
+        (the rank was the same in every draw, so its SE is below what ``n_draws`` draws
+        resolve).
     units : pandas.DataFrame
         Group columns, unit, estimate, std_error, rank, rank_lower, rank_upper,
         p_above, selected.
@@ -50,15 +59,36 @@ class ClassificationResult(ResultsBase):
     title = "Classification of units against a bonus cut"
 
     def __init__(self, units: pd.DataFrame, rates: pd.DataFrame, sample_log: SampleLog,
-                 rule: str) -> None:
+                 rule: str, draws: list[np.ndarray], keys: list[str]) -> None:
         self.units = units
         self.rates = rates
         self.sample_log = sample_log
         self.rule = rule
+        self._draws = draws
+        self._keys = keys
+        self.estimates = self._rank_table(0.95)
 
-    def to_frame(self) -> pd.DataFrame:
-        """The per-unit table."""
-        return self.units
+    def _rank_table(self, level: float) -> pd.DataFrame:
+        a = (1 - level) / 2
+        u = self.units
+        out = u[[*self._keys, "unit"]].copy()
+        out["quantity"] = "rank"
+        out["estimate"] = u["rank"].to_numpy(dtype=float)
+        order = [np.asarray(d) for d in self._draws]
+        out["std_error"] = np.concatenate([d.std(axis=0, ddof=1) for d in order]) if order \
+            else np.empty(0)
+        out["ci_lower"] = np.concatenate([_rank_bound(d, a) for d in order]) if order \
+            else np.empty(0)
+        out["ci_upper"] = np.concatenate([_rank_bound(d, 1 - a) for d in order]) if order \
+            else np.empty(0)
+        out["flag"] = ~(out["std_error"].to_numpy(dtype=float) > 0)
+        out.loc[out["flag"], "std_error"] = np.nan
+        return out.reset_index(drop=True)
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Rank intervals at ``level`` from the posterior draws."""
+        out = self._rank_table(check_level(level))
+        return out.drop(columns=["std_error", "flag"])
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -80,6 +110,13 @@ class ClassificationResult(ResultsBase):
         ax.set_ylabel("P(above the bonus cut)")
         ax.axhline(0.5, color="grey", lw=0.6)
         return ax
+
+
+def _rank_bound(draws: np.ndarray, q: float) -> np.ndarray:
+    """Integer rank bound from the draws: the quantile rounded outwards (floor below the
+    median, ceiling above), so the interval covers at least its level."""
+    v = np.quantile(draws, q, axis=0)
+    return (np.floor(v) if q < 0.5 else np.ceil(v)).astype(int)
 
 
 def classify(
@@ -121,22 +158,35 @@ def classify(
     >>> c.units["rank"].tolist(), c.units["selected"].tolist()
     ([1, 2, 3, 4, 5], [True, False, False, False, False])
     """
-    eff = result.effects if hasattr(result, "effects") else result
-    for col in ("unit", "estimate", "std_error"):
-        if col not in eff.columns:
-            raise ModelSpecificationError(f"classify: the effects table has no {col!r} column")
-    if threshold is None and not 0 < cut < 1:
-        raise ModelSpecificationError(f"cut={cut}: a quantile in (0, 1)")
-    by = list(getattr(result, "by", []))
+    level = check_level(level)
+    n_draws = positive_int(n_draws, "n_draws", minimum=2)
+    if threshold is None:
+        if isinstance(cut, bool) or not isinstance(cut, numbers.Real) or not 0 < cut < 1:
+            raise ModelSpecificationError(f"cut={cut!r}: a quantile strictly inside (0, 1)")
+    elif isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) \
+            or not np.isfinite(threshold):
+        raise ModelSpecificationError(f"threshold={threshold!r}: a finite number")
+    eff = result.effects if isinstance(result, VAResult) else result
+    table = "classify effects"
+    require_frame(eff, table)
+    require_columns(eff, ["unit", "estimate", "std_error"], table, "result")
+    by = list(result.by) if isinstance(result, VAResult) else []
     if "year" in eff.columns and eff["year"].notna().any():
         by = [*by, "year"]
-    ok = eff["estimate"].notna() & eff["std_error"].notna()
+    require_columns(eff, by, table, "result")
+    eff = eff.copy()
+    eff["estimate"] = as_numeric(eff, "estimate", table)
+    # a posterior SD of 0 is never an estimate (pds.vam reports NaN + flag instead)
+    eff["std_error"] = as_numeric(eff, "std_error", table, lower=0.0, lower_open=True)
     log = SampleLog(n_in=len(eff), unit="units")
-    log.drop("no estimate (e.g. one year only under cfr)", int((~ok).sum()))
-    eff = eff.loc[ok]
+    eff, log = drop_missing(eff, ["estimate", "std_error", "unit", *by], table, log,
+                            stacklevel=3)
+    if len(eff) == 0:
+        raise ModelSpecificationError(f"classify: no unit has an estimate and a standard error "
+                                      f"({log})")
     rng = np.random.default_rng(random_state)
     a = (1 - level) / 2
-    units, rates = [], []
+    units, rates, all_draws = [], [], []
     groups = eff.groupby(by, sort=True) if by else [((), eff)]
     for key, g in groups:
         est = g["estimate"].to_numpy(dtype=float)
@@ -156,13 +206,15 @@ def classify(
         sel = est >= c
         u = pd.DataFrame({"unit": g["unit"].to_numpy(), "estimate": est, "std_error": se,
                           "rank": rank,
-                          "rank_lower": np.quantile(draws_rank, a, axis=0).astype(int),
-                          "rank_upper": np.quantile(draws_rank, 1 - a, axis=0).astype(int),
+                          "rank_lower": _rank_bound(draws_rank, a),
+                          "rank_upper": _rank_bound(draws_rank, 1 - a),
                           "p_above": p, "selected": sel})
         keys = key if isinstance(key, tuple) else (key,)
         for col, v in reversed(list(zip(by, keys, strict=True))):
             u.insert(0, col, v)
-        units.append(u.sort_values("rank", kind="stable"))
+        order = np.argsort(rank, kind="stable")
+        units.append(u.iloc[order])
+        all_draws.append(draws_rank[:, order])
         fp = float(np.mean(1 - p[sel])) if sel.any() else np.nan
         fn = float(np.mean(p[~sel])) if (~sel).any() else np.nan
         miss = float(np.sum(1 - p[sel]) + np.sum(p[~sel]))
@@ -172,5 +224,10 @@ def classify(
             "expected_misclassified": miss, "expected_share_misclassified": miss / n})
     rule = (f"estimate >= {threshold:g}" if threshold is not None
             else f"top {100 * (1 - cut):.0f}% of estimates")
-    return ClassificationResult(pd.concat(units, ignore_index=True), pd.DataFrame(rates), log,
-                                rule)
+    res = ClassificationResult(pd.concat(units, ignore_index=True), pd.DataFrame(rates), log,
+                               rule, all_draws, by)
+    if res.estimates["flag"].any():
+        warnings.warn(f"classify: {int(res.estimates['flag'].sum())} unit(s) had the same rank in "
+                      f"all {n_draws} draws; their rank SE is below what the draws resolve "
+                      "(std_error NaN, flag=True; raise n_draws)", EstimationWarning, stacklevel=2)
+    return res
