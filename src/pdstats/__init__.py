@@ -24,6 +24,7 @@ from pdstats.errors import (
     SchemaError,
     SimulationSpecError,
     StoreError,
+    WorldsFailedError,
 )
 from pdstats.results import ResultsBase, SampleLog
 
@@ -58,6 +59,7 @@ __all__ = [
     "SchemaError",
     "SimulationSpecError",
     "StoreError",
+    "WorldsFailedError",
     "__version__",
     *sorted(_SUBPACKAGES),
     *sorted(_LAZY_ATTRS),
