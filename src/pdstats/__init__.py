@@ -39,6 +39,7 @@ _SUBPACKAGES = {
     "vam",
     "figures",
     "privacy",
+    "power",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {
