@@ -20,6 +20,7 @@ from formulaic import Formula, model_matrix
 
 from pdstats.errors import DataValidationError, ModelSpecificationError
 from pdstats.multilevel.formula import ParsedFormula, RandomTermSpec
+from pdstats.multilevel.membership import build_membership_term, membership_rows
 from pdstats.results import SampleLog
 
 __all__ = ["GroupTerm", "Design", "build_design"]
@@ -201,6 +202,9 @@ def build_design(
         miss = ~np.isfinite(arr) & keep
         log.drop(f"missing value in {name}", int(miss.sum()))
         keep &= ~miss
+    for spec in parsed.random:  # multiple membership: rows with no member are dropped
+        if spec.membership is not None:
+            keep = membership_rows(data, spec, keep, log)
     used = data.loc[keep, variables].reset_index(drop=True) if not keep.all() else data[variables]
     if len(used) == 0:
         raise ModelSpecificationError(f"no rows left to fit {formula!r} after dropping missing values")
@@ -252,8 +256,11 @@ def build_design(
             f"(rank {np.linalg.matrix_rank(X)} < {X.shape[1]} columns {fixed_names})"
         )
 
-    terms: list[GroupTerm] = []
+    terms: list = []  # GroupTerm or MembershipTerm
     for spec in parsed.random:
+        if spec.membership is not None:
+            terms.append(build_membership_term(spec, data.iloc[np.flatnonzero(keep)]))
+            continue
         try:
             rm = model_matrix(spec.expr, used, na_action="raise")
         except Exception as exc:
