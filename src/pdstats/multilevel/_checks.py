@@ -34,7 +34,9 @@ TABLE = "lmm data"
 
 
 def clean_rows(data: pd.DataFrame, variables: list[str], response: str,
-               extra: dict[str, np.ndarray]) -> tuple[pd.DataFrame, dict[str, np.ndarray], SampleLog]:
+               extra: dict[str, np.ndarray], keep: np.ndarray | None = None,
+               log: SampleLog | None = None,
+               ) -> tuple[pd.DataFrame, dict[str, np.ndarray], SampleLog, np.ndarray]:
     """Refuse non-finite values, drop (and log) rows with missing ones.
 
     Parameters
@@ -47,6 +49,11 @@ def clean_rows(data: pd.DataFrame, variables: list[str], response: str,
         The response column (must be numeric).
     extra : dict
         ``weights``/``known_variance`` arrays aligned with ``data`` (NaN = missing).
+    keep : numpy.ndarray of bool, optional
+        Rows already excluded by the caller (e.g. no member of a multiple-membership
+        factor), counted in ``log``.
+    log : SampleLog, optional
+        The log those exclusions were counted in.
 
     Returns
     -------
@@ -55,8 +62,11 @@ def clean_rows(data: pd.DataFrame, variables: list[str], response: str,
     extra : dict
         The per-row arrays of the complete rows.
     log : SampleLog
+    rows : numpy.ndarray
+        Positions (0-based, in ``data``) of the rows used.
     """
     frame = data[variables].copy()
+    frame.index = pd.RangeIndex(len(frame))
     for v in variables:
         col = frame[v]
         if v == response:  # numbers, or text holding numbers / missing marks; else refused
@@ -72,16 +82,19 @@ def clean_rows(data: pd.DataFrame, variables: list[str], response: str,
             bad = np.flatnonzero(arr <= 0)
         if bad.size:
             raise refuse(TABLE, name, f"range (0, inf): {name} must be > 0", bad)
-    log = SampleLog(n_in=len(frame))
+    log = log if log is not None else SampleLog(n_in=len(frame))
+    if keep is not None:
+        frame = frame.loc[np.asarray(keep, dtype=bool)]
     kept, log = drop_missing(frame, [*variables, *(f"__{n}" for n in extra)], TABLE, log,
                              stacklevel=6)
+    rows = kept.index.to_numpy()
     kept = kept.reset_index(drop=True)
     if len(kept) == 0:
         raise ModelSpecificationError(
             f"table {TABLE!r}: no rows left after dropping rows with missing values "
             f"({log})")
     out_extra = {n: kept.pop(f"__{n}").to_numpy(dtype=float) for n in extra}
-    return kept, out_extra, log
+    return kept, out_extra, log, rows
 
 
 def response_offset(design: Design) -> np.ndarray:

@@ -22,6 +22,7 @@ from pdstats._inputs import as_numeric
 from pdstats.errors import ModelSpecificationError
 from pdstats.multilevel._checks import clean_rows
 from pdstats.multilevel.formula import ParsedFormula, RandomTermSpec
+from pdstats.multilevel.membership import build_membership_term, membership_rows
 from pdstats.results import SampleLog
 
 __all__ = ["GroupTerm", "Design", "build_design"]
@@ -193,7 +194,15 @@ def build_design(
             arr, _ = _vector_arg(value, name, data)
             extra_vectors[name] = arr
 
-    used, extra_vectors, log = clean_rows(data, variables, parsed.response, extra_vectors)
+    pre = np.ones(len(data), dtype=bool)
+    log = SampleLog(n_in=len(data))
+    for spec in parsed.random:  # multiple membership: rows with no member are dropped
+        if spec.membership is not None:
+            pre = membership_rows(data, spec, pre, log)
+    used, extra_vectors, log, rows = clean_rows(data, variables, parsed.response, extra_vectors,
+                                                keep=pre, log=log)
+    keep = np.zeros(len(data), dtype=bool)
+    keep[rows] = True
     y = used[parsed.response].to_numpy(dtype=float)
 
     try:
@@ -208,8 +217,11 @@ def build_design(
             f"(rank {np.linalg.matrix_rank(X)} < {X.shape[1]} columns {fixed_names})"
         )
 
-    terms: list[GroupTerm] = []
+    terms: list = []  # GroupTerm or MembershipTerm
     for spec in parsed.random:
+        if spec.membership is not None:
+            terms.append(build_membership_term(spec, data.iloc[np.flatnonzero(keep)]))
+            continue
         try:
             rm = model_matrix(spec.expr, used, na_action="raise")
         except Exception as exc:

@@ -16,7 +16,9 @@ levels.  The first term's diagonal block is block-diagonal (one ``k x k`` block 
 level) and is factored for all levels at once.  When every term is nested in the next
 one (occasions in students in schools), every later diagonal block stays block-diagonal
 too and the whole factorization costs O(levels), independent of the number of rows.  For
-crossed designs the blocks after the first are factored densely.
+crossed and multiple-membership designs the first block is eliminated level by level and
+the Schur complement of the other terms is factored densely or sparsely with a
+fill-reducing ordering (:mod:`pdstats.multilevel.crossed`).
 
 All cross-products with the data are formed once, in :class:`DevianceEvaluator`'s
 constructor; evaluating the deviance never touches the n rows again.
@@ -27,9 +29,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 
+from pdstats.multilevel.crossed import CrossedSystem
 from pdstats.multilevel.design import Design, GroupTerm
 
 __all__ = ["DevianceEvaluator", "Solution", "theta_to_factors", "theta_lower_bounds"]
@@ -215,42 +217,21 @@ class DevianceEvaluator:
         Xy = np.column_stack([design.X, design.y])
         self.XyXy = (Xy * w[:, None]).T @ Xy
         self.yy = float(self.XyXy[p, p])
-        self.indicators = [_indicator(t.codes, t.nlev) for t in terms]
-        # per-term block-diagonal Z_i'WZ_i and Z_i'W[X y]
-        self.ZtZ: list[np.ndarray] = []
-        self.ZtXy: list[np.ndarray] = []
-        for t, ind in zip(terms, self.indicators, strict=True):
-            Xw = t.Xr * w[:, None]
-            self.ZtZ.append(_grouped_sum(ind, Xw[:, :, None] * t.Xr[:, None, :]))
-            self.ZtXy.append(_grouped_sum(ind, Xw[:, :, None] * Xy[:, None, :]))
         self.nested = self._check_nesting()
-        K = len(terms)
         if self.nested:
-            # maps[i][j]: level of term j containing each level of term i (j > i)
-            self.maps: dict[tuple[int, int], np.ndarray] = {}
-            self.map_ind: dict[tuple[int, int], sp.csr_matrix] = {}
-            self.ZtZ_cross: dict[tuple[int, int], np.ndarray] = {}
-            for i in range(K):
-                first_row = np.full(terms[i].nlev, -1, dtype=np.int64)
-                first_row[terms[i].codes[::-1]] = np.arange(n)[::-1]
-                for j in range(i + 1, K):
-                    m = terms[j].codes[first_row]
-                    self.maps[(i, j)] = m
-                    self.map_ind[(i, j)] = _indicator(m, terms[j].nlev)
-                    Xw = terms[j].Xr * w[:, None]
-                    self.ZtZ_cross[(j, i)] = np.moveaxis(_grouped_sum(
-                        self.indicators[i], Xw[:, :, None] * terms[i].Xr[:, None, :]
-                    ), 0, -1).copy()
-            self.ZtZ_soa = [np.moveaxis(Z, 0, -1).copy() for Z in self.ZtZ]
-            # (p+1, k, L): row c holds column c of [X y]
-            self.ZtXy_soa = [np.transpose(Z, (2, 1, 0)).copy() for Z in self.ZtXy]
+            self._setup_nested(w, Xy)
         else:
             self._setup_general(w, Xy)
 
     # ------------------------------------------------------------------ set-up
     def _check_nesting(self) -> bool:
-        """True when each term's grouping factor is nested in the next term's."""
+        """True when each term's grouping factor is nested in the next term's.
+
+        Multiple-membership terms are never nested (a row has several units).
+        """
         terms = self.terms
+        if any(getattr(t, "members", None) is not None for t in terms):
+            return False
         for i in range(len(terms) - 1):
             a, b = terms[i].codes, terms[i + 1].codes
             first = np.full(terms[i].nlev, -1, dtype=np.int64)
@@ -260,53 +241,37 @@ class DevianceEvaluator:
         return True
 
     def _setup_general(self, w: np.ndarray, Xy: np.ndarray) -> None:
-        """Cross-products for the crossed (non-nested) case: term 0 blocked, rest dense."""
-        terms = self.terms
-        t0 = terms[0]
-        self.rest_offsets = [0]
-        for t in terms[1:]:
-            self.rest_offsets.append(self.rest_offsets[-1] + t.nlev * t.k)
-        qr = self.rest_offsets[-1]
-        self.qr = qr
-        n = self.n
-        rows = np.arange(n)
+        """Crossed or multiple-membership case: see :mod:`pdstats.multilevel.crossed`."""
+        self.crossed = CrossedSystem(self.terms, w, Xy)
 
-        def zmat(t: GroupTerm, weighted: bool) -> sp.csr_matrix:
-            data, rr, cc = [], [], []
-            for a in range(t.k):
-                vals = t.Xr[:, a] * (w if weighted else 1.0)
-                data.append(vals)
-                rr.append(rows)
-                cc.append(t.codes * t.k + a)
-            return sp.csr_matrix(
-                (np.concatenate(data), (np.concatenate(rr), np.concatenate(cc))),
-                shape=(n, t.nlev * t.k),
-            )
-
-        Z0 = zmat(t0, False)
-        Zr = (
-            sp.hstack([zmat(t, False) for t in terms[1:]]).tocsr()
-            if len(terms) > 1
-            else sp.csr_matrix((n, 0))
-        )
-        ZrW = Zr.multiply(w[:, None]).tocsr()
-        self.ZrZ0 = (ZrW.T @ Z0).tocsr()
-        self.ZrZr = np.asarray((ZrW.T @ Zr).todense())
-        self.ZrXy = np.asarray(ZrW.T @ Xy)
-        # block-diagonal sparsity pattern of term 0 (k0 x k0 blocks)
-        k0, l0 = t0.k, t0.nlev
-        base = np.arange(l0)[:, None, None] * k0
-        self.bd_rows = np.broadcast_to(base + np.arange(k0)[None, :, None], (l0, k0, k0)).ravel()
-        self.bd_cols = np.broadcast_to(base + np.arange(k0)[None, None, :], (l0, k0, k0)).ravel()
-
-    def _block_diag(self, blocks: np.ndarray) -> sp.csr_matrix:
-        n = blocks.shape[0] * blocks.shape[1]
-        return sp.csr_matrix((blocks.ravel(), (self.bd_rows, self.bd_cols)), shape=(n, n))
-
-    def _lambda_rest(self, factors: list[np.ndarray]) -> sp.csr_matrix:
-        mats = [sp.kron(sp.identity(t.nlev), sp.csr_matrix(T)) for t, T in
-                zip(self.terms[1:], factors[1:], strict=True)]
-        return sp.block_diag(mats, format="csr") if mats else sp.csr_matrix((0, 0))
+    def _setup_nested(self, w: np.ndarray, Xy: np.ndarray) -> None:
+        """Cross-products of the nested case, one k x k block per level and term pair."""
+        terms, n, K = self.terms, self.n, len(self.terms)
+        self.indicators = [_indicator(t.codes, t.nlev) for t in terms]
+        ZtZ: list[np.ndarray] = []
+        ZtXy: list[np.ndarray] = []
+        for t, ind in zip(terms, self.indicators, strict=True):
+            Xw = t.Xr * w[:, None]
+            ZtZ.append(_grouped_sum(ind, Xw[:, :, None] * t.Xr[:, None, :]))
+            ZtXy.append(_grouped_sum(ind, Xw[:, :, None] * Xy[:, None, :]))
+        # maps[i][j]: level of term j containing each level of term i (j > i)
+        self.maps: dict[tuple[int, int], np.ndarray] = {}
+        self.map_ind: dict[tuple[int, int], sp.csr_matrix] = {}
+        self.ZtZ_cross: dict[tuple[int, int], np.ndarray] = {}
+        for i in range(K):
+            first_row = np.full(terms[i].nlev, -1, dtype=np.int64)
+            first_row[terms[i].codes[::-1]] = np.arange(n)[::-1]
+            for j in range(i + 1, K):
+                m = terms[j].codes[first_row]
+                self.maps[(i, j)] = m
+                self.map_ind[(i, j)] = _indicator(m, terms[j].nlev)
+                Xw = terms[j].Xr * w[:, None]
+                self.ZtZ_cross[(j, i)] = np.moveaxis(_grouped_sum(
+                    self.indicators[i], Xw[:, :, None] * terms[i].Xr[:, None, :]
+                ), 0, -1).copy()
+        self.ZtZ_soa = [np.moveaxis(Z, 0, -1).copy() for Z in ZtZ]
+        # (p+1, k, L): row c holds column c of [X y]
+        self.ZtXy_soa = [np.transpose(Z, (2, 1, 0)).copy() for Z in ZtXy]
 
     # ------------------------------------------------------------------ core
     def solve(self, theta: np.ndarray) -> Solution:
@@ -380,45 +345,13 @@ class DevianceEvaluator:
         return beta, RXinv, ldRX2, pwrss
 
     def _solve_general(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
-        terms, p = self.terms, self.p
-        t0, T0 = terms[0], factors[0]
-        l0, k0 = t0.nlev, t0.k
-        qr = self.qr
-        D0 = np.swapaxes(T0, 0, 1) @ self.ZtZ[0] @ T0 + np.eye(k0)
-        L0 = np.linalg.cholesky(D0)
-        L0inv = np.linalg.inv(L0)
-        ldL2 = 2.0 * float(np.sum(np.log(np.diagonal(L0, axis1=1, axis2=2))))
-        LiT = np.swapaxes(L0inv, 1, 2)
-        FX0 = (np.swapaxes(self.ZtXy[0], 1, 2) @ T0) @ LiT  # (l0, p+1, k0)
-        G = np.swapaxes(FX0, 1, 2).reshape(l0 * k0, p + 1)  # q0 x (p+1)
-        Lam_r = self._lambda_rest(factors)
-        Lam0 = self._block_diag(np.broadcast_to(T0, (l0, k0, k0)))
-        Fr0 = (Lam_r.T @ self.ZrZ0 @ Lam0 @ self._block_diag(LiT)).tocsr()  # qr x q0
-        B = np.asarray(Lam_r.T @ self.ZrZr)
-        Arr = np.asarray(Lam_r.T @ B.T).T + np.eye(qr) if qr else np.zeros((0, 0))
-        ArX = np.asarray(Lam_r.T @ self.ZrXy)
-        M = np.empty((qr + p + 1, qr + p + 1))
-        M[:qr, :qr] = Arr - np.asarray((Fr0 @ Fr0.T).todense())
-        FG = np.asarray(Fr0 @ G)
-        M[:qr, qr:] = ArX - FG
-        M[qr:, :qr] = M[:qr, qr:].T
-        M[qr:, qr:] = self.XyXy - G.T @ G
-        Lr = np.linalg.cholesky(M)
-        ldL2 += 2.0 * float(np.sum(np.log(np.diag(Lr)[:qr])))
-        beta, RXinv, ldRX2, pwrss = self._fixed_part(Lr[qr:, qr:])
-        # back substitution: [u_r; beta] then u_0
-        top = Lr[: qr + p, : qr + p]
-        sol = sla.solve_triangular(top.T, Lr[-1, : qr + p], lower=False)
-        ur = sol[:qr]
-        c0 = FX0[:, p, :]
-        rhs = c0 - np.asarray(Fr0.T @ ur).reshape(l0, k0) - np.einsum("lak,a->lk", FX0[:, :p, :], beta)
-        u0 = np.einsum("lak,la->lk", L0inv, rhs)
-        u = [u0]
-        for t, off in zip(terms[1:], self.rest_offsets[:-1], strict=True):
-            u.append(ur[off : off + t.nlev * t.k].reshape(t.nlev, t.k))
+        cs = self.crossed
+        st, ldL2, C = cs.factor(factors)
+        LX = np.linalg.cholesky(C)
+        beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
+        u = cs.spherical_effects(st, beta)
         b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
-        state = {"L0": L0, "L0inv": L0inv, "Fr0": Fr0, "Lr": Lr}
-        return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, state)
+        return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, {"crossed": st})
 
     # ------------------------------------------------------------------ deviance
     def objective(self, sol: Solution, reml: bool) -> float:
@@ -493,29 +426,4 @@ class DevianceEvaluator:
         return diag
 
     def _cond_general(self, sol: Solution) -> list[np.ndarray]:
-        qr = self.qr
-        Lr, L0inv, Fr0 = sol.state["Lr"], sol.state["L0inv"], sol.state["Fr0"]
-        t0 = self.terms[0]
-        l0, k0 = t0.nlev, t0.k
-        if qr:
-            Lrr_inv = sla.solve_triangular(Lr[:qr, :qr], np.eye(qr), lower=True)
-            Srr = Lrr_inv.T @ Lrr_inv
-        else:
-            Srr = np.zeros((0, 0))
-        # Sigma_r0 = -Srr Fr0 L0^{-1} (blockwise)
-        SF = np.asarray(Fr0.T @ Srr).T if qr else np.zeros((0, l0 * k0))  # qr x q0
-        SF3 = SF.T.reshape(l0, k0, qr)  # (l0, k0, qr)
-        Sr0 = -np.swapaxes(SF3, 1, 2) @ L0inv  # (l0, qr, k0)
-        Fr0d = Fr0.T.tocsr()  # q0 x qr
-        out0 = np.empty((l0, k0, k0))
-        Fr0_rows = np.asarray(Fr0d.todense()).reshape(l0, k0, qr) if qr else np.zeros((l0, k0, 0))
-        inner = L0inv - Fr0_rows @ Sr0
-        out0 = np.swapaxes(L0inv, 1, 2) @ inner
-        out = [out0]
-        for t, offp in zip(self.terms[1:], self.rest_offsets[:-1], strict=True):
-            blk = np.empty((t.nlev, t.k, t.k))
-            for lev in range(t.nlev):
-                s = offp + lev * t.k
-                blk[lev] = Srr[s : s + t.k, s : s + t.k]
-            out.append(blk)
-        return out
+        return self.crossed.conditional_cov(sol.state["crossed"])

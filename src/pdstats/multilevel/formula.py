@@ -7,7 +7,10 @@
 * ``(expr | g)``: correlated random effects of ``expr`` for each level of ``g``;
 * ``(expr || g)``: the same effects, uncorrelated (one term per column);
 * ``(expr | g1/g2)``: nesting, expanded to ``(expr | g1) + (expr | g2:g1)``;
-* ``(expr | g1:g2)``: one level per observed combination of ``g1`` and ``g2``.
+* ``(expr | g1:g2)``: one level per observed combination of ``g1`` and ``g2``;
+* ``(1 | mm(t1 + t2 + t3, w1 + w2 + w3))``: multiple membership -- a row belongs to the
+  units in columns ``t1, t2, t3`` with weights ``w1, w2, w3`` summing to 1 (see
+  :mod:`pdstats.multilevel.membership`).
 
 Crossed factors are simply two terms with different grouping factors.
 """
@@ -32,15 +35,24 @@ class RandomTermSpec:
         Right-hand side of the term's model matrix, e.g. ``"year"`` or ``"0 + x"``.
     group : tuple of str
         Variables whose combination defines the grouping factor (``("childid",)``
-        or ``("childid", "schoolid")`` for ``childid:schoolid``).
+        or ``("childid", "schoolid")`` for ``childid:schoolid``); empty for a
+        multiple-membership term.
+    membership : tuple of (tuple of str, tuple of str), optional
+        Id columns and weight columns of a multiple-membership term ``mm(ids, weights)``.
     """
 
     expr: str
     group: tuple[str, ...]
+    membership: tuple[tuple[str, ...], tuple[str, ...]] | None = None
 
     @property
     def group_name(self) -> str:
-        """Name of the grouping factor as lme4 prints it (``"childid:schoolid"``)."""
+        """Name of the grouping factor as lme4 prints it (``"childid:schoolid"``).
+
+        A multiple-membership term is named ``"mm(t1+t2+t3)"``.
+        """
+        if self.membership is not None:
+            return f"mm({'+'.join(self.membership[0])})"
         return ":".join(self.group)
 
 
@@ -93,6 +105,31 @@ def split_top_level(text: str, sep: str = "+") -> list[str]:
 
 
 _NAME = re.compile(r"^[A-Za-z_.][A-Za-z0-9_.]*$")
+_MM = re.compile(r"^mm\((.*)\)$", re.S)
+
+
+def _parse_membership(text: str, formula: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """``mm(t1 + t2, w1 + w2)`` -> (("t1", "t2"), ("w1", "w2"))."""
+    inner = _MM.match(text.strip()).group(1)
+    parts = split_top_level(inner, ",")
+    if len(parts) != 2:
+        raise ModelSpecificationError(
+            f"{text.strip()!r} in formula {formula!r}: write mm(id1 + id2 + ..., "
+            "weight1 + weight2 + ...) with one weight column per id column"
+        )
+    ids = tuple(p.strip() for p in split_top_level(parts[0]))
+    wts = tuple(p.strip() for p in split_top_level(parts[1]))
+    for name in (*ids, *wts):
+        if not _NAME.match(name):
+            raise ModelSpecificationError(
+                f"{name!r} in {text.strip()!r} (formula {formula!r}) is not a column name"
+            )
+    if len(ids) != len(wts):
+        raise ModelSpecificationError(
+            f"{text.strip()!r} in formula {formula!r} has {len(ids)} id column(s) but "
+            f"{len(wts)} weight column(s); give one weight per id, in the same order"
+        )
+    return ids, wts
 
 
 def _parse_group(text: str, formula: str) -> list[tuple[str, ...]]:
@@ -176,6 +213,11 @@ def parse_formula(formula: str) -> ParsedFormula:
                 raise ModelSpecificationError(
                     f"random term {part!r} in formula {formula!r} has no effects before '|'"
                 )
+            if _MM.match(group.strip()):
+                membership = _parse_membership(group, formula)
+                for e in exprs:
+                    random.append(RandomTermSpec(expr=e.strip(), group=(), membership=membership))
+                continue
             for g in _parse_group(group, formula):
                 for e in exprs:
                     random.append(RandomTermSpec(expr=e.strip(), group=g))

@@ -1,0 +1,328 @@
+"""The penalized least-squares system of crossed and multiple-membership designs.
+
+:class:`~pdstats.multilevel.deviance.DevianceEvaluator` hands a design here when its
+grouping factors are not nested (students crossed with teachers, InstEval's students
+crossed with instructors) or when a term is multiple-membership.  The random effects are
+split into a *first block* -- the single-membership term with most levels, whose block of
+``Lambda'Z'WZ Lambda + I`` is block-diagonal (one ``k x k`` block per level) -- and the
+*rest* (all other terms).  Eliminating the first block level by level leaves the Schur
+complement of the rest,
+
+    M = Lambda_r' (Z_r'WZ_r - Z_r'WZ_0 H Z_0'WZ_r) Lambda_r + I,
+    H = blockdiag_l( T_0 (T_0' Z_0l'WZ_0l T_0 + I)^{-1} T_0' ),
+
+whose sparsity pattern (pairs of rest levels that share a first-block level) does not
+depend on theta.  The constructor finds that pattern once and stores the sparse map ``P``
+from the per-level entries of ``H`` to the pattern, so forming ``M`` at a new theta is one
+sparse matrix-vector product -- no sparse matrix-matrix products per evaluation.
+
+``M`` is then factored densely (LAPACK Cholesky) or sparsely (SuperLU with a multiple
+minimum degree fill-reducing ordering on ``M + M'``, no pivoting; ``M`` is symmetric
+positive definite).  Which one is chosen by timing both once at the starting value when
+``M`` is of moderate size; large ``M`` (more than 6,000 rest effects) is always factored
+sparsely and small ``M`` (under 400) densely.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.sparse.linalg import splu
+
+__all__ = ["CrossedSystem", "CrossedState", "term_z"]
+
+_DENSE_BELOW = 400
+_SPARSE_ABOVE = 6000
+
+
+def term_z(term: object, n: int) -> sp.csr_matrix:
+    """The term's block of ``Z`` (n x nlev*k) as a sparse matrix.
+
+    Single-membership terms put row ``r``'s model-matrix row in the columns of level
+    ``codes[r]``; multiple-membership terms (which have ``members``/``member_weights``)
+    put each member's weight in the column of that member.
+    """
+    nlev, k = term.nlev, term.k
+    members = getattr(term, "members", None)
+    if members is not None:
+        rows = np.repeat(np.arange(n), members.shape[1])
+        cols = members.ravel()
+        vals = term.member_weights.ravel()
+        ok = cols >= 0
+        return sp.csr_matrix((vals[ok], (rows[ok], cols[ok])), shape=(n, nlev))
+    rows = np.repeat(np.arange(n), k)
+    cols = (term.codes[:, None] * k + np.arange(k)[None, :]).ravel()
+    return sp.csr_matrix((term.Xr.ravel(), (rows, cols)), shape=(n, nlev * k))
+
+
+def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All ordered pairs (i, j) of positions whose ``group`` values are equal.
+
+    ``group`` must be sorted.  Returns position arrays of length sum(count**2).
+    """
+    if group.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    counts = np.diff(np.r_[starts, group.size])
+    size_of = np.repeat(counts, counts)  # group size of each position
+    start_of = np.repeat(starts, counts)
+    first = np.repeat(np.arange(group.size), size_of)
+    block_start = np.repeat(np.cumsum(size_of) - size_of, size_of)
+    second = np.repeat(start_of, size_of) + (np.arange(first.size) - block_start)
+    return first, second
+
+
+@dataclass
+class CrossedState:
+    """One factorization of the crossed system (kept for back-substitution)."""
+
+    D0chol: np.ndarray  # (l0, k0, k0) lower Cholesky factors of the first block
+    H: np.ndarray  # (l0, k0, k0)
+    M: object  # dense lower Cholesky (ndarray) or a SuperLU object
+    B: np.ndarray  # (qr, p+1) rest x [X y] block after eliminating the first block
+    MinvB: np.ndarray  # M^{-1} B
+    lam_r: sp.csr_matrix  # Lambda of the rest terms
+    factors: list[np.ndarray]
+
+
+class CrossedSystem:
+    """Blocked first term plus a dense or sparse Schur complement for the rest.
+
+    Parameters
+    ----------
+    terms : list
+        The design's random terms (single- or multiple-membership).
+    w : numpy.ndarray
+        Prior weights of the rows.
+    Xy : numpy.ndarray
+        ``[X y]`` (n x p+1).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pdstats.multilevel.formula import parse_formula
+    >>> from pdstats.multilevel.design import build_design
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"a": rng.integers(0, 30, 400), "b": rng.integers(0, 8, 400)})
+    >>> df["y"] = rng.normal(size=400)
+    >>> d = build_design("y ~ (1|a) + (1|b)", parse_formula("y ~ (1|a) + (1|b)"), df)
+    >>> cs = CrossedSystem(d.terms, np.ones(400), np.column_stack([d.X, d.y]))
+    >>> cs.qr, cs.backend
+    (8, 'dense')
+    """
+
+    def __init__(self, terms: list, w: np.ndarray, Xy: np.ndarray) -> None:
+        self.terms = terms
+        self.XyXy = (Xy * w[:, None]).T @ Xy
+        n = Xy.shape[0]
+        self.p1 = Xy.shape[1]
+        single = [i for i, t in enumerate(terms) if getattr(t, "members", None) is None]
+        self.first = single[0] if single else None
+        self.rest = [i for i in range(len(terms)) if i != self.first]
+        if self.first is not None:
+            t0 = terms[self.first]
+            self.l0, self.k0 = t0.nlev, t0.k
+            Z0 = term_z(t0, n)
+            # first block: per-level Z_0l'WZ_0l and Z_0l'W[X y]
+            ind = sp.csr_matrix((w, (t0.codes, np.arange(n))), shape=(self.l0, n))
+            self.Z0Z0 = np.asarray(ind @ (t0.Xr[:, :, None] * t0.Xr[:, None, :]).reshape(n, -1)
+                                   ).reshape(self.l0, self.k0, self.k0)
+            self.Z0Xy = np.asarray(ind @ (t0.Xr[:, :, None] * Xy[:, None, :]).reshape(n, -1)
+                                   ).reshape(self.l0, self.k0, self.p1)
+        else:
+            self.l0, self.k0 = 0, 1
+            Z0 = sp.csr_matrix((n, 0))
+            self.Z0Z0 = np.zeros((0, 1, 1))
+            self.Z0Xy = np.zeros((0, 1, self.p1))
+        zr = [term_z(terms[i], n) for i in self.rest]
+        self.offsets = np.cumsum([0] + [z.shape[1] for z in zr])
+        self.qr = int(self.offsets[-1])
+        Zr = sp.hstack(zr, format="csr") if zr else sp.csr_matrix((n, 0))
+        Z0w = (sp.diags(w) @ Z0).tocsc()
+        A = (Zr.T @ Z0w).tocsr()  # qr x q0
+        self.A = A
+        self.ZrXy = np.asarray(Zr.T @ (Xy * w[:, None]))
+        ZrZr = sp.triu((Zr.T @ (sp.diags(w) @ Zr)).tocoo()).tocoo()
+        self._build_pattern(A, ZrZr)
+        self.scalar_rest = all(terms[i].k == 1 for i in self.rest)
+        self.backend = "dense"
+        self._choose_backend()
+
+    # ------------------------------------------------------------------ set-up
+    def _build_pattern(self, A: sp.csr_matrix, ZrZr: sp.coo_matrix) -> None:
+        """Pattern of M (upper triangle) and the map P from vec(H) to it."""
+        qr, k0 = self.qr, self.k0
+        Ac = A.tocoo()
+        level = Ac.col // k0
+        eff = Ac.col % k0
+        order = np.argsort(level, kind="stable")
+        r, lv, ef, val = Ac.row[order], level[order], eff[order], Ac.data[order]
+        i, j = _pairs_within_groups(lv)
+        keep = r[i] <= r[j]
+        i, j = i[keep], j[keep]
+        key_schur = r[i].astype(np.int64) * qr + r[j]
+        key_zz = ZrZr.row.astype(np.int64) * qr + ZrZr.col
+        keys, inv = np.unique(np.r_[key_schur, key_zz, np.arange(qr, dtype=np.int64) * (qr + 1)],
+                              return_inverse=True)
+        inv_schur, inv_zz = inv[: key_schur.size], inv[key_schur.size: key_schur.size + key_zz.size]
+        npat = keys.size
+        self.pat_row = (keys // qr).astype(np.int64)
+        self.pat_col = (keys % qr).astype(np.int64)
+        self.pat_diag = self.pat_row == self.pat_col
+        hcol = lv[i] * k0 * k0 + ef[i] * k0 + ef[j]
+        self.P = sp.csr_matrix((val[i] * val[j], (inv_schur, hcol)),
+                               shape=(npat, self.l0 * k0 * k0))
+        self.zz = np.bincount(inv_zz, weights=ZrZr.data, minlength=npat)
+
+    def _choose_backend(self) -> None:
+        """Dense or sparse factorization of M, by size and by timing both once."""
+        if self.qr < _DENSE_BELOW:
+            return
+        if self.qr > _SPARSE_ABOVE:
+            self.backend = "sparse"
+            return
+        factors = [np.eye(t.k) for t in self.terms]
+        timing = {}
+        for backend in ("dense", "sparse"):
+            self.backend = backend
+            t = time.perf_counter()
+            for _ in range(2):
+                self.factor(factors)
+            timing[backend] = time.perf_counter() - t
+        self.backend = min(timing, key=timing.get)
+
+    # ------------------------------------------------------------------ per theta
+    def _lambda_rest(self, factors: list[np.ndarray]) -> sp.csr_matrix:
+        mats = [sp.kron(sp.identity(self.terms[i].nlev), sp.csr_matrix(factors[i]))
+                for i in self.rest]
+        return sp.block_diag(mats, format="csr") if mats else sp.csr_matrix((0, 0))
+
+    def _schur(self, H: np.ndarray, lam_r: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray,
+                                                                      np.ndarray]:
+        """M as (rows, cols, values) of its upper triangle (or full, for non-scalar rest)."""
+        x = self.zz - self.P @ H.ravel() if self.P.shape[1] else self.zz.copy()
+        r, c = self.pat_row, self.pat_col
+        if self.scalar_rest:
+            lam = lam_r.diagonal()
+            x = x * lam[r] * lam[c]
+            x[self.pat_diag] += 1.0
+            return r, c, x
+        off = ~self.pat_diag
+        X = sp.csr_matrix((np.r_[x, x[off]], (np.r_[r, c[off]], np.r_[c, r[off]])),
+                          shape=(self.qr, self.qr))
+        Mfull = (lam_r.T @ X @ lam_r).tocoo()
+        up = Mfull.row <= Mfull.col
+        rr, cc, vv = Mfull.row[up], Mfull.col[up], Mfull.data[up].copy()
+        vv[rr == cc] += 1.0
+        missing = np.setdiff1d(np.arange(self.qr), rr[rr == cc])
+        return (np.r_[rr, missing], np.r_[cc, missing], np.r_[vv, np.ones(missing.size)])
+
+    def _factor_m(self, r: np.ndarray, c: np.ndarray, v: np.ndarray) -> tuple[object, float]:
+        qr = self.qr
+        if self.backend == "dense":
+            M = np.zeros((qr, qr))
+            M[c, r] = v  # lower triangle
+            L = sla.cholesky(M, lower=True, overwrite_a=True, check_finite=False) if qr else M
+            d = np.diag(L)
+            if np.any(d <= 0) or not np.all(np.isfinite(d)):
+                raise np.linalg.LinAlgError("matrix not positive definite")
+            return L, 2.0 * float(np.sum(np.log(d)))
+        off = r != c
+        Ms = sp.csc_matrix((np.r_[v, v[off]], (np.r_[r, c[off]], np.r_[c, r[off]])),
+                           shape=(qr, qr))
+        try:
+            lu = splu(Ms, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+                      options={"SymmetricMode": True})
+        except RuntimeError as exc:  # exactly singular
+            raise np.linalg.LinAlgError(str(exc)) from exc
+        d = lu.U.diagonal()
+        if np.any(d <= 0) or not np.all(np.isfinite(d)):
+            raise np.linalg.LinAlgError("matrix not positive definite")
+        return lu, float(np.sum(np.log(d)))
+
+    def solve_m(self, Mfac: object, rhs: np.ndarray) -> np.ndarray:
+        """M^{-1} rhs for a factor returned by :meth:`factor`."""
+        if rhs.shape[0] == 0:
+            return rhs.copy()
+        if isinstance(Mfac, np.ndarray):
+            return sla.cho_solve((Mfac, True), rhs, check_finite=False)
+        return Mfac.solve(np.asarray(rhs, dtype=float))
+
+    def factor(self, factors: list[np.ndarray]) -> tuple[CrossedState, float, np.ndarray]:
+        """Factor the system at the relative covariance factors ``factors``.
+
+        Returns the state, ``log|L_theta|^2`` and the (p+1) x (p+1) Schur complement
+        of ``[X y]'W[X y]`` after eliminating all random effects (the caller factors it).
+        """
+        if self.first is not None:
+            T0 = factors[self.first]
+            D0 = np.swapaxes(T0, 0, 1) @ self.Z0Z0 @ T0 + np.eye(self.k0)
+            D0chol = np.linalg.cholesky(D0)
+            ld0 = 2.0 * float(np.sum(np.log(np.diagonal(D0chol, axis1=1, axis2=2))))
+            D0inv = np.linalg.inv(D0)
+            H = T0 @ D0inv @ T0.T
+        else:
+            D0chol = H = np.zeros((0, 1, 1))
+            ld0 = 0.0
+        lam_r = self._lambda_rest(factors)
+        Mfac, ldm = self._factor_m(*self._schur(H, lam_r))
+        G0 = (H @ self.Z0Xy).reshape(-1, self.p1)  # H Z_0'W[X y]
+        B = np.asarray(lam_r.T @ (self.ZrXy - self.A @ G0)) if self.qr else np.zeros((0, self.p1))
+        MinvB = self.solve_m(Mfac, B)
+        C = self.XyXy - (self.Z0Xy.reshape(-1, self.p1).T @ G0) - B.T @ MinvB
+        state = CrossedState(D0chol, H, Mfac, B, MinvB, lam_r, factors)
+        return state, ld0 + ldm, C
+
+    def spherical_effects(self, st: CrossedState, beta: np.ndarray) -> list[np.ndarray]:
+        """Conditional modes u (per term, (nlev, k)) given the fixed effects."""
+        coef = np.r_[-beta, 1.0]
+        ur = st.MinvB @ coef
+        out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
+        for pos, i in enumerate(self.rest):
+            seg = ur[self.offsets[pos]: self.offsets[pos + 1]]
+            out[i] = seg.reshape(self.terms[i].nlev, self.terms[i].k)
+        if self.first is not None:
+            T0 = st.factors[self.first]
+            rhs = self.Z0Xy @ coef - np.asarray(self.A.T @ (st.lam_r @ ur)).reshape(self.l0, self.k0)
+            rhs = np.einsum("ba,lb->la", T0, rhs)  # T0' rhs per level
+            y = np.linalg.solve(st.D0chol, rhs[..., None])
+            out[self.first] = np.linalg.solve(np.swapaxes(st.D0chol, 1, 2), y)[..., 0]
+        return out
+
+    def conditional_cov(self, st: CrossedState, chunk: int = 1024) -> list[np.ndarray]:
+        """Diagonal blocks of (Lambda'Z'WZ Lambda + I)^{-1}, per term and level."""
+        out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
+        for pos, i in enumerate(self.rest):
+            t = self.terms[i]
+            k, base = t.k, self.offsets[pos]
+            blk = np.empty((t.nlev, k, k))
+            step = max(1, chunk // k)
+            for lev0 in range(0, t.nlev, step):
+                lev1 = min(t.nlev, lev0 + step)
+                cols = np.arange(base + lev0 * k, base + lev1 * k)
+                E = np.zeros((self.qr, cols.size))
+                E[cols, np.arange(cols.size)] = 1.0
+                S = self.solve_m(st.M, E)[cols].reshape(lev1 - lev0, k, lev1 - lev0, k)
+                idx = np.arange(lev1 - lev0)
+                blk[lev0:lev1] = S[idx, :, idx, :]
+            out[i] = blk
+        if self.first is not None:
+            T0 = st.factors[self.first]
+            D0inv = np.linalg.inv(st.D0chol @ np.swapaxes(st.D0chol, 1, 2))
+            F = (st.lam_r.T @ self.A @ sp.kron(sp.identity(self.l0),
+                                                 sp.csr_matrix(T0))).tocsc()  # qr x q0
+            extra = np.empty((self.l0, self.k0, self.k0))
+            step = max(1, chunk // self.k0)
+            for lev0 in range(0, self.l0, step):
+                lev1 = min(self.l0, lev0 + step)
+                Fc = F[:, lev0 * self.k0: lev1 * self.k0].toarray()
+                W = Fc.T @ self.solve_m(st.M, Fc) if self.qr else np.zeros((Fc.shape[1],) * 2)
+                m = lev1 - lev0
+                idx = np.arange(m)
+                extra[lev0:lev1] = W.reshape(m, self.k0, m, self.k0)[idx, :, idx, :]
+            out[self.first] = D0inv + D0inv @ extra @ D0inv
+        return out
