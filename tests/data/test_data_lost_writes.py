@@ -186,3 +186,18 @@ def test_load_example_study_leaves_another_study_alone(tmp_path) -> None:
         load_example_study(path)
     with pds.Study(path, read_only=True) as st:
         assert st.read("states")["state"].tolist() == ["NY"]
+
+
+def test_unreadable_files_are_refused_with_pdstats_errors(tmp_path, study: pds.Study) -> None:
+    bad_csv = tmp_path / "districts.csv"
+    bad_csv.write_text('district_id,state\n"0600009,CA\n', encoding="utf-8")  # unclosed quote
+    with pytest.raises(pds.DataValidationError, match="readable CSV"):
+        study.write_file("districts", bad_csv)
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    (folder / "districts.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(pds.StoreError, match="as Parquet"):
+        study.import_parquet(folder)
+    with pytest.raises(pds.DataValidationError, match="readable Parquet"):
+        study.write_file("districts", folder / "districts.parquet")
+    assert len(study.read("districts")) == 6

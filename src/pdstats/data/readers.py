@@ -43,7 +43,8 @@ def read_table(path: str | Path, name: str) -> pd.DataFrame:
     ------
     DataValidationError
         For an empty file, a file that is not UTF-8 (the message gives the line), a file
-        with a header but no rows, or any schema rule broken by its rows.
+        that is not readable CSV/Parquet, a file with a header but no rows, or any schema
+        rule broken by its rows.
 
     Examples
     --------
@@ -57,7 +58,10 @@ def read_table(path: str | Path, name: str) -> pd.DataFrame:
     if not path.is_file():
         raise _file_error(name, path, "file exists", str(path))
     if path.suffix.lower() == ".parquet":
-        df = pd.read_parquet(path)
+        try:
+            df = pd.read_parquet(path)
+        except (ValueError, OSError) as exc:  # pyarrow's errors: not a Parquet file, truncated
+            raise _file_error(name, path, "readable Parquet file", str(path), exc) from exc
         if df.empty:
             raise _file_error(name, path, "non-empty file: no rows", str(path))
         return validate(df, name)
@@ -72,7 +76,10 @@ def read_table(path: str | Path, name: str) -> pd.DataFrame:
             name, path, "encoding: UTF-8", f"{path.name} line {line} byte {exc.start}",
             raw[exc.start : exc.start + 4],
         ) from exc  # fmt: skip
-    df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except ValueError as exc:  # pandas' ParserError: ragged rows, bad quoting
+        raise _file_error(name, path, "readable CSV file", str(path), exc) from exc
     if df.empty:
         raise _file_error(name, path, "non-empty file: header but no rows", str(path))
     return validate(df, name)

@@ -542,7 +542,10 @@ class Study:
         for name in table_names():
             p = folder / f"{name}.parquet"
             if p.exists():
-                frames[name] = pd.read_parquet(p).drop(columns=["_batch_id"], errors="ignore")
+                try:
+                    frames[name] = pd.read_parquet(p).drop(columns=["_batch_id"], errors="ignore")
+                except (ValueError, OSError) as exc:  # pyarrow: not Parquet, truncated
+                    raise StoreError(f"cannot read {p} as Parquet: {exc}") from exc
         if not frames:
             raise StoreError(f"no <table>.parquet files of the data dictionary in {folder}")
         return self.write_many(frames, mode=mode, source=f"parquet folder {folder}")
