@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from contract.checks import CASES, assert_safe_outcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pdstats as pds
+from contract.checks import CASES, assert_safe_outcome
 
 CELL = {"state": "CA", "year": 2005, "grade": 4, "subject": "math"}
 NAEP = pd.DataFrame({"state": ["CA", "CA", "national", "national"], "year": 2005, "grade": [4, 8, 4, 8],

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from contract.checks import CASES, assert_safe_outcome
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import pdstats as pds
+from contract.checks import CASES, assert_safe_outcome
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

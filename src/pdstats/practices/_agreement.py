@@ -22,7 +22,12 @@ from scipy import optimize, stats
 from tqdm.auto import tqdm
 
 from pdstats._inputs import require_columns
-from pdstats.errors import ConvergenceError, DataValidationError, EstimationWarning, ModelSpecificationError
+from pdstats.errors import (
+    ConvergenceError,
+    DataValidationError,
+    EstimationWarning,
+    ModelSpecificationError,
+)
 from pdstats.practices.instrument import PRACTICES, ROLES, STAGES, item_ids
 from pdstats.practices.tables import checked_ratings
 from pdstats.results import ResultsBase, SampleLog, check_level

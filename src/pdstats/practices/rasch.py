@@ -27,7 +27,12 @@ import pandas as pd
 from scipy import optimize
 
 from pdstats._inputs import as_numeric, drop_missing, refuse, require_frame
-from pdstats.errors import ConvergenceError, DataValidationError, EstimationWarning, ModelSpecificationError
+from pdstats.errors import (
+    ConvergenceError,
+    DataValidationError,
+    EstimationWarning,
+    ModelSpecificationError,
+)
 from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 
 __all__ = ["fit_pcm", "PCMResult", "person_estimates"]
