@@ -30,7 +30,7 @@ from pdstats.errors import (
 )
 from pdstats.practices.instrument import PRACTICES, ROLES, STAGES, item_ids
 from pdstats.practices.tables import checked_ratings
-from pdstats.results import ResultsBase, SampleLog, check_level
+from pdstats.results import IntervalResultsBase, SampleLog, check_level
 
 __all__ = [
     "fleiss_kappa",
@@ -250,7 +250,7 @@ def omega_total(x: np.ndarray) -> float:
     return float(s / (s + psi.sum()))
 
 
-class AgreementResult(ResultsBase):
+class AgreementResult(IntervalResultsBase):
     """Agreement or reliability coefficients with standard errors and CIs.
 
     Attributes
@@ -287,19 +287,6 @@ class AgreementResult(ResultsBase):
     def table(self) -> pd.DataFrame:
         """Alias of :attr:`estimates`."""
         return self.estimates
-
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Intervals at ``level`` (bootstrap percentile, or Feldt's for alpha / KR-20).
-
-        Parameters
-        ----------
-        level : float
-            Confidence level strictly between 0 and 1.
-        """
-        level = check_level(level)
-        out = self.estimates[["coefficient", "estimate"]].copy()
-        out["ci_lower"], out["ci_upper"] = self._intervals(level)
-        return out
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         blocks = [("Coefficients", self.estimates)]
