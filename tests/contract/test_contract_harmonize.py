@@ -89,3 +89,4 @@ def test_interpolation_error_result():
     assert_contract(ie)
     ci = ie.conf_int(0.95)
     np.testing.assert_allclose(ci[["ci_lower", "ci_upper"]], ie.estimates[["ci_lower", "ci_upper"]])
+    assert ie.plot().get_xlabel().startswith("omega")

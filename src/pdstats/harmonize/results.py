@@ -447,3 +447,12 @@ class InterpolationErrorResult(IntervalResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Interpolation error SDs (moment estimates from differences between states)",
                  self.estimates.set_index(["quantity", "component"]))]
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The four omegas (NAEP points) with their chi-square intervals."""
+        from pdstats.figures.estimates import coefplot
+
+        d = self.estimates.assign(term=self.estimates["quantity"] + " / " + self.estimates["component"])
+        ax = coefplot(d, ax=ax, title=self.title)
+        ax.set_xlabel("omega, NAEP points (interval)")
+        return ax

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,9 @@ from pdstats.errors import (
 from pdstats.practices.instrument import PRACTICES, ROLES, STAGES, item_ids
 from pdstats.practices.tables import checked_ratings
 from pdstats.results import IntervalResultsBase, SampleLog, check_level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 __all__ = [
     "fleiss_kappa",
@@ -287,6 +291,12 @@ class AgreementResult(IntervalResultsBase):
     def table(self) -> pd.DataFrame:
         """Alias of :attr:`estimates`."""
         return self.estimates
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The coefficients with their intervals."""
+        from pdstats.figures.estimates import coefplot
+
+        return coefplot(self.estimates, term="coefficient", ax=ax, title=self.title, centre=None)
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         blocks = [("Coefficients", self.estimates)]
