@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "SampleLog",
     "ResultsBase",
+    "IntervalResultsBase",
     "ESTIMATE_COLUMNS",
     "add_ci",
     "check_level",
@@ -304,3 +305,26 @@ def flag_unestimated(frame: pd.DataFrame, what: str, stacklevel: int = 3) -> pd.
                       "usable standard error (zero, missing or not finite); they are flagged "
                       "(flag=True) with std_error NaN", EstimationWarning, stacklevel=stacklevel)
     return frame
+
+
+class IntervalResultsBase(ResultsBase):
+    """A result whose intervals are not estimate +- q x SE (profile, bootstrap, chi-square).
+
+    Subclasses set ``_intervals``: a function of the level returning the lower and upper
+    bounds, one per row of ``estimates``; :meth:`conf_int` uses it.
+    """
+
+    _intervals: Any
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Intervals at ``level`` from the result's own method (see the class notes).
+
+        Parameters
+        ----------
+        level : float
+            Confidence level strictly between 0 and 1.
+        """
+        level = check_level(level)
+        out = self.estimates[[*self.key_columns, "estimate"]].copy()
+        out["ci_lower"], out["ci_upper"] = self._intervals(level)
+        return out

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import pdstats as pds
-from pdstats.harmonize.recovery import simulate_counts
 from contract.checks import assert_contract
+from pdstats.harmonize.recovery import simulate_counts
 
 CELL = {"state": "CA", "year": 2005, "grade": 4, "subject": "math"}
 NAEP = pd.DataFrame({"state": ["CA", "CA", "national", "national"], "year": 2005, "grade": [4, 8, 4, 8],
@@ -89,3 +89,4 @@ def test_interpolation_error_result():
     assert_contract(ie)
     ci = ie.conf_int(0.95)
     np.testing.assert_allclose(ci[["ci_lower", "ci_upper"]], ie.estimates[["ci_lower", "ci_upper"]])
+    assert ie.plot().get_xlabel().startswith("omega")

@@ -38,11 +38,13 @@ def test_pcm_result():
     res = pds.practices.fit_pcm(pd.DataFrame(x, columns=list("abcd")))
     assert_contract(res)
     np.testing.assert_allclose(res.estimates["estimate"], res.items["beta"])
+    assert len(res.plot().get_yticklabels()) == len(res.estimates)
 
 
 def test_agreement_and_reliability_results(ratings):
     ag = pds.practices.agreement(ratings, n_boot=30, progress=False)
     assert_contract(ag)
+    assert len(ag.plot().get_yticklabels()) == 2
     rel = pds.practices.reliability(ratings, n_boot=30, progress=False)
     assert_contract(rel)
     assert (rel.estimates["std_error"] > 0).all()

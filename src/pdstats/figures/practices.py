@@ -296,15 +296,12 @@ def plot_practice_index(result: Any, ax: Any = None) -> Any:
     >>> res = pds.practices.score(pds.practices.reconstruct_year1()["practice_ratings"], "pcm")
     >>> ax = plot_practice_index(res)
     """
-    w = result.wide.reset_index().sort_values("theta").reset_index(drop=True)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.22 * len(w) + 1.5))
-    ax.errorbar(w["theta"], range(len(w)), xerr=[w["theta"] - w["ci_lower"], w["ci_upper"] - w["theta"]],
-                fmt="o", color=sns.color_palette("crest")[4], ecolor="0.6", capsize=2)
-    ax.set_yticks(range(len(w)), w["district_id"].astype(str), fontsize=7)
+    from pdstats.figures.estimates import caterpillar
+
+    est = result.estimates
+    ax = caterpillar(est, label="district_id", ax=ax,
+                     title=f"Practice index by district (n = {len(est)})")
     ax.set_xlabel(f"practice index ({result.method.upper()}, logits) with 95% CI")
-    ax.set_title(f"Practice index by district (n = {len(w)})", loc="left", fontsize=11,
-                 fontweight="bold")
     sns.despine(ax=ax)
     return ax
 

@@ -18,6 +18,7 @@
 
 from pdstats.harmonize._gaps import gaps, smd, v_statistic
 from pdstats.harmonize._hetop import hetop
+from pdstats.harmonize._standardize import standardize
 from pdstats.harmonize.interpolation_error import estimate_interpolation_error
 from pdstats.harmonize.linking import interpolate_naep, link_to_naep
 from pdstats.harmonize.linking_error import estimate_linking_error
@@ -31,7 +32,6 @@ from pdstats.harmonize.results import (
     LinkingErrorResult,
     LinkResult,
 )
-from pdstats.harmonize._standardize import standardize
 
 __all__ = [
     "standardize",

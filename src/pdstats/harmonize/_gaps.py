@@ -31,7 +31,12 @@ import pandas as pd
 from scipy import stats
 
 from pdstats._inputs import as_numeric, drop_missing, refuse, require_columns
-from pdstats.errors import ConvergenceError, DroppedRowsWarning, EstimationWarning, ModelSpecificationError
+from pdstats.errors import (
+    ConvergenceError,
+    DroppedRowsWarning,
+    EstimationWarning,
+    ModelSpecificationError,
+)
 from pdstats.harmonize.cell import fit_cell
 from pdstats.harmonize.results import GapResult, HetopResult, warn_flagged
 from pdstats.results import SampleLog

@@ -18,7 +18,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from pdstats._inputs import as_bool, as_numeric, drop_missing, require_columns, require_frame
-from pdstats.errors import ConvergenceError, DroppedRowsWarning, EstimationWarning, ModelSpecificationError
+from pdstats.errors import (
+    ConvergenceError,
+    DroppedRowsWarning,
+    EstimationWarning,
+    ModelSpecificationError,
+)
 from pdstats.harmonize.cell import MODELS, fit_cell
 from pdstats.harmonize.results import HetopResult, warn_flagged
 from pdstats.harmonize.scale import to_star

@@ -62,8 +62,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import ModelSpecificationError
 from pdstats._inputs import as_numeric, drop_missing, require_columns, require_frame
+from pdstats.errors import ModelSpecificationError
 from pdstats.harmonize.interpolation_error import interpolation_factors
 from pdstats.harmonize.results import (
     HetopResult,

@@ -14,9 +14,9 @@ import pandas as pd
 
 from pdstats._inputs import as_bool, as_numeric, require_columns, require_frame
 from pdstats.harmonize._hetop import hetop
+from pdstats.harmonize._standardize import standardize
 from pdstats.harmonize.linking import KEYS, link_to_naep
 from pdstats.harmonize.results import InterpolationErrorResult, LinkingErrorResult, LinkResult
-from pdstats.harmonize._standardize import standardize
 from pdstats.results import SampleLog
 
 __all__ = ["harmonize_aggregates", "star_estimates"]

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import ModelSpecificationError
 from pdstats._inputs import require_columns
+from pdstats.errors import ModelSpecificationError
 
 __all__ = ["coarsen_scores", "recovery_metrics", "simulate_counts", "world_recovery"]
 

@@ -21,7 +21,7 @@ import pandas as pd
 
 from pdstats.errors import EstimationWarning
 from pdstats.figures.estimates import caterpillar
-from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
+from pdstats.results import IntervalResultsBase, ResultsBase, SampleLog, add_ci
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -296,7 +296,7 @@ class GapResult(_GroupResult):
         return caterpillar(d, label=self.group, ax=ax, hue="quantity", title="Gaps (95% intervals)")
 
 
-class LinkingErrorResult(ResultsBase):
+class LinkingErrorResult(IntervalResultsBase):
     """Linking error estimated from NAEP district results, from :func:`pdstats.harmonize.estimate_linking_error`.
 
     Attributes
@@ -332,6 +332,13 @@ class LinkingErrorResult(ResultsBase):
         self.level = level
         self.fit = fit
 
+        def intervals(lv: float) -> tuple[np.ndarray, np.ndarray]:
+            from pdstats.harmonize.linking_error import parameter_intervals
+
+            return parameter_intervals(fit, discrepancies, estimates, lv)
+
+        self._intervals = intervals
+
     def _value(self, name: str) -> float:
         return float(self.estimates.set_index("parameter").loc[name, "estimate"])
 
@@ -354,22 +361,6 @@ class LinkingErrorResult(ResultsBase):
     def n_districts(self) -> int:
         """Districts used."""
         return int(self.discrepancies[self.group].nunique())
-
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Intervals at ``level``: Satterthwaite t for the bias, REML likelihood ratio for tau, Wald (>= 0) for the RMSE.
-
-        Parameters
-        ----------
-        level : float
-            Confidence level strictly between 0 and 1.
-        """
-        from pdstats.harmonize.linking_error import parameter_intervals
-
-        level = check_level(level)
-        out = self.estimates[["parameter", "estimate"]].copy()
-        lo, hi = parameter_intervals(self.fit, self.discrepancies, self.estimates, level)
-        out["ci_lower"], out["ci_upper"] = lo, hi
-        return out
 
     def _info(self) -> dict[str, object]:
         info = super()._info()
@@ -394,7 +385,7 @@ class LinkingErrorResult(ResultsBase):
         return ax
 
 
-class InterpolationErrorResult(ResultsBase):
+class InterpolationErrorResult(IntervalResultsBase):
     """Interpolation error of state NAEP values, from :func:`pdstats.harmonize.estimate_interpolation_error`.
 
     Attributes
@@ -421,7 +412,14 @@ class InterpolationErrorResult(ResultsBase):
         self.sample_log = sample_log
         self.n_states = int(n_states)
         self.level = level
-        self._moments = moments
+
+        def intervals(lv: float) -> tuple[list[float], list[float]]:
+            from pdstats.harmonize.interpolation_error import omega_interval
+
+            bounds = [omega_interval(m.raw, m.sampling, int(m.df), m.k, lv) for m in moments.itertuples()]
+            return [b[0] for b in bounds], [b[1] for b in bounds]
+
+        self._intervals = intervals
 
     def omega(self, quantity: str = "mean", component: str = "persistent") -> float:
         """The SD ``omega`` (NAEP points) of one quantity ("mean"/"sd") and component ("persistent"/"transient")."""
@@ -437,23 +435,6 @@ class InterpolationErrorResult(ResultsBase):
         """Interpolation variance ``omega_u^2 f_u + omega_v^2 f_v`` of one cell's state NAEP ``quantity``."""
         return self.omega(quantity, "persistent") ** 2 * f_u + self.omega(quantity, "transient") ** 2 * f_v
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Chi-square intervals at ``level`` (see :mod:`pdstats.harmonize.interpolation_error`).
-
-        Parameters
-        ----------
-        level : float
-            Confidence level strictly between 0 and 1.
-        """
-        from pdstats.harmonize.interpolation_error import omega_interval
-
-        level = check_level(level)
-        out = self.estimates[["quantity", "component", "estimate"]].copy()
-        bounds = [omega_interval(m.raw, m.sampling, int(m.df), m.k, level) for m in self._moments.itertuples()]
-        out["ci_lower"] = [b[0] for b in bounds]
-        out["ci_upper"] = [b[1] for b in bounds]
-        return out
-
     def _info(self) -> dict[str, object]:
         info = super()._info()
         info["States"] = self.n_states
@@ -466,3 +447,12 @@ class InterpolationErrorResult(ResultsBase):
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Interpolation error SDs (moment estimates from differences between states)",
                  self.estimates.set_index(["quantity", "component"]))]
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The four omegas (NAEP points) with their chi-square intervals."""
+        from pdstats.figures.estimates import coefplot
+
+        d = self.estimates.assign(term=self.estimates["quantity"] + " / " + self.estimates["component"])
+        ax = coefplot(d, ax=ax, title=self.title)
+        ax.set_xlabel("omega, NAEP points (interval)")
+        return ax

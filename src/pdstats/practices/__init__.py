@@ -20,6 +20,18 @@ from pdstats.practices._agreement import (
     omega_total,
     reliability,
 )
+from pdstats.practices._scalability import (
+    ScalabilityResult,
+    guttman_reproducibility,
+    loevinger_h,
+    loevinger_h_ordinal,
+    scalability,
+)
+from pdstats.practices._self_assessment import (
+    SelfAssessmentResult,
+    questionnaire,
+    self_assessment,
+)
 from pdstats.practices.facts import NUMBERED, year1_facts
 from pdstats.practices.instrument import (
     GROUPS,
@@ -35,19 +47,7 @@ from pdstats.practices.instrument import (
 )
 from pdstats.practices.rasch import PCMResult, fit_pcm
 from pdstats.practices.reconstruct import RECONSTRUCTION_NOTE, reconstruct_year1
-from pdstats.practices._scalability import (
-    ScalabilityResult,
-    guttman_reproducibility,
-    loevinger_h,
-    loevinger_h_ordinal,
-    scalability,
-)
 from pdstats.practices.scoring import METHODS, ScoreResult, evidence_matrix, score
-from pdstats.practices._self_assessment import (
-    SelfAssessmentResult,
-    questionnaire,
-    self_assessment,
-)
 from pdstats.practices.tables import combine_informants, compare_with_published, year1_tables
 
 # former class names (before the one result contract), kept so existing code keeps working

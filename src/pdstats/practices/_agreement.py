@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,10 +23,18 @@ from scipy import optimize, stats
 from tqdm.auto import tqdm
 
 from pdstats._inputs import require_columns
-from pdstats.errors import ConvergenceError, DataValidationError, EstimationWarning, ModelSpecificationError
+from pdstats.errors import (
+    ConvergenceError,
+    DataValidationError,
+    EstimationWarning,
+    ModelSpecificationError,
+)
 from pdstats.practices.instrument import PRACTICES, ROLES, STAGES, item_ids
 from pdstats.practices.tables import checked_ratings
-from pdstats.results import ResultsBase, SampleLog, check_level
+from pdstats.results import IntervalResultsBase, SampleLog, check_level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 __all__ = [
     "fleiss_kappa",
@@ -245,7 +254,7 @@ def omega_total(x: np.ndarray) -> float:
     return float(s / (s + psi.sum()))
 
 
-class AgreementResult(ResultsBase):
+class AgreementResult(IntervalResultsBase):
     """Agreement or reliability coefficients with standard errors and CIs.
 
     Attributes
@@ -283,18 +292,11 @@ class AgreementResult(ResultsBase):
         """Alias of :attr:`estimates`."""
         return self.estimates
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Intervals at ``level`` (bootstrap percentile, or Feldt's for alpha / KR-20).
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The coefficients with their intervals."""
+        from pdstats.figures.estimates import coefplot
 
-        Parameters
-        ----------
-        level : float
-            Confidence level strictly between 0 and 1.
-        """
-        level = check_level(level)
-        out = self.estimates[["coefficient", "estimate"]].copy()
-        out["ci_lower"], out["ci_upper"] = self._intervals(level)
-        return out
+        return coefplot(self.estimates, term="coefficient", ax=ax, title=self.title, centre=None)
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         blocks = [("Coefficients", self.estimates)]

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from pdstats._inputs import as_numeric, drop_missing, require_frame
 from pdstats.errors import DataValidationError, EstimationWarning
 from pdstats.practices.instrument import PRACTICES, STAGES, stage_matrix
-from pdstats.results import ResultsBase, SampleLog, check_level
+from pdstats.results import IntervalResultsBase, SampleLog, check_level
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -145,7 +145,7 @@ def guttman_reproducibility(x: np.ndarray) -> tuple[float, float, int]:
     return 1 - errors / (n * k), float(np.maximum(p, 1 - p).mean()), errors
 
 
-class ScalabilityResult(ResultsBase):
+class ScalabilityResult(IntervalResultsBase):
     """Scalability of the stage matrix.
 
     Attributes
@@ -180,8 +180,10 @@ class ScalabilityResult(ResultsBase):
         self.sample_log = sample_log
         self.n_boot = n_boot
         self.dropped_items = dropped_items
+        from pdstats.practices._agreement import bootstrap_summary
+
         defined = scale["estimate"].notna().to_numpy()
-        self._boot = boot[:, defined]
+        self._intervals = bootstrap_summary(boot[:, defined])[1]
         est = scale.loc[defined, ["estimate", "se", "ci_lower", "ci_upper"]].reset_index()
         est = est.rename(columns={"se": "std_error"})
         est["std_error"] = est["std_error"].where(est["std_error"] > 0)
@@ -191,23 +193,6 @@ class ScalabilityResult(ResultsBase):
             warnings.warn("scalability: no bootstrap standard error for "
                           + ", ".join(est.loc[est["flag"], "coefficient"]) + " (no variation across "
                           "replicates); flagged", EstimationWarning, stacklevel=3)
-
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Bootstrap percentile intervals at ``level``.
-
-        Parameters
-        ----------
-        level : float
-            Confidence level strictly between 0 and 1.
-        """
-        level = check_level(level)
-        out = self.estimates[["coefficient", "estimate"]].copy()
-        g = (1 - level) / 2
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            out["ci_lower"] = np.nanquantile(self._boot, g, axis=0)
-            out["ci_upper"] = np.nanquantile(self._boot, 1 - g, axis=0)
-        return out
 
     def _info(self) -> dict[str, object]:
         info = super()._info()

@@ -21,14 +21,23 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import optimize
 
 from pdstats._inputs import as_numeric, drop_missing, refuse, require_frame
-from pdstats.errors import ConvergenceError, DataValidationError, EstimationWarning, ModelSpecificationError
+from pdstats.errors import (
+    ConvergenceError,
+    DataValidationError,
+    EstimationWarning,
+    ModelSpecificationError,
+)
 from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
 
 __all__ = ["fit_pcm", "PCMResult", "person_estimates"]
 
@@ -239,6 +248,13 @@ class PCMResult(ResultsBase):
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Item parameters", self.items), ("Person parameters", self.persons)]
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Item category parameters (``beta``) with 95% intervals."""
+        from pdstats.figures.estimates import coefplot
+
+        d = self.estimates.assign(term=self.estimates["item"] + " / " + self.estimates["category"].astype(str))
+        return coefplot(d, ax=ax, title=self.title)
 
     def score(self, responses: pd.DataFrame, method: str | None = None) -> pd.DataFrame:
         """Person estimates for new response rows (same item columns, fixed item parameters).
