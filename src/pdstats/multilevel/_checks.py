@@ -3,8 +3,9 @@
 Two steps, both lme4's rules where lme4 has one:
 
 * :func:`clean_rows` - before the model matrices: every numeric variable the formula uses
-  must be finite (``+-inf`` refused), the response must be numeric, weights and known
-  variances finite and positive; rows missing any of them are dropped, logged and warned
+  must be finite and at most :data:`BOUND` in magnitude (``+-inf`` and ``1e300``
+  refused), the response must be numeric, weights and known variances positive and
+  finite; rows missing any of them are dropped, logged and warned
   about (:func:`pdstats._inputs.drop_missing`);
 * :func:`check_design` - after them: every grouping factor has at least 2 levels (lme4:
   "grouping factors must have > 1 sampled level"), there are more observations than
@@ -31,6 +32,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["TABLE", "check_design", "clean_rows", "response_offset"]
 
 TABLE = "lmm data"
+#: Largest magnitude accepted in a numeric variable: cross-products of the model matrices
+#: (squares summed over rows) must stay finite in double precision.
+BOUND = 1e100
 
 
 def clean_rows(data: pd.DataFrame, variables: list[str], response: str,
@@ -70,18 +74,18 @@ def clean_rows(data: pd.DataFrame, variables: list[str], response: str,
     for v in variables:
         col = frame[v]
         if v == response:  # numbers, or text holding numbers / missing marks; else refused
-            frame[v] = as_numeric(frame, v, TABLE)
+            frame[v] = as_numeric(frame, v, TABLE, lower=-BOUND, upper=BOUND)
         elif pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
-            as_numeric(frame, v, TABLE)  # refuses +-inf
+            as_numeric(frame, v, TABLE, lower=-BOUND, upper=BOUND)  # refuses +-inf, 1e300
     for name, arr in extra.items():
         frame[f"__{name}"] = arr
         bad = np.flatnonzero(np.isinf(arr))
         if bad.size:
             raise refuse(TABLE, name, "finite (+-inf is not a number)", bad)
         with np.errstate(invalid="ignore"):
-            bad = np.flatnonzero(arr <= 0)
+            bad = np.flatnonzero((arr <= 1 / BOUND) | (arr > BOUND))
         if bad.size:
-            raise refuse(TABLE, name, f"range (0, inf): {name} must be > 0", bad)
+            raise refuse(TABLE, name, f"range (0, {BOUND:g}]: {name} must be > 0", bad)
     log = log if log is not None else SampleLog(n_in=len(frame))
     if keep is not None:
         frame = frame.loc[np.asarray(keep, dtype=bool)]

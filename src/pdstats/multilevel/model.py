@@ -158,6 +158,11 @@ class LMM:
             )
         sol = ev.solve(theta)
         sol = dataclasses.replace(sol, beta=sol.beta + self._offset)
+        if not (np.isfinite(sol.beta).all() and np.isfinite(sol.RXinv).all()
+                and np.isfinite(ev.objective(sol, reml))):
+            raise ConvergenceError(
+                f"lmm {self.formula!r}: the fit ended in non-finite numbers (overflow or a "
+                "degenerate design); the model is not estimable from these data as specified")
         return LMMResult(
             model=self,
             solution=sol,

@@ -131,8 +131,11 @@ def _wide(result) -> pd.DataFrame:
         raise ModelSpecificationError(
             "stability needs one estimate per unit-year (method='cfr' or by_year=True)")
     keys = [*getattr(result, "by", []), "unit"]
-    return e.dropna(subset=["estimate"]).pivot_table(index=keys, columns="year",
-                                                     values="estimate")
+    w = e.dropna(subset=["estimate"]).pivot_table(index=keys, columns="year", values="estimate")
+    if w.shape[1] < 2:
+        raise ModelSpecificationError(
+            f"stability needs estimates in at least two years; this result has {w.shape[1]}")
+    return w
 
 
 def stability(result: VAResult, level: float = 0.95) -> pd.DataFrame:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from linearmodels.iv.absorbing import AbsorbingLS
+from linearmodels.panel.utility import AbsorbingEffectError
 
+from pdstats.errors import ModelSpecificationError
 from pdstats.vam.residualize import group_mean
 from pdstats.vam.results import moment_table
 from pdstats.vam.variance import Moment
@@ -40,7 +42,12 @@ def fe_effects(y: np.ndarray, X: np.ndarray, names: list[str], key_codes: np.nda
     if X.shape[1]:
         exog = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
         mod = AbsorbingLS(pd.Series(y, name="y"), exog, absorb=absorb, weights=pd.Series(w))
-        fit = mod.fit(cov_type="clustered", clusters=pd.Series(cluster_codes), debiased=True)
+        try:
+            fit = mod.fit(cov_type="clustered", clusters=pd.Series(cluster_codes), debiased=True)
+        except AbsorbingEffectError as exc:
+            raise ModelSpecificationError(
+                "fe: the fixed effects absorb a control (it is constant within every unit, or "
+                "unit-year with by_year=True); drop it or use another method") from exc
         beta = fit.params.to_numpy()
         V = fit.cov.to_numpy()
         s2 = float(fit.s2) if np.ndim(fit.s2) == 0 else float(np.asarray(fit.s2).ravel()[0])

@@ -16,7 +16,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from pdstats._inputs import require_columns, require_frame
-from pdstats.errors import ModelSpecificationError
+from pdstats.errors import ModelSpecificationError, PdstatsError
 from pdstats.results import SampleLog, add_ci, check_level, flag_unestimated
 from pdstats.vam._checks import clean_rows, positive_int
 from pdstats.vam.measurement_error import error_moment
@@ -195,10 +195,10 @@ def value_added(
                 drift_limit=drift_limit, cfr_draws=cfr_draws, random_state=random_state,
                 level=level)
     if not by_l:
-        parts = [(None, _fit_one(clean, **opts))]
+        parts = [(None, _fit_checked(clean, (), opts))]
     else:
         groups = list(clean.groupby(by_l, sort=True, observed=True))
-        parts = [(key if isinstance(key, tuple) else (key,), _fit_one(g, **opts))
+        parts = [(key if isinstance(key, tuple) else (key,), _fit_checked(g, key, opts))
                  for key, g in tqdm(groups, disable=not progress, desc="value_added by group")]
     tables = {}
     for name in ("effects", "varcomp", "coef", "acov", "rows"):
@@ -227,6 +227,25 @@ def value_added(
                     variance_components=tables["varcomp"], coefficients=tables["coef"],
                     sample_log=log, autocovariance=tables["acov"], rows=tables["rows"],
                     by=by_l, options=options)
+
+
+def _fit_checked(df: pd.DataFrame, key: object, opts: dict) -> dict[str, pd.DataFrame | None]:
+    """:func:`_fit_one` with its sample checked first and numerical failures translated."""
+    where = f" (group {key})" if key != () else ""
+    n_units = df[opts["unit"]].nunique()
+    if n_units < 2:
+        raise ModelSpecificationError(
+            f"table {_TABLE!r}{where}: {n_units} unit(s) in column {opts['unit']!r}; rule: "
+            "value-added compares units, so at least 2 are needed")
+    try:
+        return _fit_one(df, **opts)
+    except PdstatsError:
+        raise
+    except (ZeroDivisionError, FloatingPointError, np.linalg.LinAlgError, ValueError) as exc:
+        raise ModelSpecificationError(
+            f"value_added(method={opts['method']!r}){where}: {len(df)} rows in {n_units} units "
+            f"cannot support this model ({type(exc).__name__}: {str(exc).strip()[:160]}); "
+            "use more data or fewer controls") from exc
 
 
 def _flag_components(vc: pd.DataFrame, method: str) -> None:
