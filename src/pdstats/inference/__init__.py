@@ -25,6 +25,7 @@ Examples
 """
 
 from pdstats.inference.covariance import robust_covariance
+from pdstats.inference.mixed import lmm_cr2, wild_bootstrap_lmm
 from pdstats.inference.ols import ols
 from pdstats.inference.results import (
     OLSResult,
@@ -33,13 +34,17 @@ from pdstats.inference.results import (
     WildBootstrapResult,
 )
 from pdstats.inference.wald import wald_test
+from pdstats.inference.wild import wild_bootstrap
 
 __all__ = [
     "OLSResult",
     "RandomizationResult",
     "WaldTestResult",
     "WildBootstrapResult",
+    "lmm_cr2",
     "ols",
     "robust_covariance",
     "wald_test",
+    "wild_bootstrap",
+    "wild_bootstrap_lmm",
 ]
