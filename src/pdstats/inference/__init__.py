@@ -27,6 +27,7 @@ Examples
 from pdstats.inference.covariance import robust_covariance
 from pdstats.inference.mixed import lmm_cr2, wild_bootstrap_lmm
 from pdstats.inference.ols import ols
+from pdstats.inference.randomization import randomization_test
 from pdstats.inference.results import (
     OLSResult,
     RandomizationResult,
@@ -43,6 +44,7 @@ __all__ = [
     "WildBootstrapResult",
     "lmm_cr2",
     "ols",
+    "randomization_test",
     "robust_covariance",
     "wald_test",
     "wild_bootstrap",
