@@ -39,7 +39,7 @@ from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["QUANTITIES", "ValidationResult", "run"]
+__all__ = ["QUANTITIES", "ValidationResult", "run", "summarize_draws"]
 
 #: The quantities :func:`run` reports per term, in this order.
 QUANTITIES = ("bias", "rmse", "coverage", "rejection", "mean", "mean_se", "sd_estimate")
@@ -61,8 +61,10 @@ def _as_frame(out: Any) -> pd.DataFrame:
     d["term"] = d["term"].astype(str)
     if "std_error" not in d:
         d["std_error"] = np.nan
-    if "ci_lower" not in d or "ci_upper" not in d:
-        add_ci(d, 0.95)
+    # rows without an interval get the 95% one from their SE (and df where given)
+    ci = add_ci(d[["estimate", "std_error", *(["df"] if "df" in d else [])]].astype(float), 0.95)
+    for c in ("ci_lower", "ci_upper"):
+        d[c] = d[c].astype(float).fillna(ci[c]) if c in d else ci[c]
     if "p_value" not in d:
         d["p_value"] = np.nan
     return d
@@ -151,8 +153,8 @@ def summarize_draws(draws: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         ["every world at 0 or 1: Monte Carlo SE not estimable, reported as missing",
          "the same in every world: no Monte Carlo error, SE reported as missing"], "")
     if (zero & share).any():
-        z = out[zero & share]
-        warnings.warn(f"{', '.join(z['term'] + ' ' + z['quantity'])} at 0 or 1 in every world: "
+        z = (out.loc[zero & share, "term"] + " " + out.loc[zero & share, "quantity"]).tolist()
+        warnings.warn(f"{len(z)} rate(s) ({', '.join(z[:3])}{', ...' if len(z) > 3 else ''}) at 0 or 1 in every world: "
                       "the Monte Carlo SE is reported as missing (run more worlds)",
                       EstimationWarning, stacklevel=3)
     out.loc[zero, "std_error"] = np.nan
