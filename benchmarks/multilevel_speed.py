@@ -1,66 +1,101 @@
-"""Speed and memory of pds.lmm against lme4 (timed by Rscript in the same run) and statsmodels.
+"""Speed and memory of pds.lmm against lme4 (Rscript) and mixedlm, timed in the same run.
 
-Each fit runs in its own subprocess under ``/usr/bin/time`` so that peak memory (max RSS)
-is measured per tool.  The fit time is measured inside the process: from a data frame in
-memory to a fitted model (formula parsing and model matrices included; data loading and
-interpreter start-up excluded).  Small models take the best of ``--repeats`` runs.
+Each tool fits each model in its own subprocess (single-threaded BLAS), which reports the
+median (and the spread) of ``--repeats`` fits; peak memory (max RSS) is measured per child
+(see ``_childrun``).  The fit time runs from a data frame in memory to a fitted model
+(formula parsing and model matrices included; data loading and start-up excluded).
+``mixedlm`` (a Rust-backed port of lme4 on PyPI) is timed when it is installed;
+``statsmodels`` MixedLM on the one model it can express.
 
 Models
 ------
-* egsingle, three-level growth: ``math ~ year + (year | childid) + (year | schoolid)``
-  (statsmodels MixedLM cannot express correlated child slopes inside schools);
-* egsingle, two-level growth: ``math ~ year + (year | childid)`` (all three tools);
-* a simulated three-level growth data set: by default 2,000 schools x 100 students x 5
-  occasions = 1,000,000 rows, ``y ~ year * x + (year | student) + (year | school)``;
-* the same large data, two-level ``(year | student)`` model, for statsmodels (with a
-  time limit).
+* InstEval (lme4's data, 73,421 ratings): ``y ~ service + (1 | s) + (1 | d) +
+  (1 | dept:service)`` -- students crossed with instructors and department x service;
+* egsingle, nested three-level growth: ``math ~ year + (year | childid) + (year | schoolid)``;
+* egsingle, two-level growth: ``math ~ year + (year | childid)``;
+* a simulated 1 M-row three-level growth model (2,000 schools x 100 students x 5
+  occasions): ``y ~ year * x + (year | student) + (year | school)``;
+* a simulated 1 M-row students x teachers crossed design (250,000 students x 4 years in
+  2,000 schools of 20 teachers; each year's teacher is drawn within the school):
+  ``y ~ year + x + (1 | student) + (1 | teacher) + (1 | school)``, and the same data with
+  10 % mid-year movers as multiple membership, ``(1 | mm(t1 + t2, w1 + w2))`` (pds.lmm
+  only: lme4 and mixedlm have no multiple-membership syntax).
+
+The large models take ``--large-repeats`` fits (default 3; lme4 and mixedlm 1).
 
 Usage::
 
-    PYTHONPATH=src python benchmarks/multilevel_speed.py [--schools 2000] [--students 100]
-        [--occasions 5] [--repeats 3] [--skip-large] [--timeout 900]
-        [--skip-statsmodels-large] [--statsmodels-timeout 300]
+    PYTHONPATH=src python benchmarks/multilevel_speed.py [--repeats 5] [--large-repeats 3]
+        [--skip-large] [--only instevall,egsingle,...] [--timeout 1800]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from _childrun import run_child
 
 PY = sys.executable
 HERE = Path(__file__).resolve().parents[1]
 
-PDSTATS_CHILD = r"""
-import json, sys, time, warnings
+LOAD = r"""
+import sys
 import pandas as pd
+def load(src):
+    if src in ("egsingle", "InstEval"):
+        from pdstats.data.datasets import load_rdataset
+        return load_rdataset("mlmRev" if src == "egsingle" else "lme4", src)
+    return pd.read_parquet(src)
+"""
+
+PDSTATS_CHILD = LOAD + r"""
+import json, statistics, time, warnings
 import pdstats as pds
-from pdstats.data.datasets import load_rdataset
 src, formula, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
-df = load_rdataset("mlmRev", "egsingle") if src == "egsingle" else pd.read_parquet(src)
-best = float("inf")
+df = load(src)
+times = []
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     for _ in range(repeats):
         t = time.perf_counter()
         fit = pds.lmm(formula, df)
-        best = min(best, time.perf_counter() - t)
-print(json.dumps({"seconds": best, "loglike": fit.loglike,
-                  "evaluations": fit.optimization.n_evaluations}))
+        times.append(time.perf_counter() - t)
+print(json.dumps({"seconds": statistics.median(times), "min": min(times), "max": max(times),
+                  "loglike": fit.loglike, "evaluations": fit.optimization.n_evaluations}))
 """
 
-STATSMODELS_CHILD = r"""
-import json, sys, time, warnings
-import pandas as pd
+MIXEDLM_CHILD = LOAD + r"""
+import json, statistics, time, warnings
+import mixedlm
+src, formula, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
+df = load(src)
+for c in ("childid", "schoolid", "s", "d", "dept", "student", "teacher", "school"):
+    if c in df.columns:
+        df[c] = df[c].astype(str)
+times = []
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fit = mixedlm.lmer(formula, df, REML=True)
+        times.append(time.perf_counter() - t)
+print(json.dumps({"seconds": statistics.median(times), "min": min(times), "max": max(times),
+                  "loglike": float(fit.logLik().value), "evaluations": fit.function_evals}))
+"""
+
+STATSMODELS_CHILD = LOAD + r"""
+import json, time, warnings
 import statsmodels.formula.api as smf
-from pdstats.data.datasets import load_rdataset
 src, fixed, group, re_formula = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
-df = load_rdataset("mlmRev", "egsingle") if src == "egsingle" else pd.read_parquet(src)
+df = load(src)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     t = time.perf_counter()
@@ -73,97 +108,137 @@ R_CHILD = r"""
 suppressPackageStartupMessages({library(lme4)})
 args <- commandArgs(trailingOnly = TRUE)
 src <- args[1]; form <- as.formula(args[2]); repeats <- as.integer(args[3])
-if (src == "egsingle") { d <- mlmRev::egsingle } else { d <- read.csv(src) }
-best <- Inf
+d <- if (src == "egsingle") mlmRev::egsingle else if (src == "InstEval") lme4::InstEval else
+  read.csv(src)
+for (v in intersect(c("student", "teacher", "school"), names(d))) d[[v]] <- factor(d[[v]])
+times <- numeric(0)
 for (i in seq_len(repeats)) {
-  t <- system.time(fit <- lmer(form, data = d, REML = TRUE))[["elapsed"]]
-  best <- min(best, t)
+  times <- c(times, system.time(fit <- lmer(form, data = d, REML = TRUE))[["elapsed"]])
 }
-cat(sprintf('{"seconds": %.6f, "loglike": %.6f, "evaluations": %d}\n', best,
-            as.numeric(logLik(fit)), as.integer(fit@optinfo$feval)))
+cat(sprintf('{"seconds": %.6f, "min": %.6f, "max": %.6f, "loglike": %.6f, "evaluations": %d}\n',
+            median(times), min(times), max(times), as.numeric(logLik(fit)),
+            as.integer(fit@optinfo$feval)))
 """
 
 
 def run(cmd: list[str], timeout: float) -> dict:
     """Run one single-threaded child; its JSON line plus peak RSS in MB (see _childrun)."""
     return run_child(cmd, timeout, env={"PYTHONPATH": str(HERE / "src"), "OMP_NUM_THREADS": "1",
-                                        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"})
+                                        "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                                        "RAYON_NUM_THREADS": "1"})
+
+
+def simulate_crossed(n_schools: int = 2000, students_per_school: int = 125, years: int = 4,
+                     teachers_per_school: int = 20, mover_share: float = 0.1,
+                     random_state: int = 2026) -> pd.DataFrame:
+    """Students x teachers crossed within schools; movers split a year between two teachers."""
+    rng = np.random.default_rng(random_state)
+    n_students = n_schools * students_per_school
+    school_of = np.repeat(np.arange(n_schools), students_per_school)
+    student = np.repeat(np.arange(n_students), years)
+    school = school_of[student]
+    n = student.size
+    year = np.tile(np.arange(years), n_students).astype(float)
+    teacher = school * teachers_per_school + rng.integers(0, teachers_per_school, n)
+    other = school * teachers_per_school + (teacher % teachers_per_school
+                                            + rng.integers(1, teachers_per_school, n)
+                                            ) % teachers_per_school
+    mover = rng.random(n) < mover_share
+    w1 = np.where(mover, rng.uniform(0.3, 0.8, n), 1.0)
+    n_teachers = n_schools * teachers_per_school
+    x = rng.normal(size=n)
+    b_t = rng.normal(0, 0.3, n_teachers)
+    y = (0.2 * year + 0.5 * x + rng.normal(0, 0.8, n_students)[student]
+         + w1 * b_t[teacher] + np.where(mover, (1 - w1) * b_t[other], 0.0)
+         + rng.normal(0, 0.3, n_schools)[school] + rng.normal(0, 1.0, n))
+    return pd.DataFrame({"y": y, "year": year, "x": x, "student": student, "school": school,
+                         "teacher": teacher, "t1": teacher, "w1": w1,
+                         "t2": np.where(mover, other, np.nan), "w2": np.where(mover, 1 - w1, np.nan)})
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--schools", type=int, default=2000)
-    ap.add_argument("--students", type=int, default=100, help="students per school")
-    ap.add_argument("--occasions", type=int, default=5)
-    ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--timeout", type=float, default=900.0)
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--large-repeats", type=int, default=3)
+    ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--skip-large", action="store_true")
-    ap.add_argument("--skip-statsmodels-large", action="store_true")
-    ap.add_argument("--statsmodels-timeout", type=float, default=300.0,
-                    help="time limit of statsmodels on the large data (it is very slow there)")
+    ap.add_argument("--only", default="", help="comma-separated: insteval,egsingle,growth,crossed")
     args = ap.parse_args()
+    only = set(filter(None, args.only.split(",")))
     have_r = shutil.which("Rscript") is not None
+    have_mixedlm = importlib.util.find_spec("mixedlm") is not None
+    load = os.getloadavg()
+    print(f"load average at start: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     rows = []
 
     def record(model: str, n: int, tool: str, res: dict) -> None:
         rows.append({"model": model, "rows": n, "tool": tool, "fit_seconds": res.get("seconds"),
-                     "peak_mb": res.get("peak_mb"), "loglike": res.get("loglike"),
-                     "evaluations": res.get("evaluations"), "note": res.get("note", "")})
-        print(f"  {model:<28} {tool:<12} {res.get('seconds', float('nan')):9.3f} s  "
-              f"{res.get('note', '')}", flush=True)
+                     "min": res.get("min"), "max": res.get("max"), "peak_mb": res.get("peak_mb"),
+                     "loglike": res.get("loglike"), "evaluations": res.get("evaluations"),
+                     "note": res.get("note", "")})
+        print(f"  {model:<34} {tool:<12} {res.get('seconds', float('nan')):9.3f} s  "
+              f"{res.get('peak_mb', float('nan')):8.0f} MB  {res.get('note', '')}", flush=True)
 
-    three = "math ~ year + (year | childid) + (year | schoolid)"
-    two = "math ~ year + (year | childid)"
-    for label, formula in (("egsingle 3-level", three), ("egsingle 2-level", two)):
-        record(label, 7230, "pdstats",
-               run([PY, "-c", PDSTATS_CHILD, "egsingle", formula, str(args.repeats)], args.timeout))
-        if have_r:
-            record(label, 7230, "lme4",
-                   run(["Rscript", "-e", R_CHILD, "egsingle", formula, str(args.repeats)],
-                       args.timeout))
-    record("egsingle 2-level", 7230, "statsmodels",
-           run([PY, "-c", STATSMODELS_CHILD, "egsingle", "math ~ year", "childid", "~year"],
-               args.timeout))
-    record("egsingle 3-level", 7230, "statsmodels",
-           {"seconds": float("nan"), "note": "cannot express nested correlated slopes"})
+    def compare(label: str, n: int, src: str, formula: str, repeats: int, tools: tuple[str, ...],
+                big: int = 1) -> None:
+        if "pdstats" in tools:
+            record(label, n, "pdstats", run([PY, "-c", PDSTATS_CHILD, src, formula,
+                                             str(repeats)], args.timeout))
+        if "lme4" in tools and have_r:
+            rsrc = src if not src.endswith(".parquet") else src[:-8] + ".csv"
+            record(label, n, "lme4", run(["Rscript", "-e", R_CHILD, rsrc, formula,
+                                          str(max(1, repeats // big))], args.timeout))
+        if "mixedlm" in tools and have_mixedlm:
+            record(label, n, "mixedlm", run([PY, "-c", MIXEDLM_CHILD, src, formula,
+                                             str(max(1, repeats // big))], args.timeout))
 
-    if not args.skip_large:
+    every = ("pdstats", "lme4", "mixedlm")
+    if not only or "insteval" in only:
+        compare("InstEval crossed", 73421, "InstEval",
+                "y ~ service + (1 | s) + (1 | d) + (1 | dept:service)", args.repeats, every)
+    if not only or "egsingle" in only:
+        compare("egsingle 3-level", 7230, "egsingle",
+                "math ~ year + (year | childid) + (year | schoolid)", args.repeats, every)
+        compare("egsingle 2-level", 7230, "egsingle", "math ~ year + (year | childid)",
+                args.repeats, every)
+        record("egsingle 2-level", 7230, "statsmodels",
+               run([PY, "-c", STATSMODELS_CHILD, "egsingle", "math ~ year", "childid", "~year"],
+                   args.timeout))
+
+    if not args.skip_large and (not only or only & {"growth", "crossed"}):
         sys.path.insert(0, str(HERE / "src"))
         from pdstats.multilevel.simulate import simulate_growth
 
-        df = simulate_growth(args.schools, args.students, args.occasions, random_state=2026)
-        n = len(df)
         with tempfile.TemporaryDirectory() as tmp:
-            pq, csv = Path(tmp) / "growth.parquet", Path(tmp) / "growth.csv"
-            df.to_parquet(pq)
-            df.to_csv(csv, index=False)
-            big3 = "y ~ year * x + (year | student) + (year | school)"
-            label = f"simulated 3-level ({args.schools} schools)"
-            record(label, n, "pdstats", run([PY, "-c", PDSTATS_CHILD, str(pq), big3, "1"],
-                                            args.timeout))
-            if have_r:
-                record(label, n, "lme4", run(["Rscript", "-e", R_CHILD, str(csv), big3, "1"],
-                                             args.timeout))
-            record(label, n, "statsmodels",
-                   {"seconds": float("nan"), "note": "cannot express nested correlated slopes"})
-            if not args.skip_statsmodels_large:
-                label2 = "simulated 2-level (students)"
-                big2 = "y ~ year * x + (year | student)"
-                record(label2, n, "pdstats", run([PY, "-c", PDSTATS_CHILD, str(pq), big2, "1"],
-                                                 args.timeout))
-                record(label2, n, "statsmodels",
-                       run([PY, "-c", STATSMODELS_CHILD, str(pq), "y ~ year * x", "student",
-                            "~year"], args.statsmodels_timeout))
+            lr = args.large_repeats
+            if not only or "growth" in only:
+                df = simulate_growth(2000, 100, 5, random_state=2026)
+                df.to_parquet(Path(tmp) / "growth.parquet")
+                df.to_csv(Path(tmp) / "growth.csv", index=False)
+                compare("simulated growth 3-level", len(df), str(Path(tmp) / "growth.parquet"),
+                        "y ~ year * x + (year | student) + (year | school)", lr, every, big=lr)
+            if not only or "crossed" in only:
+                df = simulate_crossed()
+                df.to_parquet(Path(tmp) / "crossed.parquet")
+                df.drop(columns=["t1", "t2", "w1", "w2"]).to_csv(Path(tmp) / "crossed.csv",
+                                                                 index=False)
+                src = str(Path(tmp) / "crossed.parquet")
+                compare("students x teachers crossed", len(df), src,
+                        "y ~ year + x + (1 | student) + (1 | teacher) + (1 | school)", lr,
+                        every, big=lr)
+                compare("students x teachers, 10% mm", len(df), src,
+                        "y ~ year + x + (1 | student) + (1 | mm(t1 + t2, w1 + w2)) "
+                        "+ (1 | school)", lr, ("pdstats",))
 
     table = pd.DataFrame(rows)
     ref = table[table.tool == "lme4"].set_index("model")["fit_seconds"]
-    table["time_vs_lme4"] = [
-        r.fit_seconds / ref[r.model] if r.model in ref.index else float("nan")
-        for r in table.itertuples()
-    ]
-    pd.set_option("display.width", 160)
+    table["time_vs_lme4"] = [r.fit_seconds / ref[r.model] if r.model in ref.index else np.nan
+                             for r in table.itertuples()]
+    load = os.getloadavg()
+    pd.set_option("display.width", 200)
     print()
     print(table.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    print(f"load average at end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ The fit is a pipeline of small steps, each callable alone:
 
 * :mod:`~pdstats.multilevel.formula` - parse ``y ~ x + (x | g)`` formulas;
 * :mod:`~pdstats.multilevel.design` - model matrices and the sample log;
-* :mod:`~pdstats.multilevel.deviance` - profiled (REML) deviance via a blocked Cholesky;
+* :mod:`~pdstats.multilevel.deviance` - profiled (REML) deviance via a blocked Cholesky
+  (:mod:`~pdstats.multilevel.crossed` for crossed and multiple-membership designs);
+* :mod:`~pdstats.multilevel.membership` - multiple membership, ``(1 | mm(t1 + t2, w1 + w2))``;
 * :mod:`~pdstats.multilevel.optimize` - bounded minimization over theta;
 * :mod:`~pdstats.multilevel.model` / :mod:`~pdstats.multilevel.results` - the front end;
 * :mod:`~pdstats.multilevel.inference` - Satterthwaite / Kenward-Roger df, LR tests;
@@ -24,6 +26,7 @@ Examples
 from pdstats.multilevel.bootstrap import BootstrapResult, parametric_bootstrap
 from pdstats.multilevel.formula import parse_formula
 from pdstats.multilevel.inference import lrtest
+from pdstats.multilevel.membership import wide_membership
 from pdstats.multilevel.model import LMM, lmm
 from pdstats.multilevel.results import LMMResult
 
@@ -35,4 +38,5 @@ __all__ = [
     "lrtest",
     "parametric_bootstrap",
     "parse_formula",
+    "wide_membership",
 ]

@@ -17,8 +17,9 @@ from the per-level entries of ``H`` to the pattern, so forming ``M`` at a new th
 sparse matrix-vector product -- no sparse matrix-matrix products per evaluation.
 
 ``M`` is then factored densely (LAPACK Cholesky) or sparsely (SuperLU with a multiple
-minimum degree fill-reducing ordering on ``M + M'``, no pivoting; ``M`` is symmetric
-positive definite).  Which one is chosen by timing both once at the starting value when
+minimum degree fill-reducing ordering on ``M + M'``, found at the first factorization and
+reused, since the pattern does not change; no pivoting, ``M`` being symmetric positive
+definite).  Which one is chosen by timing both once at the starting value when
 ``M`` is of moderate size; large ``M`` (more than 6,000 rest effects) is always factored
 sparsely and small ``M`` (under 400) densely.
 """
@@ -33,10 +34,21 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import splu
 
+from pdstats.multilevel.soa import (
+    aos,
+    soa_cholesky,
+    soa_const_left,
+    soa_const_right,
+    soa_mul_t,
+    soa_sandwich,
+    soa_tri_inv,
+)
+
 __all__ = ["CrossedSystem", "CrossedState", "term_z"]
 
 _DENSE_BELOW = 400
 _SPARSE_ABOVE = 6000
+_SUPERLU = {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}}
 
 
 def term_z(term: object, n: int) -> sp.csr_matrix:
@@ -80,8 +92,8 @@ def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class CrossedState:
     """One factorization of the crossed system (kept for back-substitution)."""
 
-    D0chol: np.ndarray  # (l0, k0, k0) lower Cholesky factors of the first block
-    H: np.ndarray  # (l0, k0, k0)
+    Linv0: np.ndarray  # (k0, k0, l0) inverse lower Cholesky factors of the first block
+    D0inv: np.ndarray  # (k0, k0, l0) inverses of the first block's diagonal blocks
     M: object  # dense lower Cholesky (ndarray) or a SuperLU object
     B: np.ndarray  # (qr, p+1) rest x [X y] block after eliminating the first block
     MinvB: np.ndarray  # M^{-1} B
@@ -129,15 +141,18 @@ class CrossedSystem:
             Z0 = term_z(t0, n)
             # first block: per-level Z_0l'WZ_0l and Z_0l'W[X y]
             ind = sp.csr_matrix((w, (t0.codes, np.arange(n))), shape=(self.l0, n))
-            self.Z0Z0 = np.asarray(ind @ (t0.Xr[:, :, None] * t0.Xr[:, None, :]).reshape(n, -1)
-                                   ).reshape(self.l0, self.k0, self.k0)
+            z0z0 = np.asarray(ind @ (t0.Xr[:, :, None] * t0.Xr[:, None, :]).reshape(n, -1)
+                              ).reshape(self.l0, self.k0, self.k0)
             self.Z0Xy = np.asarray(ind @ (t0.Xr[:, :, None] * Xy[:, None, :]).reshape(n, -1)
                                    ).reshape(self.l0, self.k0, self.p1)
         else:
             self.l0, self.k0 = 0, 1
             Z0 = sp.csr_matrix((n, 0))
-            self.Z0Z0 = np.zeros((0, 1, 1))
+            z0z0 = np.zeros((0, 1, 1))
             self.Z0Xy = np.zeros((0, 1, self.p1))
+        # structure-of-arrays copies: (k0, k0, l0) and (p+1, k0, l0)
+        self.Z0Z0_soa = np.ascontiguousarray(np.moveaxis(z0z0, 0, -1))
+        self.Z0Xy_soaT = np.ascontiguousarray(np.transpose(self.Z0Xy, (2, 1, 0)))
         zr = [term_z(terms[i], n) for i in self.rest]
         self.offsets = np.cumsum([0] + [z.shape[1] for z in zr])
         self.qr = int(self.offsets[-1])
@@ -149,6 +164,10 @@ class CrossedSystem:
         ZrZr = sp.triu((Zr.T @ (sp.diags(w) @ Zr)).tocoo()).tocoo()
         self._build_pattern(A, ZrZr)
         self.scalar_rest = all(terms[i].k == 1 for i in self.rest)
+        self._order: np.ndarray | None = None  # sparse backend: fill-reducing permutation
+        self._rank: np.ndarray | None = None
+        self._template: sp.csc_matrix | None = None
+        self._source: np.ndarray | None = None
         self.backend = "dense"
         self._choose_backend()
 
@@ -197,14 +216,18 @@ class CrossedSystem:
 
     # ------------------------------------------------------------------ per theta
     def _lambda_rest(self, factors: list[np.ndarray]) -> sp.csr_matrix:
+        if self.scalar_rest:
+            lam = np.repeat([factors[i][0, 0] for i in self.rest],
+                            [self.terms[i].nlev for i in self.rest])
+            return sp.diags(lam, format="csr") if lam.size else sp.csr_matrix((0, 0))
         mats = [sp.kron(sp.identity(self.terms[i].nlev), sp.csr_matrix(factors[i]))
                 for i in self.rest]
         return sp.block_diag(mats, format="csr") if mats else sp.csr_matrix((0, 0))
 
-    def _schur(self, H: np.ndarray, lam_r: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray,
-                                                                      np.ndarray]:
-        """M as (rows, cols, values) of its upper triangle (or full, for non-scalar rest)."""
-        x = self.zz - self.P @ H.ravel() if self.P.shape[1] else self.zz.copy()
+    def _schur(self, Hvec: np.ndarray, lam_r: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray,
+                                                                         np.ndarray]:
+        """M's upper triangle as (rows, cols, values); ``Hvec`` is H per level, flattened."""
+        x = self.zz - self.P @ Hvec if self.P.shape[1] else self.zz.copy()
         r, c = self.pat_row, self.pat_col
         if self.scalar_rest:
             lam = lam_r.diagonal()
@@ -231,12 +254,22 @@ class CrossedSystem:
             if np.any(d <= 0) or not np.all(np.isfinite(d)):
                 raise np.linalg.LinAlgError("matrix not positive definite")
             return L, 2.0 * float(np.sum(np.log(d)))
-        off = r != c
-        Ms = sp.csc_matrix((np.r_[v, v[off]], (np.r_[r, c[off]], np.r_[c, r[off]])),
-                           shape=(qr, qr))
+        if self._order is None:  # fill-reducing ordering, found once (the pattern is fixed)
+            Ms = self._symmetric_csc(r, c, v, np.arange(qr))
+            lu = splu(Ms, permc_spec="MMD_AT_PLUS_A", **_SUPERLU)
+            self._order = np.argsort(lu.perm_c)
+            self._rank = np.argsort(self._order)
+            self._template = None
+        if self.scalar_rest:  # same entries every time: gather into a fixed CSC structure
+            if self._template is None:
+                self._template = self._symmetric_csc(r, c, np.arange(1.0, r.size + 1), self._rank)
+                self._source = self._template.data.astype(np.int64) - 1
+            Mp = self._template.copy()
+            Mp.data = v[self._source]
+        else:
+            Mp = self._symmetric_csc(r, c, v, self._rank)
         try:
-            lu = splu(Ms, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-                      options={"SymmetricMode": True})
+            lu = splu(Mp, permc_spec="NATURAL", **_SUPERLU)
         except RuntimeError as exc:  # exactly singular
             raise np.linalg.LinAlgError(str(exc)) from exc
         d = lu.U.diagonal()
@@ -244,13 +277,21 @@ class CrossedSystem:
             raise np.linalg.LinAlgError("matrix not positive definite")
         return lu, float(np.sum(np.log(d)))
 
+    def _symmetric_csc(self, r: np.ndarray, c: np.ndarray, v: np.ndarray,
+                       rank: np.ndarray) -> sp.csc_matrix:
+        """The full symmetric matrix from its upper triangle, rows/columns moved to ``rank``."""
+        off = r != c
+        rr, cc = rank[r], rank[c]
+        return sp.csc_matrix((np.r_[v, v[off]], (np.r_[rr, cc[off]], np.r_[cc, rr[off]])),
+                             shape=(self.qr, self.qr))
+
     def solve_m(self, Mfac: object, rhs: np.ndarray) -> np.ndarray:
         """M^{-1} rhs for a factor returned by :meth:`factor`."""
         if rhs.shape[0] == 0:
             return rhs.copy()
         if isinstance(Mfac, np.ndarray):
             return sla.cho_solve((Mfac, True), rhs, check_finite=False)
-        return Mfac.solve(np.asarray(rhs, dtype=float))
+        return Mfac.solve(np.ascontiguousarray(rhs[self._order], dtype=float))[self._rank]
 
     def factor(self, factors: list[np.ndarray]) -> tuple[CrossedState, float, np.ndarray]:
         """Factor the system at the relative covariance factors ``factors``.
@@ -258,23 +299,29 @@ class CrossedSystem:
         Returns the state, ``log|L_theta|^2`` and the (p+1) x (p+1) Schur complement
         of ``[X y]'W[X y]`` after eliminating all random effects (the caller factors it).
         """
+        k0, l0, p1 = self.k0, self.l0, self.p1
         if self.first is not None:
             T0 = factors[self.first]
-            D0 = np.swapaxes(T0, 0, 1) @ self.Z0Z0 @ T0 + np.eye(self.k0)
-            D0chol = np.linalg.cholesky(D0)
-            ld0 = 2.0 * float(np.sum(np.log(np.diagonal(D0chol, axis1=1, axis2=2))))
-            D0inv = np.linalg.inv(D0)
-            H = T0 @ D0inv @ T0.T
+            D0 = soa_sandwich(T0, self.Z0Z0_soa)
+            for a in range(k0):
+                D0[a, a] += 1.0
+            C0, ld0 = soa_cholesky(D0)
+            Linv0 = soa_tri_inv(C0)
+            LinvT = np.ascontiguousarray(np.transpose(Linv0, (1, 0, 2)))
+            D0inv = soa_mul_t(LinvT, LinvT)  # L^{-T} L^{-1}
+            H = soa_const_left(T0, soa_const_right(D0inv, T0.T))  # T0 D0^{-1} T0'
+            G = soa_mul_t(H, self.Z0Xy_soaT)  # (k0, p+1, l0): H Z_0'W[X y] per level
+            G0 = np.moveaxis(G, -1, 0).reshape(l0 * k0, p1)
+            Hvec = np.moveaxis(H, -1, 0).ravel()
         else:
-            D0chol = H = np.zeros((0, 1, 1))
-            ld0 = 0.0
+            Linv0 = D0inv = np.zeros((1, 1, 0))
+            G0, Hvec, ld0 = np.zeros((0, p1)), np.zeros(0), 0.0
         lam_r = self._lambda_rest(factors)
-        Mfac, ldm = self._factor_m(*self._schur(H, lam_r))
-        G0 = (H @ self.Z0Xy).reshape(-1, self.p1)  # H Z_0'W[X y]
-        B = np.asarray(lam_r.T @ (self.ZrXy - self.A @ G0)) if self.qr else np.zeros((0, self.p1))
+        Mfac, ldm = self._factor_m(*self._schur(Hvec, lam_r))
+        B = np.asarray(lam_r.T @ (self.ZrXy - self.A @ G0)) if self.qr else np.zeros((0, p1))
         MinvB = self.solve_m(Mfac, B)
-        C = self.XyXy - (self.Z0Xy.reshape(-1, self.p1).T @ G0) - B.T @ MinvB
-        state = CrossedState(D0chol, H, Mfac, B, MinvB, lam_r, factors)
+        C = self.XyXy - self.Z0Xy.reshape(-1, p1).T @ G0 - B.T @ MinvB
+        state = CrossedState(Linv0, D0inv, Mfac, B, MinvB, lam_r, factors)
         return state, ld0 + ldm, C
 
     def spherical_effects(self, st: CrossedState, beta: np.ndarray) -> list[np.ndarray]:
@@ -288,9 +335,9 @@ class CrossedSystem:
         if self.first is not None:
             T0 = st.factors[self.first]
             rhs = self.Z0Xy @ coef - np.asarray(self.A.T @ (st.lam_r @ ur)).reshape(self.l0, self.k0)
-            rhs = np.einsum("ba,lb->la", T0, rhs)  # T0' rhs per level
-            y = np.linalg.solve(st.D0chol, rhs[..., None])
-            out[self.first] = np.linalg.solve(np.swapaxes(st.D0chol, 1, 2), y)[..., 0]
+            rhs = np.einsum("ba,lb->al", T0, rhs)  # T0' rhs per level, (k0, l0)
+            y = np.einsum("abl,bl->al", st.Linv0, rhs)
+            out[self.first] = np.einsum("bal,bl->la", st.Linv0, y)  # D0^{-1} T0' rhs
         return out
 
     def conditional_cov(self, st: CrossedState, chunk: int = 1024) -> list[np.ndarray]:
@@ -312,7 +359,7 @@ class CrossedSystem:
             out[i] = blk
         if self.first is not None:
             T0 = st.factors[self.first]
-            D0inv = np.linalg.inv(st.D0chol @ np.swapaxes(st.D0chol, 1, 2))
+            D0inv = aos(st.D0inv)
             F = (st.lam_r.T @ self.A @ sp.kron(sp.identity(self.l0),
                                                  sp.csr_matrix(T0))).tocsc()  # qr x q0
             extra = np.empty((self.l0, self.k0, self.k0))

@@ -33,6 +33,16 @@ import scipy.sparse as sp
 
 from pdstats.multilevel.crossed import CrossedSystem
 from pdstats.multilevel.design import Design, GroupTerm
+from pdstats.multilevel.soa import (
+    aos,
+    soa_cholesky,
+    soa_const_left,
+    soa_const_right,
+    soa_group,
+    soa_mul_t,
+    soa_sandwich,
+    soa_tri_inv,
+)
 
 __all__ = ["DevianceEvaluator", "Solution", "theta_to_factors", "theta_lower_bounds"]
 
@@ -75,97 +85,6 @@ def _grouped_sum(ind: sp.csr_matrix, arr: np.ndarray) -> np.ndarray:
 def _indicator(codes: np.ndarray, nlev: int) -> sp.csr_matrix:
     n = len(codes)
     return sp.csr_matrix((np.ones(n), (codes, np.arange(n))), shape=(nlev, n))
-
-
-# ---------------------------------------------------------------------------------------
-# "Structure of arrays" kernels: stacks of tiny k x k matrices stored as (a, b, L) arrays
-# so that every operation is a vector operation over the L levels.
-def _soa_mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
-    """out[a, c, l] = sum_b A[a, b, l] * B[c, b, l]  (A @ B' per level)."""
-    na, nb, L = A.shape
-    nc = B.shape[0]
-    out = np.empty((na, nc, L))
-    for a in range(na):
-        for c in range(nc):
-            acc = A[a, 0] * B[c, 0]
-            for b in range(1, nb):
-                acc += A[a, b] * B[c, b]
-            out[a, c] = acc
-    return out
-
-
-def _soa_const_right(A: np.ndarray, M: np.ndarray) -> np.ndarray:
-    """out[a, c, l] = sum_b A[a, b, l] * M[b, c]  (A @ M per level, M constant)."""
-    na, nb, L = A.shape
-    nc = M.shape[1]
-    out = np.zeros((na, nc, L))
-    for c in range(nc):
-        for b in range(nb):
-            if M[b, c] != 0.0:
-                out[:, c] += A[:, b] * M[b, c]
-    return out
-
-
-def _soa_const_left(M: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """out[a, c, l] = sum_b M[a, b] * A[b, c, l]  (M @ A per level, M constant)."""
-    nb, nc, L = A.shape
-    na = M.shape[0]
-    out = np.zeros((na, nc, L))
-    for a in range(na):
-        for b in range(nb):
-            if M[a, b] != 0.0:
-                out[a] += M[a, b] * A[b]
-    return out
-
-
-def _soa_sandwich(T: np.ndarray, A: np.ndarray) -> np.ndarray:
-    """T' A T per level for a constant T."""
-    return _soa_const_right(_soa_const_left(T.T, A), T)
-
-
-def _soa_cholesky(D: np.ndarray) -> tuple[np.ndarray, float]:
-    """Lower Cholesky factor per level and the sum of log-determinants (2 sum log diag)."""
-    k, _, L = D.shape
-    C = np.zeros_like(D)
-    logdet = 0.0
-    for j in range(k):
-        s = D[j, j].copy()
-        for m in range(j):
-            s -= C[j, m] ** 2
-        if np.any(s <= 0):
-            raise np.linalg.LinAlgError("matrix not positive definite")
-        C[j, j] = np.sqrt(s)
-        logdet += 2.0 * float(np.sum(np.log(C[j, j])))
-        for i in range(j + 1, k):
-            s = D[i, j].copy()
-            for m in range(j):
-                s -= C[i, m] * C[j, m]
-            C[i, j] = s / C[j, j]
-    return C, logdet
-
-
-def _soa_tri_inv(C: np.ndarray) -> np.ndarray:
-    """Inverse of lower-triangular matrices per level."""
-    k = C.shape[0]
-    Inv = np.zeros_like(C)
-    for j in range(k):
-        Inv[j, j] = 1.0 / C[j, j]
-        for i in range(j + 1, k):
-            s = np.zeros(C.shape[2])
-            for m in range(j, i):
-                s -= C[i, m] * Inv[m, j]
-            Inv[i, j] = s / C[i, i]
-    return Inv
-
-
-def _soa_group(ind: sp.csr_matrix, A: np.ndarray) -> np.ndarray:
-    """Sum the last axis of A (levels of a finer term) into the levels of a coarser term."""
-    flat = A.reshape(-1, A.shape[-1])
-    return np.asarray(ind @ flat.T).T.reshape((*A.shape[:-1], ind.shape[0]))
-
-
-def _aos(A: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.moveaxis(A, -1, 0))
 
 
 @dataclass
@@ -274,45 +193,49 @@ class DevianceEvaluator:
         self.ZtXy_soa = [np.transpose(Z, (2, 1, 0)).copy() for Z in ZtXy]
 
     # ------------------------------------------------------------------ core
-    def solve(self, theta: np.ndarray) -> Solution:
-        """Factor the penalized system at ``theta`` and solve for beta and u."""
+    def solve(self, theta: np.ndarray, effects: bool = True) -> Solution:
+        """Factor the penalized system at ``theta`` and solve for beta and u.
+
+        With ``effects=False`` a crossed design's solution leaves ``u`` and ``b`` empty
+        (the deviance does not need them).
+        """
         theta = np.asarray(theta, dtype=float)
         factors = theta_to_factors(theta, self.terms)
         if self.nested:
             return self._solve_nested(theta, factors)
-        return self._solve_general(theta, factors)
+        return self._solve_general(theta, factors, effects)
 
     def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
         terms, K, p = self.terms, len(self.terms), self.p
         D = []
         for t, T, Z in zip(terms, factors, self.ZtZ_soa, strict=True):
-            Di = _soa_sandwich(T, Z)
+            Di = soa_sandwich(T, Z)
             for a in range(t.k):
                 Di[a, a] += 1.0
             D.append(Di)
-        C = {(j, i): _soa_const_right(_soa_const_left(factors[j].T, Z), factors[i])
+        C = {(j, i): soa_const_right(soa_const_left(factors[j].T, Z), factors[i])
              for (j, i), Z in self.ZtZ_cross.items()}
-        CX = [_soa_const_right(Z, T) for Z, T in zip(self.ZtXy_soa, factors, strict=True)]
+        CX = [soa_const_right(Z, T) for Z, T in zip(self.ZtXy_soa, factors, strict=True)]
         DX = self.XyXy.copy()
         Linv: list[np.ndarray] = []
         F: dict[tuple[int, int], np.ndarray] = {}
         FX: list[np.ndarray] = []
         ldL2 = 0.0
         for i in range(K):
-            Li, ld = _soa_cholesky(D[i])
+            Li, ld = soa_cholesky(D[i])
             ldL2 += ld
-            Lii = _soa_tri_inv(Li)
+            Lii = soa_tri_inv(Li)
             Linv.append(Lii)
             for j in range(i + 1, K):
-                F[(j, i)] = _soa_mul_t(C[(j, i)], Lii)
-            FX.append(_soa_mul_t(CX[i], Lii))
+                F[(j, i)] = soa_mul_t(C[(j, i)], Lii)
+            FX.append(soa_mul_t(CX[i], Lii))
             for j in range(i + 1, K):
                 Fj = F[(j, i)]
                 ind = self.map_ind[(i, j)]
-                D[j] = D[j] - _soa_group(ind, _soa_mul_t(Fj, Fj))
+                D[j] = D[j] - soa_group(ind, soa_mul_t(Fj, Fj))
                 for k in range(j + 1, K):
-                    C[(k, j)] = C[(k, j)] - _soa_group(ind, _soa_mul_t(F[(k, i)], Fj))
-                CX[j] = CX[j] - _soa_group(ind, _soa_mul_t(FX[i], Fj))
+                    C[(k, j)] = C[(k, j)] - soa_group(ind, soa_mul_t(F[(k, i)], Fj))
+                CX[j] = CX[j] - soa_group(ind, soa_mul_t(FX[i], Fj))
             FXf = FX[i].reshape(p + 1, -1)
             DX -= FXf @ FXf.T
         LX = np.linalg.cholesky(DX)
@@ -344,13 +267,15 @@ class DevianceEvaluator:
         pwrss = float(LX[p, p] ** 2)
         return beta, RXinv, ldRX2, pwrss
 
-    def _solve_general(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
+    def _solve_general(self, theta: np.ndarray, factors: list[np.ndarray],
+                       effects: bool = True) -> Solution:
         cs = self.crossed
         st, ldL2, C = cs.factor(factors)
         LX = np.linalg.cholesky(C)
         beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
-        u = cs.spherical_effects(st, beta)
-        b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
+        # the deviance alone does not need the random effects (crossed designs: skip them)
+        u = cs.spherical_effects(st, beta) if effects else []
+        b = [ui @ T.T for ui, T in zip(u, factors, strict=False)]
         return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, {"crossed": st})
 
     # ------------------------------------------------------------------ deviance
@@ -372,7 +297,7 @@ class DevianceEvaluator:
     def deviance(self, theta: np.ndarray, reml: bool) -> float:
         """Profiled deviance at ``theta``; ``inf`` where the system cannot be factored."""
         try:
-            sol = self.solve(theta)
+            sol = self.solve(theta, effects=False)
         except np.linalg.LinAlgError:
             return np.inf
         return self.objective(sol, reml)
@@ -402,8 +327,8 @@ class DevianceEvaluator:
 
     def _cond_nested(self, sol: Solution) -> list[np.ndarray]:
         K = len(self.terms)
-        Linv = [_aos(A) for A in sol.state["Linv"]]
-        F = {key: _aos(A) for key, A in sol.state["F"].items()}
+        Linv = [aos(A) for A in sol.state["Linv"]]
+        F = {key: aos(A) for key, A in sol.state["F"].items()}
         diag: list[np.ndarray] = [np.empty(0)] * K
         off: dict[tuple[int, int], np.ndarray] = {}  # (j, i): Sigma_ji per level of i
         for i in reversed(range(K)):

@@ -34,7 +34,7 @@ from pdstats.errors import ModelSpecificationError
 from pdstats.multilevel.formula import RandomTermSpec
 from pdstats.results import SampleLog
 
-__all__ = ["MembershipTerm", "membership_rows", "build_membership_term"]
+__all__ = ["MembershipTerm", "membership_rows", "build_membership_term", "wide_membership"]
 
 _TABLE = "lmm data"
 _SUPPORTED = ("fixed effects (model-based SE, Satterthwaite df), variance components, ranef, "
@@ -184,3 +184,55 @@ def build_membership_term(spec: RandomTermSpec, data: pd.DataFrame) -> Membershi
     members[filled] = codes
     levels = pd.Index(np.asarray(uniques).astype(str), name=spec.group_name)
     return MembershipTerm(spec.group_name, levels, members, w, ["Intercept"], spec=spec)
+
+
+def wide_membership(long: pd.DataFrame, by: str | list[str], unit: str,
+                    weight: str) -> tuple[pd.DataFrame, str]:
+    """Long links (one row per row-unit pair) to the wide columns ``mm()`` reads.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        One row per (observation, unit) link, e.g. the ``enrollments`` table.
+    by : str or list of str
+        Columns identifying an observation (``["student_id", "year"]``).
+    unit : str
+        Unit id column (``"teacher_id"``).
+    weight : str
+        Weight (dosage) column; an observation's weights must sum to 1.
+
+    Returns
+    -------
+    wide : pandas.DataFrame
+        One row per observation: ``by`` columns, then ``{unit}1 ... {unit}M`` and
+        ``{weight}1 ... {weight}M`` (largest weight first; empty slots missing).
+    term : str
+        The matching formula term, e.g. ``"mm(teacher_id1 + teacher_id2, dosage1 + dosage2)"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> links = pd.DataFrame({"student": [1, 2, 2], "teacher": ["a", "a", "b"],
+    ...                       "dosage": [1.0, 0.3, 0.7]})
+    >>> wide, term = wide_membership(links, "student", "teacher", "dosage")
+    >>> wide.to_dict("records")[1]
+    {'student': 2, 'teacher1': 'b', 'teacher2': 'a', 'dosage1': 0.7, 'dosage2': 0.3}
+    >>> term
+    'mm(teacher1 + teacher2, dosage1 + dosage2)'
+    """
+    keys = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in (*keys, unit, weight) if c not in long.columns]
+    if missing:
+        raise ModelSpecificationError(f"wide_membership: column(s) {missing} not in the data")
+    links = long[[*keys, unit, weight]].sort_values([*keys, weight],
+                                                     ascending=[True] * len(keys) + [False])
+    slot = links.groupby(keys, sort=False).cumcount() + 1
+    links = links.assign(_slot=slot.to_numpy())
+    wide = links.pivot_table(index=keys, columns="_slot", values=[unit, weight],
+                             aggfunc="first")
+    m = int(slot.max())
+    wide.columns = [f"{name}{j}" for name, j in wide.columns]
+    cols = [f"{unit}{j}" for j in range(1, m + 1)] + [f"{weight}{j}" for j in range(1, m + 1)]
+    wide = wide.reindex(columns=cols).reset_index()
+    term = (f"mm({' + '.join(cols[:m])}, {' + '.join(cols[m:])})")
+    return wide, term
