@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from pdstats.results import ResultsBase, SampleLog
+import pdstats as pds
+from pdstats.results import ResultsBase, SampleLog, add_ci
 
 
 class _Toy(ResultsBase):
@@ -17,8 +19,8 @@ class _Toy(ResultsBase):
         self.sample_log.drop("missing 'math'", 1)
         self.sample_log.drop("no school id", 0)
 
-    def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"estimate": [1.5], "std_error": [0.25]}, index=["Intercept"])
+        self.estimates = add_ci(pd.DataFrame({"term": ["Intercept", "x"], "estimate": [1.5, 0.2],
+                                              "std_error": [0.25, 0.1], "df": [4.0, np.inf]}))
 
 
 def test_sample_log_counts() -> None:
@@ -38,3 +40,19 @@ def test_summary_and_html_show_estimates_and_sample() -> None:
     assert "3 dropped (missing 'math')" in text
     html = res._repr_html_()
     assert "<table" in html and "Intercept" in html and "missing &#x27;math&#x27;" in html
+
+
+def test_conf_int_uses_t_with_df_and_normal_without() -> None:
+    res = _Toy()
+    ci = res.conf_int(0.90)
+    assert list(ci.columns) == ["term", "estimate", "ci_lower", "ci_upper"]
+    # 90% t(4) half-width 2.132 x 0.25; normal 1.645 x 0.1
+    assert ci["ci_upper"].iloc[0] - 1.5 == pytest.approx(2.131847 * 0.25, rel=1e-5)
+    assert ci["ci_upper"].iloc[1] - 0.2 == pytest.approx(1.644854 * 0.1, rel=1e-5)
+    assert res.key_columns == ["term"]
+    pd.testing.assert_frame_equal(res.tidy(), res.estimates)
+    for bad in (0, 1, 95, "0.95", float("nan"), True):
+        with pytest.raises(pds.ModelSpecificationError):
+            res.conf_int(bad)
+    with pytest.raises(NotImplementedError):
+        res.plot()
