@@ -42,10 +42,10 @@ def test_pcm_result():
 
 
 def test_agreement_and_reliability_results(ratings):
-    ag = pds.practices.agreement(ratings, n_boot=30, progress=False)
+    ag = pds.practices.agreement(ratings, n_boot=10, progress=False)
     assert_contract(ag)
     assert len(ag.plot().get_yticklabels()) == 2
-    rel = pds.practices.reliability(ratings, n_boot=30, progress=False)
+    rel = pds.practices.reliability(ratings, n_boot=10, progress=False)
     assert_contract(rel)
     assert (rel.estimates["std_error"] > 0).all()
     np.testing.assert_allclose(rel.conf_int(0.95)[["ci_lower", "ci_upper"]],

@@ -141,5 +141,19 @@ def test_estimate_linking_error(disc, se):
                         lambda: pds.harmonize.estimate_linking_error(linked, tuda))
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(df=count_tables(), means=st.lists(VALUE, min_size=3, max_size=3),
+       supp=st.sampled_from([False, "False", "True", None, "x"]))
+def test_harmonize_aggregates(df, means, supp):
+    base = {**CELL, "unit_type": "district", "subgroup": "all", "suppressed": supp}
+    counts = df.drop(columns=[c for c in ("suppressed",) if c in df.columns]).assign(**base, n_tested=60)
+    ma = pd.DataFrame({**base, "state": "MA", "unit_id": ["m1", "m2", "m3"], "n_tested": 80,
+                       "mean_scale": means, "sd_scale": 50.0})
+    naep = pd.concat([NAEP, NAEP.iloc[:2].assign(state="MA")], ignore_index=True)
+    agg = pd.concat([counts, ma], ignore_index=True)
+    assert_safe_outcome("harmonize.harmonize_aggregates",
+                        lambda: pds.harmonize.harmonize_aggregates(agg, naep, min_n=1, progress=False))
+
+
 def test_report_case_count():
     print("\ngenerated harmonize cases:", {k: v for k, v in CASES.items() if k.startswith("harmonize")})

@@ -101,7 +101,7 @@ def test_agreement(informants, edits, n):
     assert_safe_outcome("practices.agreement", lambda: pds.practices.agreement(d, n_boot=3, progress=False))
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(edits=corruptions(), n=st.sampled_from([1, 3, 8]))
 def test_reliability(informants, edits, n):
     d = _corrupt(informants, edits, n)
@@ -116,6 +116,48 @@ def test_self_assessment(informants, answers):
     a = dict(zip(q["item"], answers, strict=True))
     assert_safe_outcome("practices.self_assessment",
                         lambda: pds.practices.self_assessment(a, reference=informants))
+
+
+def _refused_or(family, call, check):
+    """Tables without standard errors: a PdstatsError, or output that passes ``check``."""
+    CASES[family] += 1
+    try:
+        out = call()
+    except pds.PdstatsError:
+        return
+    check(out)
+
+
+@SETTINGS
+@given(edits=corruptions(), rule=st.sampled_from(["any", "majority", "all", "most"]))
+def test_combine_informants(informants, edits, rule):
+    d = _corrupt(informants, edits, 28)
+    _refused_or("practices.combine_informants", lambda: pds.practices.combine_informants(d, rule=rule),
+                lambda ev: assert_binary(ev["evidence"]))
+
+
+def assert_binary(values):
+    assert set(np.unique(values.to_numpy())) <= {0, 1}
+
+
+@settings(max_examples=15, deadline=None)
+@given(col=st.sampled_from(["enrollment", "pct_frl", "pct_lep", "pct_minority"]),
+       value=st.one_of(st.floats(-10, 200), ODD), row=st.integers(0, 27))
+def test_year1_tables(col, value, row):
+    data = dict(YEAR1)
+    d = data["districts"].astype({col: object})
+    d.loc[row, col] = value
+    data["districts"] = d
+
+    def check(tables):
+        fig = tables["Figure 1.1"]
+        assert np.isfinite(fig["value"].to_numpy(dtype=float)).all()
+        assert (fig.loc[fig["category"] == "Total", "value"] == 28).all()
+
+    _refused_or("practices.year1_tables", lambda: pds.practices.year1_tables(data), check)
+
+
+YEAR1 = pds.practices.reconstruct_year1()
 
 
 def test_report_case_count():

@@ -235,6 +235,8 @@ def estimate_interpolation_error(naep: pd.DataFrame, level: float = 0.95) -> Int
             for i in d.index[dup]]))
     wide = d.pivot_table(index=["subject", "year", "state"], columns="grade",
                          values=["mean", "sd", "mean_se", "sd_se"], aggfunc="first")
+    # a grade with no usable rows at all still needs its columns (every state then lacks it)
+    wide = wide.reindex(columns=pd.MultiIndex.from_product([["mean", "sd", "mean_se", "sd_se"], TESTED_GRADES]))
     complete = wide.dropna()
     log.drop("state-year without both grades 4 and 8", len(wide) - len(complete))
     rows, moments = [], []

@@ -214,8 +214,11 @@ def link_to_naep(
     Parameters
     ----------
     estimates : HetopResult or pandas.DataFrame
-        Star-scale estimates with state, year, grade, subject, the group column, n,
-        mean, se_mean, sd, se_sd (e.g. ``hetop(...)`` or ``standardize(...)`` output).
+        Star-scale estimates, wide, with state, year, grade, subject, the group column,
+        n, mean, se_mean, sd, se_sd (a ``hetop(...)`` result is read through its
+        ``groups``; or ``standardize(...)`` output). Rows missing a key or the mean are
+        dropped (logged, with a warning); ``+-inf`` and negative SDs or standard errors
+        are refused, as are NAEP SDs <= 0 and reliabilities outside (0, 1].
     naep : pandas.DataFrame
         ``naep_state``-shaped table (state, year, grade, subject, mean, sd, mean_se,
         sd_se). The state's rows give the linking; ``national`` rows the reference for the
@@ -242,6 +245,9 @@ def link_to_naep(
     Returns
     -------
     LinkResult
+        ``estimates`` long (group x cell x scale x quantity, flagged where the standard
+        error or the SD cannot be estimated, with an :class:`~pdstats.EstimationWarning`),
+        ``groups`` wide (one row per group, cell and scale).
 
     Examples
     --------
