@@ -237,6 +237,7 @@ class LMMResult(ResultsBase):
         >>> ci[["sdcor_lower", "sdcor_upper"]].round(1).to_numpy().tolist()
         [[12.2, 84.1], [38.2, 67.7]]
         """
+        level = check_level(level)
         vc = self.varcomp
         out = vc[["group", "term1", "term2", "estimate"]].copy()
         is_var = vc["term2"].isna().to_numpy()
