@@ -87,3 +87,16 @@ def test_classification_result_contract(va_data: pd.DataFrame) -> None:
     np.testing.assert_array_equal(est["estimate"], res.units["rank"])
     np.testing.assert_array_equal(est["ci_lower"], res.units["rank_lower"])
     assert (est.loc[~est["flag"], "std_error"] > 0).all()
+
+
+def test_no_module_is_hidden_by_a_function() -> None:
+    import importlib
+    import pkgutil
+    import types
+
+    for pkg in (pds.vam, pds.multilevel):
+        for info in pkgutil.iter_modules(pkg.__path__):
+            mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+            attr = getattr(pkg, info.name, mod)
+            assert isinstance(attr, types.ModuleType), (
+                f"{pkg.__name__}.{info.name} is hidden by {attr!r}")

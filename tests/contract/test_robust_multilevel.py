@@ -61,7 +61,7 @@ FORMULAS = ["y ~ x + (1 | g)", "y ~ 1 + (1 | g)", "y ~ x + (x | g)", "y ~ x + (0
 
 @SETTINGS
 @given(df=lmm_frames(), formula=st.sampled_from(FORMULAS), weighted=st.booleans(),
-       ddf=st.sampled_from(["satterthwaite", "z"]))
+       ddf=st.sampled_from(["satterthwaite", "kenward-roger", "z"]))
 def test_lmm_never_fails_silently(df: pd.DataFrame, formula: str, weighted: bool, ddf: str) -> None:
     OUTCOMES["lmm", assert_safe_outcome(
         "lmm", lambda: pds.lmm(formula, df, weights="w" if weighted else None, ddf=ddf))] += 1
@@ -69,7 +69,7 @@ def test_lmm_never_fails_silently(df: pd.DataFrame, formula: str, weighted: bool
 
 @settings(max_examples=12, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
-@given(df=lmm_frames(), n_boot=st.sampled_from([-1, 0, 1, 2, 5]))
+@given(df=lmm_frames(), n_boot=st.sampled_from([0, 2, 5, 5]))
 def test_parametric_bootstrap_never_fails_silently(df: pd.DataFrame, n_boot: int) -> None:
     try:
         with warnings.catch_warnings():

@@ -3,12 +3,16 @@
 The fit is a pipeline of small steps, each callable alone:
 
 * :mod:`~pdstats.multilevel.formula` - parse ``y ~ x + (x | g)`` formulas;
-* :mod:`~pdstats.multilevel.design` - model matrices and the sample log;
+* :mod:`~pdstats.multilevel.design` - model matrices and the sample log, with the input
+  checks of :mod:`~pdstats.multilevel._checks` (non-finite values refused, missing rows
+  dropped with a warning; lme4's refusals: one-level grouping factors, a constant
+  response, collinear random terms);
 * :mod:`~pdstats.multilevel.deviance` - profiled (REML) deviance via a blocked Cholesky
   (:mod:`~pdstats.multilevel.crossed` for crossed and multiple-membership designs);
 * :mod:`~pdstats.multilevel.membership` - multiple membership, ``(1 | mm(t1 + t2, w1 + w2))``;
 * :mod:`~pdstats.multilevel.optimize` - bounded minimization over theta;
 * :mod:`~pdstats.multilevel.model` / :mod:`~pdstats.multilevel.results` - the front end;
+  ``LMMResult.estimates`` is the fixed-effects table (``.fe`` is the same indexed by term);
 * :mod:`~pdstats.multilevel.inference` - Satterthwaite / Kenward-Roger df, LR tests;
 * :mod:`~pdstats.multilevel.covariance` - reliabilities (CR2: :mod:`pdstats.inference.mixed`);
 * :mod:`~pdstats.multilevel.bootstrap` - parametric bootstrap.

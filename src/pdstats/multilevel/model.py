@@ -245,6 +245,9 @@ def lmm(
     >>> res.fe["estimate"].round(4).tolist()
     [-0.7792, 0.7631]
     """
-    return LMM(formula, data, weights=weights, known_variance=known_variance).fit(
+    res = LMM(formula, data, weights=weights, known_variance=known_variance).fit(
         reml=reml, ddf=ddf, optimizer=optimizer
     )
+    if res.ddf == "kenward-roger":  # its adjusted covariance can fail to be positive definite:
+        res.estimates  # noqa: B018 - then it fails here, at the public edge
+    return res

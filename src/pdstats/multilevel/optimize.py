@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
+from pdstats.errors import ModelSpecificationError
+
 __all__ = ["OptimizationResult", "minimize_theta", "is_singular"]
 
 
@@ -92,10 +94,15 @@ def minimize_theta(
     """
     count = [0]
 
+    best: list = [np.inf, None]
+
     def f(x: np.ndarray) -> float:
         count[0] += 1
         val = fun(np.asarray(x, dtype=float))
-        return float(val) if np.isfinite(val) else 1e300
+        val = float(val) if np.isfinite(val) else 1e300
+        if val < best[0]:
+            best[0], best[1] = val, np.array(x, dtype=float)
+        return val
 
     start = np.asarray(start, dtype=float)
     upper = np.full(len(start), np.inf) if upper is None else np.asarray(upper, dtype=float)
@@ -111,7 +118,14 @@ def minimize_theta(
         opt.set_xtol_abs(xtol)
         opt.set_ftol_abs(ftol)
         opt.set_maxeval(maxeval)
-        x = opt.optimize(start)
+        try:
+            x = opt.optimize(start)
+        except nlopt.RoundoffLimited:
+            # as lme4's nloptwrap: keep the best point; the caller's convergence check judges it
+            if best[1] is None:
+                raise
+            return OptimizationResult(best[1], best[0], count[0], True,
+                                      "NLopt BOBYQA stopped at the roundoff limit (best point kept)")
         code = opt.last_optimize_result()
         converged = code > 0 and code != nlopt.MAXEVAL_REACHED
         return OptimizationResult(
@@ -119,7 +133,8 @@ def minimize_theta(
             f"NLopt BOBYQA return code {code}",
         )
     if method != "lbfgsb":
-        raise ValueError(f"unknown optimizer {method!r}; use 'auto', 'bobyqa' or 'lbfgsb'")
+        raise ModelSpecificationError(
+            f"unknown optimizer {method!r}; use 'auto', 'bobyqa' or 'lbfgsb'")
     bounds = [(lo if np.isfinite(lo) else None, hi if np.isfinite(hi) else None)
               for lo, hi in zip(lower, upper, strict=True)]
     res = optimize.minimize(

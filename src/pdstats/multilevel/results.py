@@ -11,7 +11,7 @@ import pandas as pd
 from formulaic import model_matrix
 from scipy import stats
 
-from pdstats.errors import ModelSpecificationError
+from pdstats.errors import ConvergenceError, ModelSpecificationError
 from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -153,6 +153,11 @@ class LMMResult(ResultsBase):
             raise ModelSpecificationError(
                 f"ddf={ddf!r}; choose satterthwaite, kenward-roger, residual or z"
             )
+        if not np.all(np.isfinite(se) & (se > 0)):
+            raise ConvergenceError(
+                f"lmm {self.formula!r}: the {ddf} covariance of the fixed effects is not "
+                f"positive definite for this fit ({self.nobs} rows); use ddf='satterthwaite' "
+                "or simplify the model")
         return _coef_table(est, se, df, self.fixed_names, level)
 
     @cached_property
@@ -240,6 +245,7 @@ class LMMResult(ResultsBase):
         >>> ci[["sdcor_lower", "sdcor_upper"]].round(1).to_numpy().tolist()
         [[12.2, 84.1], [38.2, 67.7]]
         """
+        level = check_level(level)
         vc = self.varcomp
         out = vc[["group", "term1", "term2", "estimate"]].copy()
         is_var = vc["term2"].isna().to_numpy()

@@ -12,6 +12,12 @@
 * :func:`sgp` - student growth percentiles (Betebenner's SGP conventions) with unit
   median/mean growth percentiles and bootstrap SEs; returns an :class:`SGPResult`.
 
+Every function checks its input by the package's one rule (:mod:`pdstats._inputs`):
+missing values drop the row (logged in ``sample_log``, with a warning), ``+-inf``, text
+that is not a number and values outside a column's range (a dosage outside [0, 1]) are
+refused. Every result has ``.estimates`` (the result contract); a standard error that
+cannot be estimated is NaN with ``flag=True``, never 0.
+
 Examples
 --------
 >>> import pdstats as pds

@@ -20,7 +20,7 @@ from pdstats._inputs import as_numeric, drop_missing, require_columns, require_f
 from pdstats.errors import ModelSpecificationError
 from pdstats.results import SampleLog
 
-__all__ = ["clean_rows", "positive_int"]
+__all__ = ["clean_rows", "positive_int", "require_roles"]
 
 
 def clean_rows(data: Any, table: str, numeric: Mapping[str, Mapping[str, Any]],
@@ -57,14 +57,24 @@ def clean_rows(data: Any, table: str, numeric: Mapping[str, Mapping[str, Any]],
     >>> len(clean), log.dropped
     (1, {"missing 'y'": 1, "missing 'g'": 1})
     """
-    require_frame(data, table)
-    for role, cols in (roles or {"column": [*numeric, *other]}).items():
-        require_columns(data, cols, table, role)
+    require_roles(data, table, roles or {"column": [*numeric, *other]})
     used = list(dict.fromkeys([*numeric, *other]))
     frame = data[used].copy()
     for col, rule in numeric.items():
         frame[col] = as_numeric(frame, col, table, **rule)
     return drop_missing(frame, used, table, stacklevel=stacklevel)
+
+
+def require_roles(data: Any, table: str, roles: Mapping[str, Sequence[str]]) -> None:
+    """``data`` is a DataFrame holding every column each argument (role) names.
+
+    Examples
+    --------
+    >>> require_roles(pd.DataFrame({"y": [1.0]}), "scores", {"outcome": ["y"]})
+    """
+    require_frame(data, table)
+    for role, cols in roles.items():
+        require_columns(data, cols, table, role)
 
 
 def positive_int(value: Any, argument: str, minimum: int = 1) -> int:

@@ -231,7 +231,7 @@ def _valid_drift(M: np.ndarray, tol: float = 1e-10) -> np.ndarray:
     ``M[0]`` is kept; with one lag this holds ``M[1]`` at ``+-M[0]``.  Valid input is
     returned unchanged.
     """
-    if len(M) < 2 or M[0] <= 0:
+    if len(M) < 2 or not M[0] > 0:     # nothing to shrink (a NaN M[0] is refused later)
         return M
     idx = np.abs(np.arange(len(M))[:, None] - np.arange(len(M))[None, :])
 
@@ -309,7 +309,13 @@ def forecast(uy: pd.DataFrame, M: np.ndarray) -> pd.DataFrame:
         eye = np.broadcast_to(np.eye(T), Sig.shape)
         Sig = np.where(mask2, Sig, eye)
         phi = np.where(other, M[np.where(other, np.abs(Y[rows] - Y[rows, s][:, None]), 0)], 0.0)
-        wts = np.linalg.solve(Sig, phi[:, :, None])[:, :, 0]
+        try:
+            wts = np.linalg.solve(Sig, phi[:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:
+            # the other years' means are collinear (no individual noise, perfect
+            # persistence): the best linear predictor is still defined, through a
+            # generalized inverse of Sigma
+            wts = (np.linalg.pinv(Sig, hermitian=True) @ phi[:, :, None])[:, :, 0]
         pos = starts[rows] + s
         est[pos] = np.einsum("ut,ut->u", wts, np.where(other, A[rows], 0.0))
         pvar[pos] = M[0] - np.einsum("ut,ut->u", wts, phi)
@@ -414,7 +420,7 @@ def cfr_fit(r: np.ndarray, w: np.ndarray, unit_codes: np.ndarray, years: np.ndar
                       EstimationWarning, stacklevel=3)
     if not M[0] > 0:
         raise ModelSpecificationError(
-            f"cfr: the variance of unit-year effects is estimated as {M[0]:.3g} (<= 0); "
+            f"cfr: the variance of unit-year effects is estimated as {M[0]:.3g} (not > 0); "
             "there is no unit signal to forecast"
         )
     fc = forecast(uy, M)

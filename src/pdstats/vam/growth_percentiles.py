@@ -31,10 +31,10 @@ from scipy.interpolate import BSpline
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from pdstats._inputs import as_numeric, drop_missing, require_columns, require_frame
+from pdstats._inputs import as_numeric, drop_missing
 from pdstats.errors import EstimationWarning, ModelSpecificationError
 from pdstats.results import ResultsBase, SampleLog, check_level, critical_value
-from pdstats.vam._checks import positive_int
+from pdstats.vam._checks import positive_int, require_roles
 from pdstats.vam.quantreg import rq_fit
 
 if TYPE_CHECKING:
@@ -345,9 +345,7 @@ def sgp(
         numeric[target] = {}
     roles = {"outcome": [outcome], "priors": prior_l, "unit": unit_l,
              "target": [target] if isinstance(target, str) else []}
-    require_frame(data, _TABLE)
-    for role, cols in roles.items():
-        require_columns(data, cols, _TABLE, role)
+    require_roles(data, _TABLE, roles)
     checked = data.copy()
     for c, rule in numeric.items():
         checked[c] = as_numeric(data, c, _TABLE, **rule)

@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from pdstats._inputs import require_columns, require_frame
 from pdstats.errors import ModelSpecificationError, PdstatsError
 from pdstats.results import SampleLog, add_ci, check_level, flag_unestimated
-from pdstats.vam._checks import clean_rows, positive_int
+from pdstats.vam._checks import clean_rows, positive_int, require_roles
 from pdstats.vam.measurement_error import error_moment
 from pdstats.vam.residualize import control_matrix, residualize
 from pdstats.vam.results import VAResult, moment_table
@@ -170,9 +169,7 @@ def value_added(
     roles = {"outcome": [outcome], "prior": prior_l, "controls": controls_l, "unit": [unit],
              "year": _as_list(year), "classroom": _as_list(classroom), "by": by_l,
              "dosage": _as_list(dosage), "csem": list((csem or {}).values())}
-    require_frame(data, _TABLE)
-    for role, cols in roles.items():
-        require_columns(data, cols, _TABLE, role)
+    require_roles(data, _TABLE, roles)
     numeric: dict[str, dict] = {c: {} for c in [outcome, *prior_l]}
     numeric.update({c: {} for c in controls_l if pd.api.types.is_numeric_dtype(data[c])
                     and not pd.api.types.is_bool_dtype(data[c])})
