@@ -40,6 +40,13 @@ def _run(site: Path, cwd: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=3600)
 
 
+def _run_json(site: Path, cwd: Path, code: str) -> dict:
+    """Run ``code`` (printing one JSON object) with the installed wheel; return that object."""
+    res = _run(site, cwd, "-c", code)
+    assert res.returncode == 0, res.stderr
+    return json.loads(res.stdout)
+
+
 def test_installed_wheel_finds_every_notebook_and_the_paper(installed: Path, tmp_path: Path) -> None:
     code = (
         "import json, pdstats, pdstats.cli as c\n"
@@ -47,9 +54,7 @@ def test_installed_wheel_finds_every_notebook_and_the_paper(installed: Path, tmp
         "  'paper': [str(p) for p in c.paper_files()],\n"
         "  'refs': sorted(p.name for p in (c.PACKAGE_DIR / 'multilevel' / 'data').iterdir())}))\n"
     )
-    res = _run(installed, tmp_path, "-c", code)
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout)
+    got = _run_json(installed, tmp_path, code)
     assert Path(got["pkg"]).is_relative_to(installed), "the checkout was imported, not the wheel"
     assert got["notebooks"] == [p.name for p in study_notebooks()]
     assert all(Path(p).is_relative_to(installed) for p in got["paper"])
@@ -70,9 +75,7 @@ def test_installed_wheel_serves_the_notebooks_reference_values(installed: Path, 
         "items = pd.read_csv(files('pdstats.practices') / 'data' / 'erm_lsat6_items.csv')\n"
         "print(json.dumps({'chisq': ref['chisq'], 'n_items': len(items), 'where': str(files('pdstats'))}))\n"
     )
-    res = _run(installed, tmp_path, "-c", code)
-    assert res.returncode == 0, res.stderr
-    got = json.loads(res.stdout)
+    got = _run_json(installed, tmp_path, code)
     repo_ref = json.loads((REPO_ROOT / "tests" / "reference" / "multilevel" / "egsingle_lrt.json").read_text())
     assert got["chisq"] == repo_ref["chisq"] and got["n_items"] == 5
     assert Path(got["where"]).is_relative_to(installed)

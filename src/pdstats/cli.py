@@ -19,19 +19,33 @@ import sys
 import time
 from pathlib import Path
 
-__all__ = ["main", "reproduce", "execute_notebook", "notebooks_dir", "paper_dir", "study_notebooks"]
+__all__ = ["main", "reproduce", "execute_notebook", "notebooks_dir", "paper_dir", "paper_files", "study_notebooks"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def notebooks_dir() -> Path:
-    """The notebooks shipped with the package (the repository's ``notebooks/``)."""
+    """The notebooks shipped with the package (the repository's ``notebooks/``).
+
+    Examples
+    --------
+    >>> from pdstats.cli import notebooks_dir
+    >>> notebooks_dir().name
+    'notebooks'
+    """
     return PACKAGE_DIR / "notebooks"
 
 
 def paper_dir() -> Path:
-    """The manuscript template and its filler shipped with the package (``paper/``)."""
+    """The manuscript template and its filler shipped with the package (``paper/``).
+
+    Examples
+    --------
+    >>> from pdstats.cli import paper_dir
+    >>> (paper_dir() / "manuscript.md").is_file()
+    True
+    """
     return PACKAGE_DIR / "paper"
 
 
@@ -127,7 +141,14 @@ def build_simulated_store(out: Path, random_state: int = 0) -> Path:
 
 
 def paper_files(folder: Path | None = None) -> tuple[Path, Path]:
-    """The manuscript template and the script filling it (ReproduceError if either is missing)."""
+    """The manuscript template and the script filling it (ReproduceError if either is missing).
+
+    Examples
+    --------
+    >>> from pdstats.cli import paper_files
+    >>> [p.name for p in paper_files()]
+    ['manuscript.md', 'make_numbers.py']
+    """
     from pdstats.errors import ReproduceError
 
     folder = folder or paper_dir()
