@@ -80,11 +80,11 @@ def cluster_codes(res: LMMResult, cluster: Any) -> tuple[np.ndarray, str]:
 
 
 def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
-               y: np.ndarray) -> ClusterBlock:
+               y: np.ndarray, dense: bool) -> ClusterBlock:
     n_g, p = len(idx), d.p
     Xg = d.X[idx]
     resid_var = s2 / d.prior_weights[idx]
-    if np.ptp(resid_var) <= 1e-12 * resid_var.max():
+    if not dense and np.ptp(resid_var) <= 1e-12 * resid_var.max():
         zs, covs = [], []
         for t, T in zip(d.terms, factors, strict=True):
             uniq, inv = np.unique(t.codes[idx], return_inverse=True)
@@ -104,7 +104,7 @@ def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
         uy = np.concatenate([np.asarray(Z.T @ y[idx]), Xg.T @ y[idx]])
         basis, target = Basis(gram, n_g), Op(float(resid_var[0]), psi)
     else:
-        if n_g > DENSE_LIMIT:
+        if n_g > DENSE_LIMIT and not dense:
             raise ModelSpecificationError(
                 f"a cluster of {n_g} rows with unequal residual variances is too large for "
                 f"the dense CR2 computation (limit {DENSE_LIMIT} rows)")
@@ -118,12 +118,15 @@ def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
 
 
 def gls_linear_fit(d: Design, factors: list[np.ndarray], s2: float, codes: np.ndarray,
-                   y: np.ndarray | None = None) -> LinearFit:
+                   y: np.ndarray | None = None, dense: bool = False) -> LinearFit:
     """GLS of ``y`` (default the fit's response) on the fixed effects with ``V`` given by
     the random-effect factors ``factors`` and residual variance ``s2``, clustered by ``codes``.
+
+    ``dense=True`` forms every cluster's n_g x n_g covariance (the reference computation
+    the low-rank one is checked and benchmarked against).
     """
     y = d.y if y is None else y
-    blocks = [_gls_block(d, factors, s2, idx, y) for idx in split_clusters(codes)]
+    blocks = [_gls_block(d, factors, s2, idx, y, dense) for idx in split_clusters(codes)]
     xwx = sum(b.basis.form(b.cx, b.weight, b.cx) for b in blocks)
     xwy = sum(b.basis.form_vec(b.cx, b.weight, b.uy) for b in blocks)
     bread = linalg.inv((xwx + xwx.T) / 2)

@@ -69,19 +69,20 @@ def ols_fit(formula: str, data: pd.DataFrame, weights: str | None = None,
     if weights is not None:
         if not isinstance(weights, str):
             raise ModelSpecificationError("weights must name a column of the data")
-        work["__w__"] = as_numeric(data, weights, _TABLE, lower=0.0, lower_open=True)
-        cols.append("__w__")
+        work[weights] = as_numeric(data, weights, _TABLE, lower=0.0, lower_open=True)
+        cols.append(weights)
+    cname = cluster if isinstance(cluster, str) else "cluster"
     if cluster is not None:
         if isinstance(cluster, str):
             require_columns(data, [cluster], _TABLE, "cluster")
-            work["__cluster__"] = data[cluster].to_numpy()
+            work[cname] = data[cluster].to_numpy()
         else:
             arr = np.asarray(cluster)
             if arr.shape != (len(data),):
                 raise ModelSpecificationError(
                     f"cluster must name a column or have one value per row ({len(data)})")
-            work["__cluster__"] = arr
-        cols.append("__cluster__")
+            work[cname] = arr
+        cols.append(cname)
     log = SampleLog(n_in=len(data))
     work, log = drop_missing(work, cols, _TABLE, log, stacklevel=4)
     if len(work) == 0:
@@ -106,11 +107,11 @@ def ols_fit(formula: str, data: pd.DataFrame, weights: str | None = None,
             f"the design of {formula!r} is rank deficient (columns {names})")
     if n <= p:
         raise ModelSpecificationError(f"{n} rows cannot estimate {p} coefficients")
-    w = work["__w__"].to_numpy(dtype=float) if weights is not None else None
+    w = work[weights].to_numpy(dtype=float) if weights is not None else None
     if w is not None:
         w = w / w.mean()  # scale-free, as clubSandwich
     if cluster is not None:
-        codes, _ = pd.factorize(work["__cluster__"], sort=True)
+        codes, _ = pd.factorize(work[cname], sort=True)
     else:
         codes = np.arange(n)
     Xw = X if w is None else X * w[:, None]
