@@ -159,3 +159,17 @@ def test_lmm_cr2_refuses_cluster_finer_than_a_grouping_factor() -> None:
         fit.cr2(cluster="classroom")
     with pytest.raises(pds.ModelSpecificationError, match="not a column"):
         fit.cr2(cluster="state")
+
+
+@pytest.mark.parametrize("weights", [None, "w"])
+def test_one_row_clusters_vectorized_equal_per_cluster_path(weights: str | None) -> None:
+    import dataclasses
+
+    from pdstats.inference.ols import ols_fit
+
+    fit, _ = ols_fit("y ~ x + z", world(6), weights=weights)
+    for kind in ("CR2", "CR0"):
+        fast = robust_covariance(fit, kind)
+        slow = robust_covariance(dataclasses.replace(fit, rows=None), kind)
+        np.testing.assert_allclose(fast.vcov, slow.vcov, rtol=1e-10)
+        np.testing.assert_allclose(fast.df, slow.df, rtol=1e-10)

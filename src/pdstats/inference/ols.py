@@ -119,7 +119,9 @@ def ols_fit(formula: str, data: pd.DataFrame, weights: str | None = None,
     beta = bread @ (Xw.T @ y)
     wsq = (Xw.T @ Xw)
     fit = LinearFit(beta, bread, identity_target_blocks(X, y, w, split_clusters(codes)),
-                    inverse_var=False, wsq=wsq, n=n, names=names)
+                    inverse_var=False, wsq=wsq, n=n, names=names,
+                    rows=None if cluster is not None else
+                    {"X": X, "y": y, "w": np.ones(n) if w is None else w})
     info = {"X": X, "y": y, "weights": w, "codes": codes, "sample_log": log,
             "data": work, "formula": formula}
     return fit, info
