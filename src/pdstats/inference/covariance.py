@@ -220,7 +220,7 @@ def robust_covariance(fit: LinearFit, kind: str = "CR2") -> RobustCovariance:
     """
     if kind not in ("CR2", "CR1", "CR0"):
         raise ModelSpecificationError(f"vcov={kind!r}; choose one of {list(VCOV_TYPES)}")
-    M, beta = fit.bread, fit.beta
+    beta = fit.beta
     p, G = fit.p, fit.n_clusters
     if fit.rows is not None:
         return _one_row_clusters(fit, kind)
