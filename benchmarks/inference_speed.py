@@ -11,7 +11,7 @@ on the sizes where it fits in memory. The fit itself is not timed.
 Usage::
 
     PYTHONPATH=src python benchmarks/inference_speed.py [--clusters 28] [--rows 10000]
-        [--dense-rows 500 1000 2000]
+        [--dense-rows 500 1000]
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clusters", type=int, default=28)
     ap.add_argument("--rows", type=int, default=10000)
-    ap.add_argument("--dense-rows", type=int, nargs="*", default=[500, 1000, 2000])
+    ap.add_argument("--dense-rows", type=int, nargs="*", default=[500, 1000])
     args = ap.parse_args()
     rows_out = []
     for rows in [*args.dense_rows, args.rows]:
@@ -72,6 +72,7 @@ def main() -> None:
                              "cluster": cluster, "n": len(d), "low_rank_s": round(t_fast, 3),
                              "dense_s": round(t_dense, 3), "speed_up": round(t_dense / t_fast, 1),
                              "max_rel_se_gap": gap})
+            print(rows_out[-1], flush=True)
     out = pd.DataFrame(rows_out)
     print(out.to_string(index=False))
     big = out[(out.rows_per_district == args.rows) & (out.cluster == "district")]

@@ -24,14 +24,21 @@ from scipy import linalg, sparse
 
 from pdstats.errors import ModelSpecificationError
 from pdstats.inference.algebra import Basis, Op, inverse
-from pdstats.inference.covariance import ClusterBlock, LinearFit, robust_covariance, split_clusters
+from pdstats.inference.covariance import (
+    ClusterBlock,
+    LinearFit,
+    RobustCovariance,
+    robust_covariance,
+    split_clusters,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pdstats.inference.results import WildBootstrapResult
     from pdstats.multilevel.design import Design
     from pdstats.multilevel.results import LMMResult
 
-__all__ = ["cluster_codes", "gls_linear_fit", "lmm_cr2", "wild_bootstrap_lmm"]
+__all__ = ["cluster_codes", "gls_linear_fit", "lmm_cr2", "lmm_robust_covariance",
+           "wild_bootstrap_lmm"]
 
 #: Largest cluster handled densely (unequal residual variances inside the cluster).
 DENSE_LIMIT = 6000
@@ -134,8 +141,9 @@ def gls_linear_fit(d: Design, factors: list[np.ndarray], s2: float, codes: np.nd
                      n=d.n, names=list(d.fixed_names))
 
 
-def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray]:
-    """CR2 covariance of an LMM's fixed effects and their Bell-McCaffrey df.
+def lmm_robust_covariance(res: LMMResult, cluster: Any = None, kind: str = "CR2"
+                          ) -> RobustCovariance:
+    """Cluster-robust covariance of an LMM's fixed effects (for :func:`wald_test` and df).
 
     Parameters
     ----------
@@ -144,6 +152,40 @@ def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray
     cluster : str or array-like, optional
         Any column of the data the model was fitted to (or one value per row used)
         that every grouping factor is nested in; default the coarsest grouping factor.
+    kind : {"CR2", "CR1", "CR0"}
+        Adjustment (the working model is the fitted marginal covariance).
+
+    Returns
+    -------
+    RobustCovariance
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, pdstats as pds
+    >>> from pdstats.inference.wald import wald_test
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"school": np.repeat(np.arange(40), 10)})
+    >>> d["district"] = d.school // 5
+    >>> d["x"], d["z"] = rng.normal(size=400), rng.normal(size=400)
+    >>> d["y"] = d.x + rng.normal(size=8)[d.district] + rng.normal(size=40)[d.school] + rng.normal(size=400)
+    >>> rc = lmm_robust_covariance(pds.lmm("y ~ x + z + (1 | school)", d), "district")
+    >>> wald_test(rc, ["x", "z"]).test
+    'HTZ'
+    """
+    codes, _ = cluster_codes(res, cluster)
+    fit = gls_linear_fit(res._design, res._sol.factors, res.sigma**2, codes)
+    return robust_covariance(fit, kind)
+
+
+def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray]:
+    """CR2 covariance of an LMM's fixed effects and their Bell-McCaffrey df.
+
+    Parameters
+    ----------
+    res : LMMResult
+        A fitted model.
+    cluster : str or array-like, optional
+        As :func:`lmm_robust_covariance`.
 
     Returns
     -------
@@ -162,9 +204,7 @@ def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray
     >>> bool(df[0] < 7)
     True
     """
-    codes, _ = cluster_codes(res, cluster)
-    fit = gls_linear_fit(res._design, res._sol.factors, res.sigma**2, codes)
-    rc = robust_covariance(fit, "CR2")
+    rc = lmm_robust_covariance(res, cluster, "CR2")
     return rc.vcov, rc.df
 
 
