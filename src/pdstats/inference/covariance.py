@@ -22,7 +22,7 @@ rank" and are never formed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,8 @@ class ClusterBlock:
         ``W_g`` and ``Phi_g`` (GLS only; identity-target fits carry ``W_g`` in ``cwx``).
     n : int
         Rows of the cluster.
+    root : Op or None
+        ``Phi_g^{1/2}`` when computed with ``weight`` (GLS).
     """
 
     basis: Basis
@@ -63,6 +65,8 @@ class ClusterBlock:
     weight: Op | None
     target: Op | None
     n: int
+    root: Op | None = None
+    cache: dict[str, Op] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -112,15 +116,20 @@ class LinearFit:
         b = block.basis
         if kind != "CR2":
             return b.identity()
+        if "CR2" in block.cache:
+            return block.cache["CR2"]
         M = self.bread
         if self.inverse_var:
-            root = b.func(block.target, sqrt_psd)
+            root = block.root if block.root is not None else b.func(block.target, sqrt_psd)
             resid_cov = Op(block.target.scale, block.target.psi - block.cx @ M @ block.cx.T)
             G = b.mul(b.mul(root, resid_cov), root)
-            return b.mul(b.mul(root, b.func(G, inv_sqrt_pinv)), root)
-        cx, cwx = block.cx, block.cwx
-        psi = cx @ (M @ self.wsq @ M) @ cx.T - cx @ M @ cwx.T - cwx @ M @ cx.T
-        return b.func(Op(1.0, psi), inv_sqrt_pinv)
+            A = b.mul(b.mul(root, b.func(G, inv_sqrt_pinv)), root)
+        else:
+            cx, cwx = block.cx, block.cwx
+            psi = cx @ (M @ self.wsq @ M) @ cx.T - cx @ M @ cwx.T - cwx @ M @ cx.T
+            A = b.func(Op(1.0, psi), inv_sqrt_pinv)
+        block.cache["CR2"] = A
+        return A
 
 
 @dataclass

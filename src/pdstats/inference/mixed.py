@@ -23,7 +23,7 @@ import pandas as pd
 from scipy import linalg, sparse
 
 from pdstats.errors import ModelSpecificationError
-from pdstats.inference.algebra import Basis, Op, inverse
+from pdstats.inference.algebra import Basis, Op, inverse, sqrt_psd
 from pdstats.inference.covariance import (
     ClusterBlock,
     LinearFit,
@@ -121,7 +121,8 @@ def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
             Xr = t.Xr[idx]
             V += (Xr @ (s2 * T @ T.T) @ Xr.T) * (codes[:, None] == codes[None, :])
         basis, target, cx, uy = Basis(np.eye(n_g), n_g, full=True), Op(0.0, V), Xg, y[idx]
-    return ClusterBlock(basis, cx, cx, uy, basis.func(target, inverse), target, n_g)
+    weight, root = basis.funcs(target, [inverse, sqrt_psd])
+    return ClusterBlock(basis, cx, cx, uy, weight, target, n_g, root=root)
 
 
 def gls_linear_fit(d: Design, factors: list[np.ndarray], s2: float, codes: np.ndarray,
