@@ -94,3 +94,14 @@ def test_lmm_wild_bootstrap_holds_restricted_variance_components() -> None:
     assert 0 < wb.p_value <= 1
     lo, hi = wb.estimates[["ci_lower", "ci_upper"]].iloc[0]
     assert lo < fit.params["x"] < hi
+
+
+def test_plots() -> None:
+    import matplotlib.pyplot as plt
+
+    res = pds.ols("y ~ x", small_world(6, G=10), cluster="g")
+    wb = res.wild_bootstrap("x", n_boot=99, random_state=1, progress=False)
+    ax = wb.plot()
+    assert len(ax.lines) == 4 and ax.get_ylabel() == "bootstrap p-value"
+    assert res.plot() is not None
+    plt.close("all")

@@ -228,6 +228,23 @@ class WildBootstrapResult(_InvertedTestResult):
     def _draws_label(self) -> tuple[str, str]:
         return "Draws", f"{self.n_boot}" + (" (all sign vectors)" if self.enumerated else "")
 
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """The bootstrap p-value as a function of the null value, with the 95% interval."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3))
+        row = self.estimates.iloc[0]
+        half = max(row["ci_upper"] - row["ci_lower"], 4 * row["std_error"])
+        grid = np.linspace(row["estimate"] - half, row["estimate"] + half, 201)
+        ax.plot(grid, [self.pvalue_at(v) for v in grid], color="C0")
+        ax.axhline(0.05, color="grey", lw=0.8, ls="--")
+        for v in (row["ci_lower"], row["ci_upper"]):
+            ax.axvline(v, color="C3", lw=0.8)
+        ax.set_xlabel(f"null value of {row['term']}")
+        ax.set_ylabel("bootstrap p-value")
+        return ax
+
 
 class RandomizationResult(_InvertedTestResult):
     """Randomization (permutation) test of an assigned treatment.
