@@ -105,3 +105,12 @@ def test_plots() -> None:
     assert len(ax.lines) == 4 and ax.get_ylabel() == "bootstrap p-value"
     assert res.plot() is not None
     plt.close("all")
+
+
+def test_wls_with_equal_weights_is_ols() -> None:
+    d = small_world(7, G=9).assign(w=3.0)
+    a = pds.ols("y ~ x", d, cluster="g").wild_bootstrap("x", progress=False, vcov="CR2")
+    b = pds.ols("y ~ x", d, cluster="g", weights="w").wild_bootstrap("x", progress=False,
+                                                                      vcov="CR2")
+    assert a.enumerated and a.p_value == b.p_value
+    np.testing.assert_allclose(a.t_boot, b.t_boot, rtol=1e-9)
