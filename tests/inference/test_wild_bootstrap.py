@@ -114,3 +114,31 @@ def test_wls_with_equal_weights_is_ols() -> None:
                                                                       vcov="CR2")
     assert a.enumerated and a.p_value == b.p_value
     np.testing.assert_allclose(a.t_boot, b.t_boot, rtol=1e-9)
+
+
+def test_lmm_wild_bootstrap_equals_ols_on_whitened_data() -> None:
+    """With V fixed, GLS = OLS on data whitened within clusters; so are the bootstrap draws."""
+    from pdstats.inference.mixed import _restricted_fit, wild_bootstrap_lmm
+
+    rng = np.random.default_rng(8)
+    d = pd.DataFrame({"school": np.repeat(np.arange(27), 6)})
+    d["district"] = d.school // 3
+    d["x"] = rng.normal(size=len(d)) + rng.normal(size=27)[d.school]
+    d["y"] = 0.2 * d.x + rng.normal(size=27)[d.school] + rng.normal(size=len(d))
+    fit = pds.lmm("y ~ x + (1 | school)", d)
+    wb = wild_bootstrap_lmm(fit, "x", cluster="district", progress=False)
+    r = _restricted_fit(fit, 1, 0.0)
+    s2, tau2 = r.sigma**2, (r.sigma * r.theta[0]) ** 2
+    cols = {"yt": [], "it": [], "xt": [], "district": []}
+    for _, g in d.groupby("district"):
+        same = g.school.to_numpy()[:, None] == g.school.to_numpy()[None, :]
+        L = np.linalg.cholesky(s2 * np.eye(len(g)) + tau2 * same)
+        for name, v in (("yt", g.y), ("it", np.ones(len(g))), ("xt", g.x)):
+            cols[name].extend(np.linalg.solve(L, np.asarray(v, dtype=float)))
+        cols["district"].extend(g.district)
+    ols = pds.ols("yt ~ 0 + it + xt", pd.DataFrame(cols), cluster="district")
+    wo = ols.wild_bootstrap("xt", progress=False)
+    assert wb.enumerated and wo.enumerated and wb.n_boot == 512
+    assert wb.p_value == wo.p_value
+    np.testing.assert_allclose(wb.estimates["estimate"], wo.estimates["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(wb.t_boot, wo.t_boot, rtol=1e-6)
