@@ -2,7 +2,7 @@
 
 CR2 with Bell-McCaffrey df and the restricted wild cluster bootstrap keep the size of a
 5% test within 2-8%; CR1 with normal critical values does not (see ``few_clusters.py``).
-The slow test runs 1,000 worlds per cluster count; the fast one 150 worlds at G = 10.
+The slow test runs 1,000 worlds per cluster count; the fast one 120 worlds at G = 10.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def size_table(n_clusters: int, n_worlds: int, n_boot: int, seed: int) -> pd.Dat
 
 
 def test_size_fast_ten_clusters() -> None:
-    tab = size_table(10, 150, 99, seed=10)
+    tab = size_table(10, 120, 99, seed=10)
     assert tab.loc["CR1-normal", "estimate"] > 0.10  # about 0.2 at G = 10
     assert tab.loc["CR2-BM", "estimate"] < 0.10
     assert tab.loc["wild-WCR", "estimate"] < 0.10

@@ -6,6 +6,7 @@ Reference: tests/reference/inference/make_wild_reference.py (wildboottest 0.3.2)
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,19 +14,11 @@ import pandas as pd
 import pytest
 
 import pdstats as pds
-from pdstats.data.datasets import load_rdataset
 
-REF = json.loads((Path(__file__).parents[1] / "reference" / "inference"
-                  / "wild_reference.json").read_text())
-
-
-def subset(min_n: int) -> pd.DataFrame:
-    ca = load_rdataset("AER", "CASchools")
-    ca["str"] = ca["students"] / ca["teachers"]
-    ca["expn"] = ca["expenditure"] / 1000
-    ca["comp"] = ca["computer"] / ca["students"]
-    counts = ca["county"].value_counts()
-    return ca[ca["county"].isin(counts[counts >= min_n].index)]
+REF_DIR = Path(__file__).parents[1] / "reference" / "inference"
+REF = json.loads((REF_DIR / "wild_reference.json").read_text())
+sys.path.insert(0, str(REF_DIR))
+from make_wild_reference import subset  # noqa: E402  (the same rows the reference used)
 
 
 @pytest.mark.parametrize("case", REF["cases"], ids=lambda c: f"{c['min_schools']}-{c['term']}")
@@ -101,3 +94,51 @@ def test_lmm_wild_bootstrap_holds_restricted_variance_components() -> None:
     assert 0 < wb.p_value <= 1
     lo, hi = wb.estimates[["ci_lower", "ci_upper"]].iloc[0]
     assert lo < fit.params["x"] < hi
+
+
+def test_plots() -> None:
+    import matplotlib.pyplot as plt
+
+    res = pds.ols("y ~ x", small_world(6, G=10), cluster="g")
+    wb = res.wild_bootstrap("x", n_boot=99, random_state=1, progress=False)
+    ax = wb.plot()
+    assert len(ax.lines) == 4 and ax.get_ylabel() == "bootstrap p-value"
+    assert res.plot() is not None
+    plt.close("all")
+
+
+def test_wls_with_equal_weights_is_ols() -> None:
+    d = small_world(7, G=9).assign(w=3.0)
+    a = pds.ols("y ~ x", d, cluster="g").wild_bootstrap("x", progress=False, vcov="CR2")
+    b = pds.ols("y ~ x", d, cluster="g", weights="w").wild_bootstrap("x", progress=False,
+                                                                      vcov="CR2")
+    assert a.enumerated and a.p_value == b.p_value
+    np.testing.assert_allclose(a.t_boot, b.t_boot, rtol=1e-9)
+
+
+def test_lmm_wild_bootstrap_equals_ols_on_whitened_data() -> None:
+    """With V fixed, GLS = OLS on data whitened within clusters; so are the bootstrap draws."""
+    from pdstats.inference.mixed import _restricted_fit, wild_bootstrap_lmm
+
+    rng = np.random.default_rng(8)
+    d = pd.DataFrame({"school": np.repeat(np.arange(27), 6)})
+    d["district"] = d.school // 3
+    d["x"] = rng.normal(size=len(d)) + rng.normal(size=27)[d.school]
+    d["y"] = 0.2 * d.x + rng.normal(size=27)[d.school] + rng.normal(size=len(d))
+    fit = pds.lmm("y ~ x + (1 | school)", d)
+    wb = wild_bootstrap_lmm(fit, "x", cluster="district", progress=False)
+    r = _restricted_fit(fit, 1, 0.0)
+    s2, tau2 = r.sigma**2, (r.sigma * r.theta[0]) ** 2
+    cols = {"yt": [], "it": [], "xt": [], "district": []}
+    for _, g in d.groupby("district"):
+        same = g.school.to_numpy()[:, None] == g.school.to_numpy()[None, :]
+        L = np.linalg.cholesky(s2 * np.eye(len(g)) + tau2 * same)
+        for name, v in (("yt", g.y), ("it", np.ones(len(g))), ("xt", g.x)):
+            cols[name].extend(np.linalg.solve(L, np.asarray(v, dtype=float)))
+        cols["district"].extend(g.district)
+    ols = pds.ols("yt ~ 0 + it + xt", pd.DataFrame(cols), cluster="district")
+    wo = ols.wild_bootstrap("xt", progress=False)
+    assert wb.enumerated and wo.enumerated and wb.n_boot == 512
+    assert wb.p_value == wo.p_value
+    np.testing.assert_allclose(wb.estimates["estimate"], wo.estimates["estimate"], rtol=1e-6)
+    np.testing.assert_allclose(wb.t_boot, wo.t_boot, rtol=1e-6)

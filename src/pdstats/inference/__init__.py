@@ -25,7 +25,7 @@ Examples
 """
 
 from pdstats.inference.covariance import robust_covariance
-from pdstats.inference.mixed import lmm_cr2, wild_bootstrap_lmm
+from pdstats.inference.mixed import lmm_cr2, lmm_robust_covariance, wild_bootstrap_lmm
 from pdstats.inference.ols import ols
 from pdstats.inference.randomization import randomization_test
 from pdstats.inference.results import (
@@ -43,6 +43,7 @@ __all__ = [
     "WaldTestResult",
     "WildBootstrapResult",
     "lmm_cr2",
+    "lmm_robust_covariance",
     "ols",
     "randomization_test",
     "robust_covariance",

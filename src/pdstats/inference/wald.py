@@ -4,7 +4,7 @@ For CR2 covariances the statistic ``Q = (R b - r)' (R V R')^{-1} (R b - r)`` is 
 to a Hotelling T^2 with ``nu`` df, i.e. ``F = (nu - q + 1) / (nu q) Q ~ F(q, nu - q + 1)``,
 where ``nu`` matches the total variance of ``R V R'`` under the working model (the
 "HTZ" test of Tipton & Pustejovsky 2015, clubSandwich's ``Wald_test(test = "HTZ")``).
-CR0/CR1 use ``F = Q / q`` on ``(q, G - 1)`` df.
+CR0/CR1 use ``F = Q / q`` on ``(q, G - 1)`` df (HC0/HC1: ``(q, n - p)``).
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def wald_test(rc: RobustCovariance, constraints: Any, rhs: Any = None,
         row_df = np.array([g.trace(s, s) ** 2 / g.frob(s, s, s, s) for s in range(q)])
         test = "HTZ"
     else:
-        df_den = float(fit.n_clusters - 1)
+        df_den = float(fit.n - fit.p if fit.rows is not None else fit.n_clusters - 1)
         F = Q / q
         row_df = np.full(q, df_den)
         test = "F"

@@ -20,9 +20,6 @@ import warnings
 from pathlib import Path
 
 import pandas as pd
-import statsmodels.formula.api as smf
-import wildboottest
-from wildboottest.wildboottest import wildboottest as wbt
 
 from pdstats.data.datasets import load_rdataset
 
@@ -41,6 +38,10 @@ def subset(min_n: int) -> pd.DataFrame:
 
 
 def main() -> None:
+    import statsmodels.formula.api as smf
+    import wildboottest
+    from wildboottest.wildboottest import wildboottest as wbt
+
     cases = []
     for min_n, formula, terms in CASES:
         d = subset(min_n)
