@@ -63,6 +63,7 @@ def test_summary_formulas_against_the_draws():
     assert j == {"rejection", "mean", "mean_se", "sd_estimate"}
     jd = res.draws[res.draws["term"] == "jitter"]
     assert np.allclose(jd["ci_upper"] - jd["estimate"], stats.norm.ppf(0.975))
+    assert np.allclose(jd["p_value"], 2 * stats.norm.sf(jd["estimate"].abs()))  # p from estimate / SE
 
 
 def test_monte_carlo_se_of_coverage_is_binomial():
