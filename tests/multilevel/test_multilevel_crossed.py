@@ -67,3 +67,20 @@ def test_general_path_with_slopes_in_every_term_matches_nested_path() -> None:
     for x, y in zip(fit.evaluator.conditional_u_cov(a), general.conditional_u_cov(b),
                     strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-8, atol=1e-12)
+
+
+def test_membership_term_with_most_levels_is_not_the_first_block() -> None:
+    # the block-diagonal first block must be single-membership: here it is the smaller
+    # factor g, while the same model written with an ordinary term eliminates t1 first
+    rng = np.random.default_rng(4)
+    n = 3000
+    df = pd.DataFrame({"t1": rng.integers(0, 300, n), "g": rng.integers(0, 12, n),
+                       "x": rng.normal(size=n), "w1": 1.0, "t2": np.nan, "w2": np.nan})
+    df["y"] = df.x + rng.normal(size=300)[df.t1] + rng.normal(size=12)[df.g] + rng.normal(size=n)
+    a = pds.lmm("y ~ x + (1 | mm(t1 + t2, w1 + w2)) + (1 | g)", df)
+    b = pds.lmm("y ~ x + (1 | t1) + (1 | g)", df)
+    assert (a._evaluator.crossed.first, b._evaluator.crossed.first) == (1, 0)
+    assert a.loglike == pytest.approx(b.loglike, rel=1e-10)
+    ra, rb = a.ranef(), b.ranef()
+    np.testing.assert_allclose(ra["mode"], rb["mode"], rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ra["sd"], rb["sd"], rtol=1e-6)

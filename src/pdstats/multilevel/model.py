@@ -216,7 +216,8 @@ def lmm(
     formula : str
         ``"y ~ fixed + (expr | group) + ..."``; grouping may be nested (``g1/g2``),
         an interaction (``g1:g2``) or crossed (separate terms); ``(expr || g)`` gives
-        uncorrelated effects.
+        uncorrelated effects; ``(1 | mm(t1 + t2, w1 + w2))`` gives multiple-membership
+        intercepts (see :mod:`pdstats.multilevel.membership` for what it supports).
     data : pandas.DataFrame
         One row per observation; rows with missing values in used variables are dropped
         and counted in ``result.sample_log``.
