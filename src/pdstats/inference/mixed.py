@@ -211,17 +211,12 @@ def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray
 
 def _restricted_fit(res: LMMResult, k: int, value: float) -> LMMResult:
     """The model refitted (same REML/ML) with fixed effect ``k`` held at ``value``."""
-    from pdstats.multilevel.deviance import DevianceEvaluator
-
     d = res._design
     keep = [j for j in range(d.p) if j != k]
-    model = object.__new__(type(res._model))
-    model.formula = res._model.formula
-    model.parsed = res._model.parsed
-    model.design = dataclasses.replace(
+    design = dataclasses.replace(
         d, X=d.X[:, keep], y=d.y - value * d.X[:, k],
         fixed_names=[d.fixed_names[j] for j in keep])
-    model.evaluator = DevianceEvaluator(model.design)
+    model = type(res._model).from_design(res._model.formula, res._model.parsed, design)
     return model.fit(reml=res.reml, ddf="residual", start=res.theta, on_nonconvergence="warn")
 
 

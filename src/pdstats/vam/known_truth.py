@@ -205,7 +205,7 @@ def cfr_on_study_world(world: StudyWorld, rng: np.random.Generator | None = None
     teachers = e[["subject", "level", "unit", "year", "estimate", "std_error", "ci_lower", "ci_upper",
                   "truth"]].assign(term="teacher effect")
     fb = pds.vam.forecast_bias(res).iloc[0]
-    forecast = pd.DataFrame({"term": ["forecast coefficient"], "estimate": [fb["coefficient"]],
+    forecast = pd.DataFrame({"term": ["forecast coefficient"], "estimate": [fb["estimate"]],
                              "std_error": [fb["std_error"]], "ci_lower": [fb["ci_lower"]],
                              "ci_upper": [fb["ci_upper"]], "truth": [1.0]})
     return pd.concat([teachers, forecast], ignore_index=True)
