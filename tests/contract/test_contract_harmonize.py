@@ -12,6 +12,9 @@ import pdstats as pds
 from contract.checks import assert_contract
 from pdstats.harmonize.recovery import simulate_counts
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"HetopResult", "LinkResult", "GapResult", "LinkingErrorResult", "InterpolationErrorResult"}
+
 CELL = {"state": "CA", "year": 2005, "grade": 4, "subject": "math"}
 NAEP = pd.DataFrame({"state": ["CA", "CA", "national", "national"], "year": 2005, "grade": [4, 8, 4, 8],
                      "subject": "math", "mean": [230.0, 269.0, 237.0, 278.0], "sd": [29.0, 37.0, 29.0, 36.0],

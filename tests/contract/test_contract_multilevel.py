@@ -12,6 +12,9 @@ import pdstats as pds
 from contract.checks import assert_contract
 from pdstats.multilevel.simulate import simulate_growth
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"LMMResult", "BootstrapResult"}
+
 
 @pytest.fixture(scope="module")
 def growth() -> pd.DataFrame:

@@ -11,6 +11,9 @@ import pytest
 import pdstats as pds
 from contract.checks import assert_contract
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"ScoreResult", "PCMResult", "AgreementResult", "ScalabilityResult", "SelfAssessmentResult"}
+
 
 @pytest.fixture(scope="module")
 def ratings():

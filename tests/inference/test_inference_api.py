@@ -18,6 +18,9 @@ from pdstats.inference.mixed import cluster_codes, gls_linear_fit
 sys.path.insert(0, str(Path(__file__).parents[1] / "contract"))
 from checks import assert_contract  # noqa: E402
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"OLSResult", "WaldTestResult", "WildBootstrapResult", "RandomizationResult"}
+
 
 def world(seed: int = 0, G: int = 12) -> pd.DataFrame:
     rng = np.random.default_rng(seed)

@@ -10,6 +10,9 @@ from scipy import stats
 
 import pdstats as pds
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"PowerResult"}
+
 BASE = {"levels": 2, "n_clusters": 40, "cluster_size": 60, "icc": 0.2}
 
 

@@ -13,6 +13,9 @@ from scipy import stats
 import pdstats as pds
 from pdstats._parallel import map_pieces, piece_seeds, piece_streams
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"ValidationResult"}
+
 
 def normal_world(rng: np.random.Generator) -> np.ndarray:
     return rng.normal(0.3, 1.0, 30)
