@@ -113,7 +113,12 @@ def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
     held at M[0] - an autocorrelation estimated above 1 gave SEs near 0, coverage as
     low as 0.38 in a cell) and with the truth centred per subject, the
     same worlds gave 0.916 (0.923 with the cap alone; 0.937 with the cell centring
-    alone, on 145 of the worlds)."""
+    alone, on 145 of the worlds).
+
+    Through the validation runner (2026-12-04, the same worlds: ``seeds=range(100, 300)``),
+    identical: coverage 0.941 (Monte Carlo SE 0.0010; elementary 0.948, middle 0.935), corr
+    0.745, bias 0.0000, RMSE 0.103, forecast coefficient 0.990 (MC SE 0.0012); 15 minutes on a
+    2-worker LocalCluster (benchmarks/runner_speed.py)."""
     s, corr = _cfr_over_worlds(SEEDS)
     assert corr.mean() > 0.65
     assert abs(s.loc[("teacher effect", "bias"), "estimate"]) < 0.005
