@@ -21,7 +21,8 @@ minimum degree fill-reducing ordering on ``M + M'``, found at the first factoriz
 reused, since the pattern does not change; no pivoting, ``M`` being symmetric positive
 definite).  Which one is chosen by timing both once at the starting value when
 ``M`` is of moderate size; large ``M`` (more than 6,000 rest effects) is always factored
-sparsely and small ``M`` (under 400) densely.
+sparsely and small ``M`` (under 2,000) densely: on InstEval (1,156 rest effects, 20 %
+nonzero) LAPACK takes 16 ms and SuperLU 75 ms.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from pdstats.multilevel.soa import (
 
 __all__ = ["CrossedSystem", "CrossedState", "term_z"]
 
-_DENSE_BELOW = 400
+_DENSE_BELOW = 2000
 _SPARSE_ABOVE = 6000
 _SUPERLU = {"diag_pivot_thresh": 0.0, "options": {"SymmetricMode": True}}
 
@@ -72,20 +73,33 @@ def term_z(term: object, n: int) -> sp.csr_matrix:
 
 
 def _pairs_within_groups(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All ordered pairs (i, j) of positions whose ``group`` values are equal.
+    """Pairs of positions (i, j), i <= j, whose ``group`` values are equal.
 
-    ``group`` must be sorted.  Returns position arrays of length sum(count**2).
+    ``group`` must be sorted.  Returns position arrays of length sum(count (count + 1) / 2).
     """
-    if group.size == 0:
+    n = group.size
+    if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    counts = np.diff(np.r_[starts, group.size])
-    size_of = np.repeat(counts, counts)  # group size of each position
-    start_of = np.repeat(starts, counts)
-    first = np.repeat(np.arange(group.size), size_of)
-    block_start = np.repeat(np.cumsum(size_of) - size_of, size_of)
-    second = np.repeat(start_of, size_of) + (np.arange(first.size) - block_start)
+    counts = np.diff(np.r_[starts, n])
+    partners = np.repeat(starts + counts, counts) - np.arange(n)  # j = i .. end of group
+    first = np.repeat(np.arange(n), partners)
+    block_start = np.repeat(np.cumsum(partners) - partners, partners)
+    second = first + (np.arange(first.size) - block_start)
     return first, second
+
+
+def _unique_keys(keys: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for keys in [0, size), without sorting
+    when a table of ``size`` entries is small."""
+    if size > 50_000_000:
+        return np.unique(keys, return_inverse=True)
+    seen = np.zeros(size, dtype=bool)
+    seen[keys] = True
+    uniq = np.flatnonzero(seen)
+    where = np.zeros(size, dtype=np.int64)
+    where[uniq] = np.arange(uniq.size)
+    return uniq, where[keys]
 
 
 @dataclass
@@ -178,22 +192,22 @@ class CrossedSystem:
         Ac = A.tocoo()
         level = Ac.col // k0
         eff = Ac.col % k0
-        order = np.argsort(level, kind="stable")
+        order = np.lexsort((eff, Ac.row, level))  # by level, then rest index
         r, lv, ef, val = Ac.row[order], level[order], eff[order], Ac.data[order]
         i, j = _pairs_within_groups(lv)
-        keep = r[i] <= r[j]
-        i, j = i[keep], j[keep]
         key_schur = r[i].astype(np.int64) * qr + r[j]
         key_zz = ZrZr.row.astype(np.int64) * qr + ZrZr.col
-        keys, inv = np.unique(np.r_[key_schur, key_zz, np.arange(qr, dtype=np.int64) * (qr + 1)],
-                              return_inverse=True)
+        keys, inv = _unique_keys(np.r_[key_schur, key_zz, np.arange(qr, dtype=np.int64) * (qr + 1)],
+                                 qr * qr)
         inv_schur, inv_zz = inv[: key_schur.size], inv[key_schur.size: key_schur.size + key_zz.size]
         npat = keys.size
         self.pat_row = (keys // qr).astype(np.int64)
         self.pat_col = (keys % qr).astype(np.int64)
         self.pat_diag = self.pat_row == self.pat_col
         hcol = lv[i] * k0 * k0 + ef[i] * k0 + ef[j]
-        self.P = sp.csr_matrix((val[i] * val[j], (inv_schur, hcol)),
+        # two effects of one rest column in one level meet twice in A H A' (H symmetric)
+        twice = np.where((r[i] == r[j]) & (i != j), 2.0, 1.0)
+        self.P = sp.csr_matrix((twice * val[i] * val[j], (inv_schur, hcol)),
                                shape=(npat, self.l0 * k0 * k0))
         self.zz = np.bincount(inv_zz, weights=ZrZr.data, minlength=npat)
 
