@@ -38,11 +38,13 @@ _SUBPACKAGES = {
     "vam",
     "figures",
     "privacy",
+    "inference",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {
     "Study": ("pdstats.data.store", "Study"),
     "lmm": ("pdstats.multilevel", "lmm"),
+    "ols": ("pdstats.inference", "ols"),
 }
 
 __all__ = [

@@ -8,7 +8,7 @@ The fit is a pipeline of small steps, each callable alone:
 * :mod:`~pdstats.multilevel.optimize` - bounded minimization over theta;
 * :mod:`~pdstats.multilevel.model` / :mod:`~pdstats.multilevel.results` - the front end;
 * :mod:`~pdstats.multilevel.inference` - Satterthwaite / Kenward-Roger df, LR tests;
-* :mod:`~pdstats.multilevel.covariance` - CR2 cluster-robust SEs, reliabilities;
+* :mod:`~pdstats.multilevel.covariance` - reliabilities (CR2: :mod:`pdstats.inference.mixed`);
 * :mod:`~pdstats.multilevel.bootstrap` - parametric bootstrap.
 
 Examples

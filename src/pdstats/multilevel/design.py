@@ -295,5 +295,6 @@ def build_design(
         sample_log=log,
         data=used,
         fixed_formula=parsed.fixed,
-        extra={"fixed_spec": mm.model_spec},
+        # the caller's frame and the rows used: cluster-robust SEs may cluster on any column
+        extra={"fixed_spec": mm.model_spec, "source": data, "rows": np.flatnonzero(keep)},
     )

@@ -156,14 +156,17 @@ class LMMResult(ResultsBase):
         """Fixed-effects table (see :meth:`fixed_effects`)."""
         return self.fixed_effects()
 
-    def cr2(self, cluster: str | None = None, level: float = 0.95) -> pd.DataFrame:
-        """Fixed effects with cluster-robust CR2 standard errors and Satterthwaite df.
+    def cr2(self, cluster: object = None, level: float = 0.95) -> pd.DataFrame:
+        """Fixed effects with cluster-robust CR2 standard errors and Bell-McCaffrey df.
 
-        See :func:`pdstats.multilevel.covariance.cr2_vcov` (the clubSandwich estimator).
+        ``cluster`` is any column of the data the model was fitted to (a grouping factor
+        or a coarser level, e.g. districts above schools) or one value per row used;
+        default the coarsest grouping factor. See :func:`pdstats.inference.mixed.lmm_cr2`
+        (clubSandwich's estimator, computed without n_g x n_g matrices).
         """
-        from pdstats.multilevel.covariance import cr2_vcov
+        from pdstats.inference.mixed import lmm_cr2
 
-        vc, df = cr2_vcov(self, cluster=cluster)
+        vc, df = lmm_cr2(self, cluster=cluster)
         return _coef_table(self._sol.beta, np.sqrt(np.diag(vc)), df, self.fixed_names, level)
 
     # ------------------------------------------------------------------ random part

@@ -1,0 +1,267 @@
+"""Result classes of :mod:`pdstats.inference` (the result contract of :mod:`pdstats.results`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from pdstats.inference.covariance import LinearFit, RobustCovariance
+
+__all__ = ["OLSResult", "RandomizationResult", "WaldTestResult", "WildBootstrapResult",
+           "coef_table"]
+
+
+def coef_table(names: list[str], est: np.ndarray, se: np.ndarray, df: np.ndarray,
+               level: float = 0.95) -> pd.DataFrame:
+    """term, estimate, std_error, df, statistic (t), p_value, ci_lower, ci_upper.
+
+    Student t with ``df`` where finite, the normal otherwise.
+
+    Examples
+    --------
+    >>> coef_table(["a"], np.array([2.0]), np.array([1.0]), np.array([10.0]))["p_value"].round(3).tolist()
+    [0.073]
+    """
+    df = np.asarray(df, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.asarray(est, dtype=float) / np.asarray(se, dtype=float)
+    fin = np.isfinite(df) & (df > 0)
+    p = 2.0 * np.where(fin, stats.t.sf(np.abs(t), np.where(fin, df, 1.0)), stats.norm.sf(np.abs(t)))
+    out = pd.DataFrame({"term": list(names), "estimate": est, "std_error": se, "df": df,
+                        "statistic": t, "p_value": p})
+    add_ci(out, level)
+    return out
+
+
+class OLSResult(ResultsBase):
+    """Least-squares fit with cluster-robust inference (from :func:`pdstats.ols`).
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        term, estimate, std_error, df, statistic, p_value, ci_lower, ci_upper.
+    params : pandas.Series
+        Estimates by term.
+    vcov : pandas.DataFrame
+        The robust covariance matrix.
+    vcov_type : str
+        CR2, CR1, CR0, HC2, HC1 or HC0.
+    n_clusters : int
+        Clusters (rows for HC types).
+    sample_log : SampleLog
+        Rows in, dropped, used.
+    """
+
+    def __init__(self, fit: LinearFit, rc: RobustCovariance, df: np.ndarray, kind: str,
+                 info: dict[str, Any], level: float) -> None:
+        self._fit = fit
+        self._rc = rc
+        self._info_dict = info
+        self.vcov_type = kind
+        self.formula = info["formula"]
+        self.nobs = fit.n
+        self.n_clusters = fit.n_clusters
+        self.sample_log: SampleLog = info["sample_log"]
+        self.title = "Least squares" + (" (weighted)" if info["weights"] is not None else "")
+        se = np.sqrt(np.diag(rc.vcov))
+        self.estimates = coef_table(fit.names, fit.beta, se, df, level)
+
+    @property
+    def params(self) -> pd.Series:
+        """Coefficient estimates."""
+        return pd.Series(self._fit.beta, index=pd.Index(self._fit.names, name="term"),
+                         name="estimate")
+
+    @property
+    def vcov(self) -> pd.DataFrame:
+        """Robust covariance of the coefficients."""
+        return pd.DataFrame(self._rc.vcov, index=self._fit.names, columns=self._fit.names)
+
+    def wald_test(self, constraints: Any, rhs: Any = None) -> WaldTestResult:
+        """Wald test of linear constraints with the Hotelling-T^2 small-sample F (CR2: "HTZ").
+
+        See :func:`pdstats.inference.wald.wald_test`.
+        """
+        from pdstats.inference.wald import wald_test
+
+        return wald_test(self._rc, constraints, rhs, sample_log=self.sample_log)
+
+    def wild_bootstrap(self, term: str, null: float = 0.0, **kwargs: Any) -> WildBootstrapResult:
+        """Wild cluster bootstrap test and interval of one coefficient.
+
+        See :func:`pdstats.inference.wild.wild_bootstrap` for the arguments.
+        """
+        from pdstats.inference.wild import wild_bootstrap
+
+        return wild_bootstrap(self._fit, term, null=null, **kwargs)
+
+    def _info(self) -> dict[str, object]:
+        info: dict[str, object] = {"Formula": self.formula, "Observations": self.nobs,
+                                   "Covariance": self.vcov_type}
+        if self.vcov_type.startswith("CR"):
+            info["Clusters"] = self.n_clusters
+        return info
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Coefficient plot with the confidence intervals."""
+        from pdstats.figures.estimates import coefplot
+
+        return coefplot(self.estimates, ax=ax, title=self.formula)
+
+
+class WaldTestResult(ResultsBase):
+    """A Wald test of several linear constraints ``R beta = r``.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        One row per constraint: ``R beta - r`` with its robust SE and interval.
+    statistic : float
+        The F statistic (Hotelling-T^2 scaled for CR2, ``Q / q`` otherwise).
+    df_num, df_denom : float
+        F degrees of freedom.
+    p_value : float
+        Upper-tail F probability.
+    test : str
+        ``"HTZ"`` (CR2) or ``"F"`` (CR0/CR1 with ``G - 1`` denominator df).
+    """
+
+    title = "Wald test"
+
+    def __init__(self, estimates: pd.DataFrame, statistic: float, df_num: float, df_denom: float,
+                 p_value: float, test: str, sample_log: SampleLog) -> None:
+        self.estimates = estimates
+        self.statistic = float(statistic)
+        self.df_num = float(df_num)
+        self.df_denom = float(df_denom)
+        self.p_value = float(p_value)
+        self.test = test
+        self.sample_log = sample_log
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One-row test table: test, statistic, df_num, df_denom, p_value."""
+        return pd.DataFrame({"test": [self.test], "statistic": [self.statistic],
+                             "df_num": [self.df_num], "df_denom": [self.df_denom],
+                             "p_value": [self.p_value]})
+
+    def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Test", self.table), ("Constraints", self.estimates)]
+
+
+class WildBootstrapResult(ResultsBase):
+    """Wild cluster bootstrap test of one coefficient, interval by test inversion.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        term, estimate, std_error (the robust SE of the chosen type), statistic (the
+        observed t against ``null``), p_value (bootstrap), ci_lower, ci_upper (bootstrap
+        interval at ``level``).
+    t_boot : numpy.ndarray
+        Bootstrap t statistics (under ``null`` for the restricted bootstrap).
+    n_boot : int
+        Draws used (all ``2^G`` sign vectors when enumerated).
+    enumerated : bool
+        Whether every Rademacher sign vector was used.
+    """
+
+    title = "Wild cluster bootstrap"
+
+    def __init__(self, estimates: pd.DataFrame, t_boot: np.ndarray, enumerated: bool,
+                 pvalue_at: Callable[[float], float], interval: Callable[[float], tuple],
+                 settings: dict[str, object], sample_log: SampleLog) -> None:
+        self.estimates = estimates
+        self.t_boot = t_boot
+        self.n_boot = len(t_boot)
+        self.enumerated = enumerated
+        self._pvalue_at = pvalue_at
+        self._interval = interval
+        self.settings = settings
+        self.sample_log = sample_log
+
+    @property
+    def p_value(self) -> float:
+        """Bootstrap p-value of the test of ``null``."""
+        return float(self.estimates["p_value"].iloc[0])
+
+    def pvalue_at(self, value: float) -> float:
+        """Bootstrap p-value of the null ``coefficient = value`` (same draws)."""
+        return float(self._pvalue_at(float(value)))
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Bootstrap interval at ``level`` by test inversion (same draws)."""
+        level = check_level(level)
+        lo, hi = self._interval(level)
+        out = self.estimates[["term", "estimate"]].copy()
+        out["ci_lower"], out["ci_upper"] = lo, hi
+        return out
+
+    def _info(self) -> dict[str, object]:
+        info = dict(self.settings)
+        info["Draws"] = f"{self.n_boot}" + (" (all sign vectors)" if self.enumerated else "")
+        return info
+
+
+class RandomizationResult(ResultsBase):
+    """Randomization (permutation) test of an assigned treatment.
+
+    Attributes
+    ----------
+    estimates : pandas.DataFrame
+        term, estimate (observed statistic), std_error (SD of the permutation
+        distribution), p_value, ci_lower, ci_upper (interval by inversion under a
+        constant effect; missing when not requested).
+    distribution : numpy.ndarray
+        The statistic under each re-randomization (null of no effect).
+    """
+
+    title = "Randomization inference"
+
+    def __init__(self, estimates: pd.DataFrame, distribution: np.ndarray,
+                 interval: Callable[[float], tuple] | None, settings: dict[str, object],
+                 sample_log: SampleLog) -> None:
+        self.estimates = estimates
+        self.distribution = distribution
+        self._interval = interval
+        self.settings = settings
+        self.sample_log = sample_log
+
+    @property
+    def p_value(self) -> float:
+        """Randomization p-value of the sharp null of no effect."""
+        return float(self.estimates["p_value"].iloc[0])
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Interval by inversion under a constant effect (needs ``ci=True`` at fit)."""
+        level = check_level(level)
+        out = self.estimates[["term", "estimate"]].copy()
+        lo, hi = self._interval(level) if self._interval is not None else (np.nan, np.nan)
+        out["ci_lower"], out["ci_upper"] = lo, hi
+        return out
+
+    def _info(self) -> dict[str, object]:
+        info = dict(self.settings)
+        info["Re-randomizations"] = len(self.distribution)
+        return info
+
+    def plot(self, ax: Axes | None = None) -> Axes:
+        """Histogram of the randomization distribution with the observed statistic."""
+        import matplotlib.pyplot as plt
+        import seaborn as sns
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3))
+        sns.histplot(self.distribution, ax=ax, color="0.6")
+        ax.axvline(float(self.estimates["estimate"].iloc[0]), color="C3")
+        ax.set_xlabel(f"{self.estimates['term'].iloc[0]} under re-randomization")
+        return ax
