@@ -24,6 +24,7 @@ from pdstats.errors import (
     SchemaError,
     SimulationSpecError,
     StoreError,
+    WorldsFailedError,
 )
 from pdstats.results import ResultsBase, SampleLog
 
@@ -39,6 +40,7 @@ _SUBPACKAGES = {
     "figures",
     "privacy",
     "inference",
+    "power",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {
@@ -60,6 +62,7 @@ __all__ = [
     "SchemaError",
     "SimulationSpecError",
     "StoreError",
+    "WorldsFailedError",
     "__version__",
     *sorted(_SUBPACKAGES),
     *sorted(_LAZY_ATTRS),

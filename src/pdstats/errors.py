@@ -20,6 +20,7 @@ __all__ = [
     "DroppedRowsWarning",
     "PrivacyError",
     "SimulationSpecError",
+    "WorldsFailedError",
 ]
 
 
@@ -102,3 +103,31 @@ class SimulationSpecError(PdstatsError, ValueError):
     ...     print(err)
     size must be one of ['medium', 'small', 'state'], not 'huge'
     """
+
+
+class WorldsFailedError(PdstatsError, RuntimeError):
+    """Simulated worlds of a validation run failed (builder or estimator raised).
+
+    Parameters
+    ----------
+    failures : pandas.DataFrame
+        One row per failed world: ``world`` (index), ``seed``, ``error``, ``message``,
+        ``traceback``.
+    n_worlds : int
+        Worlds in the run.
+
+    Attributes
+    ----------
+    failures : pandas.DataFrame
+        Every failed world (rerun one with ``pds.simulate.run(..., seeds=[seed])``).
+    """
+
+    def __init__(self, failures: pd.DataFrame, n_worlds: int, max_lines: int = 8) -> None:
+        self.failures = failures.reset_index(drop=True)
+        lines = [f"{len(failures)} of {n_worlds} simulated world(s) failed "
+                 "(errors='record' keeps the others):"]
+        for _, r in self.failures.head(max_lines).iterrows():
+            lines.append(f"  world {r['world']} (seed {r['seed']}): {r['error']}: {r['message']}")
+        if len(failures) > max_lines:
+            lines.append(f"  ... and {len(failures) - max_lines} more; see .failures")
+        super().__init__("\n".join(lines))

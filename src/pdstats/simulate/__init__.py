@@ -8,6 +8,8 @@
 """
 
 from pdstats.simulate.params import DEFAULTS, SIZES, SimulationSpecError
+from pdstats.simulate.runner import ValidationResult, run
 from pdstats.simulate.study import SimulatedStudy, SimulationTruth, study
 
-__all__ = ["DEFAULTS", "SIZES", "SimulatedStudy", "SimulationSpecError", "SimulationTruth", "study"]
+__all__ = ["DEFAULTS", "SIZES", "SimulatedStudy", "SimulationSpecError", "SimulationTruth", "ValidationResult",
+           "run", "study"]
