@@ -1,0 +1,23 @@
+"""pdstats.evaluate: program evaluation under staggered adoption (difference in differences).
+
+* :func:`panel` - the analysis panel of a program from the study store;
+* :func:`staggered_did` - Callaway & Sant'Anna group-time effects and their aggregations;
+* :func:`sun_abraham`, :func:`imputation` - heterogeneity-robust event studies;
+* :func:`twfe`, :func:`bacon` - two-way fixed effects and its Goodman-Bacon decomposition;
+* :func:`honest_did` - Rambachan & Roth sensitivity of an event study;
+* :func:`randomization_test` - randomization inference over adoption timing for any
+  estimator (few adopting districts); ``twfe(...).wild_bootstrap`` the wild cluster
+  bootstrap.
+
+Library choice and parity measurements: ``pdstats/evaluate/README.md``.
+
+Examples
+--------
+>>> import pdstats as pds
+>>> callable(pds.evaluate.staggered_did)
+True
+"""
+
+from pdstats.evaluate.staggered import staggered_did
+
+__all__ = ["staggered_did"]
