@@ -28,6 +28,9 @@ def stat_frame(keys: dict[str, Any], est: np.ndarray, se: np.ndarray,
     [[1.0, 0.02]]
     """
     out = pd.DataFrame(keys)
+    for c in out.columns:  # nullable integer keys (periods, cohorts, event times)
+        if pd.api.types.is_integer_dtype(out[c]):
+            out[c] = out[c].astype("Int64")
     out["estimate"] = np.asarray(est, dtype=float)
     se = np.asarray(se, dtype=float)
     flag = ~np.isfinite(se) | (se <= 0)
