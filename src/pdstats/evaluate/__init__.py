@@ -18,6 +18,25 @@ Examples
 True
 """
 
+from pdstats.evaluate.eventstudy import imputation, sun_abraham
+from pdstats.evaluate.honest import HonestDiDResult, honest_did
+from pdstats.evaluate.randomization import randomization_test
+from pdstats.evaluate.results import AggregateResult, EventStudyResult, StaggeredDiDResult
 from pdstats.evaluate.staggered import staggered_did
+from pdstats.evaluate.twfe import BaconResult, TWFEResult, bacon, twfe
 
-__all__ = ["staggered_did"]
+__all__ = [
+    "AggregateResult",
+    "BaconResult",
+    "EventStudyResult",
+    "HonestDiDResult",
+    "StaggeredDiDResult",
+    "TWFEResult",
+    "bacon",
+    "honest_did",
+    "imputation",
+    "randomization_test",
+    "staggered_did",
+    "sun_abraham",
+    "twfe",
+]
