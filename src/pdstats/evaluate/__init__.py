@@ -20,6 +20,7 @@ True
 
 from pdstats.evaluate.eventstudy import imputation, sun_abraham
 from pdstats.evaluate.honest import HonestDiDResult, honest_did
+from pdstats.evaluate.panel import ProgramPanel, panel
 from pdstats.evaluate.randomization import randomization_test
 from pdstats.evaluate.results import AggregateResult, EventStudyResult, StaggeredDiDResult
 from pdstats.evaluate.staggered import staggered_did
@@ -31,10 +32,12 @@ __all__ = [
     "EventStudyResult",
     "HonestDiDResult",
     "StaggeredDiDResult",
+    "ProgramPanel",
     "TWFEResult",
     "bacon",
     "honest_did",
     "imputation",
+    "panel",
     "randomization_test",
     "staggered_did",
     "sun_abraham",
