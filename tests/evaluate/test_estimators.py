@@ -8,9 +8,9 @@ import pathlib
 import numpy as np
 import pandas as pd
 import pytest
+from contract.checks import assert_contract
 
 import pdstats as pds
-from contract.checks import assert_contract
 
 HERE = pathlib.Path(__file__).parents[1] / "reference" / "evaluate"
 R = json.loads((HERE / "twfe_reference.json").read_text())
@@ -100,14 +100,14 @@ def test_sun_abraham_is_iw_of_saturated_regression(panel):
     es = pds.evaluate.sun_abraham(panel, "y", "id", "year", "g")
     d = panel.copy()
     d["e"] = np.where(d.g > 0, d.year - d.g, -999)
-    cells = sorted({(g, e) for g, e in zip(d.g, d.e) if g > 0 and e != -1})
+    cells = sorted({(g, e) for g, e in zip(d.g, d.e, strict=False) if g > 0 and e != -1})
     X = _dummies(d)
     for g, e in cells:
         X[f"c{g}_{e}"] = ((d.g == g) & (d.e == e)).astype(float)
     X.insert(0, "const", 1.0)
     beta = pd.Series(np.linalg.lstsq(X.to_numpy(), d.y.to_numpy(), rcond=None)[0], index=X.columns)
     size = d.drop_duplicates("id").groupby("g").size()
-    for e, est in zip(es.estimates["event_time"], es.estimates["estimate"]):
+    for e, est in zip(es.estimates["event_time"], es.estimates["estimate"], strict=False):
         gs = [g for g, ee in cells if ee == e]
         w = size[gs] / size[gs].sum()
         iw = sum(w[g] * beta[f"c{g}_{e}"] for g in gs)

@@ -8,9 +8,9 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from contract.checks import assert_contract
 
 import pdstats as pds
-from contract.checks import assert_contract
 
 REF = json.loads((pathlib.Path(__file__).parents[1] / "reference" / "evaluate"
                   / "mpdta_reference.json").read_text())

@@ -9,7 +9,8 @@ event studies, and the result contract.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ class HonestDiDResult(DiDResultBase):
         x = np.arange(len(e))
         ax.vlines(x, e["ci_lower"], e["ci_upper"], lw=3)
         ax.set_xticks(x, ["original" if m == "original" else f"{v:g}"
-                          for m, v in zip(e["method"], e["m"])])
+                          for m, v in zip(e["method"], e["m"], strict=False)])
         ax.axhline(0, color="k", lw=0.8)
         ax.set_xlabel("M" if e["restriction"].iloc[-1] == "smoothness" else "Mbar")
         ax.set_ylabel(self.target)

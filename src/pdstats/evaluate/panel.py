@@ -169,7 +169,7 @@ def panel(study: object, program: str = "pay_for_performance", outcome: str = "g
     for reason, n in excl["reason"].value_counts().items():
         log.drop(str(reason), int(n))
     if len(excl):
-        warnings.warn(f"panel: {len(excl)} unit(s) excluded ({dict(excl['reason'].value_counts())});"
+        warnings.warn(f"panel: {len(excl)} unit(s) excluded ({ {str(k): int(v) for k, v in excl['reason'].value_counts().items()} });"
                       " see .excluded", DroppedRowsWarning, stacklevel=2)
     name = ("student SD of the linked (NAEP) scale: mean state NAEP SD over the grades, "
             "years and subjects used")

@@ -15,7 +15,7 @@ permutes adoption years itself and returns the shared
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd

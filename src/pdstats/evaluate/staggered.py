@@ -10,7 +10,7 @@ the checked panel, the result contract, multiplier-bootstrap uniform bands with
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd

@@ -14,7 +14,6 @@ Used by ``tests/evaluate/test_validation.py`` and ``benchmarks/evaluate_validati
 from __future__ import annotations
 
 import warnings
-from typing import Any
 
 import numpy as np
 import pandas as pd
