@@ -25,7 +25,9 @@ Examples
 """
 
 from pdstats.inference.covariance import robust_covariance
+from pdstats.inference.mixed import lmm_cr2, lmm_robust_covariance, wild_bootstrap_lmm
 from pdstats.inference.ols import ols
+from pdstats.inference.randomization import randomization_test
 from pdstats.inference.results import (
     OLSResult,
     RandomizationResult,
@@ -33,13 +35,19 @@ from pdstats.inference.results import (
     WildBootstrapResult,
 )
 from pdstats.inference.wald import wald_test
+from pdstats.inference.wild import wild_bootstrap
 
 __all__ = [
     "OLSResult",
     "RandomizationResult",
     "WaldTestResult",
     "WildBootstrapResult",
+    "lmm_cr2",
+    "lmm_robust_covariance",
     "ols",
+    "randomization_test",
     "robust_covariance",
     "wald_test",
+    "wild_bootstrap",
+    "wild_bootstrap_lmm",
 ]

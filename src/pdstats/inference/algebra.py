@@ -86,16 +86,23 @@ class Basis:
 
     def func(self, a: Op, f: Callable[[np.ndarray], np.ndarray]) -> Op:
         """``f(a)`` for symmetric ``a`` (``f`` acts on eigenvalues, elementwise)."""
+        return self.funcs(a, [f])[0]
+
+    def funcs(self, a: Op, fs: list[Callable[[np.ndarray], np.ndarray]]) -> list[Op]:
+        """``[f(a) for f in fs]`` from one eigen-decomposition of ``a``."""
         lam, vec = self._range()
         half = vec * np.sqrt(lam)  # U vec / sqrt(lam) is orthonormal
         psi = (a.psi + a.psi.T) / 2
         K = half.T @ psi @ half
         w, Q = np.linalg.eigh(a.scale * np.eye(len(lam)) + (K + K.T) / 2)
         full = self.full or len(lam) >= self.n
-        fa = 0.0 if full else float(f(np.array([a.scale]))[0])
-        inner = (Q * f(w)) @ Q.T - fa * np.eye(len(lam))
         back = vec / np.sqrt(lam)
-        return Op(fa, back @ inner @ back.T)
+        out = []
+        for f in fs:
+            fa = 0.0 if full else float(f(np.array([a.scale]))[0])
+            inner = (Q * f(w)) @ Q.T - fa * np.eye(len(lam))
+            out.append(Op(fa, back @ inner @ back.T))
+        return out
 
     def form(self, left: np.ndarray, op: Op, right: np.ndarray) -> np.ndarray:
         """``L' op R`` for ``L = U left`` and ``R = U right`` (coordinates in the basis)."""

@@ -22,7 +22,7 @@ rank" and are never formed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -54,6 +54,8 @@ class ClusterBlock:
         ``W_g`` and ``Phi_g`` (GLS only; identity-target fits carry ``W_g`` in ``cwx``).
     n : int
         Rows of the cluster.
+    root : Op or None
+        ``Phi_g^{1/2}`` when computed with ``weight`` (GLS).
     """
 
     basis: Basis
@@ -63,6 +65,8 @@ class ClusterBlock:
     weight: Op | None
     target: Op | None
     n: int
+    root: Op | None = None
+    cache: dict[str, Op] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -83,6 +87,9 @@ class LinearFit:
         ``X'W^2X`` (identity-target fits).
     n, names
         Rows and coefficient names.
+    rows : dict, optional
+        ``X``, ``y`` and weights ``w`` when every cluster is one row (identity target):
+        the covariance is then computed for all rows at once.
     """
 
     beta: np.ndarray
@@ -92,6 +99,7 @@ class LinearFit:
     wsq: np.ndarray | None
     n: int
     names: list[str]
+    rows: dict[str, np.ndarray] | None = None
 
     @property
     def p(self) -> int:
@@ -108,15 +116,20 @@ class LinearFit:
         b = block.basis
         if kind != "CR2":
             return b.identity()
+        if "CR2" in block.cache:
+            return block.cache["CR2"]
         M = self.bread
         if self.inverse_var:
-            root = b.func(block.target, sqrt_psd)
+            root = block.root if block.root is not None else b.func(block.target, sqrt_psd)
             resid_cov = Op(block.target.scale, block.target.psi - block.cx @ M @ block.cx.T)
             G = b.mul(b.mul(root, resid_cov), root)
-            return b.mul(b.mul(root, b.func(G, inv_sqrt_pinv)), root)
-        cx, cwx = block.cx, block.cwx
-        psi = cx @ (M @ self.wsq @ M) @ cx.T - cx @ M @ cwx.T - cwx @ M @ cx.T
-        return b.func(Op(1.0, psi), inv_sqrt_pinv)
+            A = b.mul(b.mul(root, b.func(G, inv_sqrt_pinv)), root)
+        else:
+            cx, cwx = block.cx, block.cwx
+            psi = cx @ (M @ self.wsq @ M) @ cx.T - cx @ M @ cwx.T - cwx @ M @ cx.T
+            A = b.func(Op(1.0, psi), inv_sqrt_pinv)
+        block.cache["CR2"] = A
+        return A
 
 
 @dataclass
@@ -216,8 +229,10 @@ def robust_covariance(fit: LinearFit, kind: str = "CR2") -> RobustCovariance:
     """
     if kind not in ("CR2", "CR1", "CR0"):
         raise ModelSpecificationError(f"vcov={kind!r}; choose one of {list(VCOV_TYPES)}")
-    M, beta = fit.bread, fit.beta
+    beta = fit.beta
     p, G = fit.p, fit.n_clusters
+    if fit.rows is not None:
+        return _one_row_clusters(fit, kind)
     meat = np.zeros((p, p))
     F = np.empty((G, p, p))
     D = np.empty((G, p, p))
@@ -237,13 +252,41 @@ def robust_covariance(fit: LinearFit, kind: str = "CR2") -> RobustCovariance:
             Y[g] = b.form(blk.cwx, A, blk.cwx)
             D[g] = b.form(blk.cwx, b.mul(A, A), blk.cwx)
         meat += np.outer(score, score)
-    vc = M @ meat @ M
-    if kind == "CR1":
-        vc = vc * (G / (G - 1) * (fit.n - 1) / (fit.n - p)) if G > 1 else vc * np.nan
     pieces = {"F": F, "D": D}
     if Y is not None:
         pieces["Y"] = Y
+    return _finish(fit, kind, meat, pieces)
+
+
+def _finish(fit: LinearFit, kind: str, meat: np.ndarray, pieces: dict[str, np.ndarray]
+            ) -> RobustCovariance:
+    M, G = fit.bread, fit.n_clusters
+    vc = M @ meat @ M
+    if kind == "CR1":
+        vc = vc * (G / (G - 1) * (fit.n - 1) / (fit.n - fit.p)) if G > 1 else vc * np.nan
     return RobustCovariance(fit, kind, (vc + vc.T) / 2, pieces)
+
+
+def _one_row_clusters(fit: LinearFit, kind: str) -> RobustCovariance:
+    """The identity-target pieces when every cluster is one row (HC types), vectorized.
+
+    For row ``i`` with weight ``w_i``: ``G_i = 1 - 2 w_i x_i'Mx_i + x_i'M S M x_i`` and
+    ``A_i = G_i^{-1/2}``; the per-cluster p x p pieces are rank-one in ``x_i``.
+    """
+    X, y, w = fit.rows["X"], fit.rows["y"], fit.rows["w"]
+    M = fit.bread
+    XM = X @ M
+    if kind == "CR2":
+        g = 1.0 - 2.0 * w * np.sum(XM * X, axis=1) + np.sum((XM @ fit.wsq) * XM, axis=1)
+        a = inv_sqrt_pinv(g)
+    else:
+        a = np.ones(len(y))
+    e = y - X @ fit.beta
+    scores = X * (w * a * e)[:, None]
+    outer = np.einsum("gi,gj->gij", X, X)
+    pieces = {"F": outer * (a * w)[:, None, None], "Y": outer * (a * w * w)[:, None, None],
+              "D": outer * (a * a * w * w)[:, None, None]}
+    return _finish(fit, kind, scores.T @ scores, pieces)
 
 
 def identity_target_blocks(X: np.ndarray, y: np.ndarray, weights: np.ndarray | None,

@@ -23,15 +23,22 @@ import pandas as pd
 from scipy import linalg, sparse
 
 from pdstats.errors import ModelSpecificationError
-from pdstats.inference.algebra import Basis, Op, inverse
-from pdstats.inference.covariance import ClusterBlock, LinearFit, robust_covariance, split_clusters
+from pdstats.inference.algebra import Basis, Op, inverse, sqrt_psd
+from pdstats.inference.covariance import (
+    ClusterBlock,
+    LinearFit,
+    RobustCovariance,
+    robust_covariance,
+    split_clusters,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pdstats.inference.results import WildBootstrapResult
     from pdstats.multilevel.design import Design
     from pdstats.multilevel.results import LMMResult
 
-__all__ = ["cluster_codes", "gls_linear_fit", "lmm_cr2", "wild_bootstrap_lmm"]
+__all__ = ["cluster_codes", "gls_linear_fit", "lmm_cr2", "lmm_robust_covariance",
+           "wild_bootstrap_lmm"]
 
 #: Largest cluster handled densely (unequal residual variances inside the cluster).
 DENSE_LIMIT = 6000
@@ -80,11 +87,11 @@ def cluster_codes(res: LMMResult, cluster: Any) -> tuple[np.ndarray, str]:
 
 
 def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
-               y: np.ndarray) -> ClusterBlock:
+               y: np.ndarray, dense: bool) -> ClusterBlock:
     n_g, p = len(idx), d.p
     Xg = d.X[idx]
     resid_var = s2 / d.prior_weights[idx]
-    if np.ptp(resid_var) <= 1e-12 * resid_var.max():
+    if not dense and np.ptp(resid_var) <= 1e-12 * resid_var.max():
         zs, covs = [], []
         for t, T in zip(d.terms, factors, strict=True):
             uniq, inv = np.unique(t.codes[idx], return_inverse=True)
@@ -104,7 +111,7 @@ def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
         uy = np.concatenate([np.asarray(Z.T @ y[idx]), Xg.T @ y[idx]])
         basis, target = Basis(gram, n_g), Op(float(resid_var[0]), psi)
     else:
-        if n_g > DENSE_LIMIT:
+        if n_g > DENSE_LIMIT and not dense:
             raise ModelSpecificationError(
                 f"a cluster of {n_g} rows with unequal residual variances is too large for "
                 f"the dense CR2 computation (limit {DENSE_LIMIT} rows)")
@@ -114,21 +121,61 @@ def _gls_block(d: Design, factors: list[np.ndarray], s2: float, idx: np.ndarray,
             Xr = t.Xr[idx]
             V += (Xr @ (s2 * T @ T.T) @ Xr.T) * (codes[:, None] == codes[None, :])
         basis, target, cx, uy = Basis(np.eye(n_g), n_g, full=True), Op(0.0, V), Xg, y[idx]
-    return ClusterBlock(basis, cx, cx, uy, basis.func(target, inverse), target, n_g)
+    weight, root = basis.funcs(target, [inverse, sqrt_psd])
+    return ClusterBlock(basis, cx, cx, uy, weight, target, n_g, root=root)
 
 
 def gls_linear_fit(d: Design, factors: list[np.ndarray], s2: float, codes: np.ndarray,
-                   y: np.ndarray | None = None) -> LinearFit:
+                   y: np.ndarray | None = None, dense: bool = False) -> LinearFit:
     """GLS of ``y`` (default the fit's response) on the fixed effects with ``V`` given by
     the random-effect factors ``factors`` and residual variance ``s2``, clustered by ``codes``.
+
+    ``dense=True`` forms every cluster's n_g x n_g covariance (the reference computation
+    the low-rank one is checked and benchmarked against).
     """
     y = d.y if y is None else y
-    blocks = [_gls_block(d, factors, s2, idx, y) for idx in split_clusters(codes)]
+    blocks = [_gls_block(d, factors, s2, idx, y, dense) for idx in split_clusters(codes)]
     xwx = sum(b.basis.form(b.cx, b.weight, b.cx) for b in blocks)
     xwy = sum(b.basis.form_vec(b.cx, b.weight, b.uy) for b in blocks)
     bread = linalg.inv((xwx + xwx.T) / 2)
     return LinearFit(bread @ xwy, (bread + bread.T) / 2, blocks, inverse_var=True, wsq=None,
                      n=d.n, names=list(d.fixed_names))
+
+
+def lmm_robust_covariance(res: LMMResult, cluster: Any = None, kind: str = "CR2"
+                          ) -> RobustCovariance:
+    """Cluster-robust covariance of an LMM's fixed effects (for :func:`wald_test` and df).
+
+    Parameters
+    ----------
+    res : LMMResult
+        A fitted model.
+    cluster : str or array-like, optional
+        Any column of the data the model was fitted to (or one value per row used)
+        that every grouping factor is nested in; default the coarsest grouping factor.
+    kind : {"CR2", "CR1", "CR0"}
+        Adjustment (the working model is the fitted marginal covariance).
+
+    Returns
+    -------
+    RobustCovariance
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd, pdstats as pds
+    >>> from pdstats.inference.wald import wald_test
+    >>> rng = np.random.default_rng(0)
+    >>> d = pd.DataFrame({"school": np.repeat(np.arange(40), 10)})
+    >>> d["district"] = d.school // 5
+    >>> d["x"], d["z"] = rng.normal(size=400), rng.normal(size=400)
+    >>> d["y"] = d.x + rng.normal(size=8)[d.district] + rng.normal(size=40)[d.school] + rng.normal(size=400)
+    >>> rc = lmm_robust_covariance(pds.lmm("y ~ x + z + (1 | school)", d), "district")
+    >>> wald_test(rc, ["x", "z"]).test
+    'HTZ'
+    """
+    codes, _ = cluster_codes(res, cluster)
+    fit = gls_linear_fit(res._design, res._sol.factors, res.sigma**2, codes)
+    return robust_covariance(fit, kind)
 
 
 def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray]:
@@ -139,8 +186,7 @@ def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray
     res : LMMResult
         A fitted model.
     cluster : str or array-like, optional
-        Any column of the data the model was fitted to (or one value per row used)
-        that every grouping factor is nested in; default the coarsest grouping factor.
+        As :func:`lmm_robust_covariance`.
 
     Returns
     -------
@@ -159,9 +205,7 @@ def lmm_cr2(res: LMMResult, cluster: Any = None) -> tuple[np.ndarray, np.ndarray
     >>> bool(df[0] < 7)
     True
     """
-    codes, _ = cluster_codes(res, cluster)
-    fit = gls_linear_fit(res._design, res._sol.factors, res.sigma**2, codes)
-    rc = robust_covariance(fit, "CR2")
+    rc = lmm_robust_covariance(res, cluster, "CR2")
     return rc.vcov, rc.df
 
 

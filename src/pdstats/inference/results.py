@@ -158,7 +158,40 @@ class WaldTestResult(ResultsBase):
         return [("Test", self.table), ("Constraints", self.estimates)]
 
 
-class WildBootstrapResult(ResultsBase):
+class _InvertedTestResult(ResultsBase):
+    """A test of one coefficient whose interval inverts the test (shared by two results)."""
+
+    def __init__(self, estimates: pd.DataFrame, interval: Callable[[float], tuple] | None,
+                 settings: dict[str, object], sample_log: SampleLog) -> None:
+        self.estimates = estimates
+        self._interval = interval
+        self.settings = settings
+        self.sample_log = sample_log
+
+    @property
+    def p_value(self) -> float:
+        """p-value of the test of the null."""
+        return float(self.estimates["p_value"].iloc[0])
+
+    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
+        """Interval at ``level`` by inverting the test on the same draws."""
+        level = check_level(level)
+        out = self.estimates[["term", "estimate"]].copy()
+        lo, hi = self._interval(level) if self._interval is not None else (np.nan, np.nan)
+        out["ci_lower"], out["ci_upper"] = lo, hi
+        return out
+
+    def _draws_label(self) -> tuple[str, str]:
+        raise NotImplementedError
+
+    def _info(self) -> dict[str, object]:
+        info = dict(self.settings)
+        key, value = self._draws_label()
+        info[key] = value
+        return info
+
+
+class WildBootstrapResult(_InvertedTestResult):
     """Wild cluster bootstrap test of one coefficient, interval by test inversion.
 
     Attributes
@@ -167,6 +200,8 @@ class WildBootstrapResult(ResultsBase):
         term, estimate, std_error (the robust SE of the chosen type), statistic (the
         observed t against ``null``), p_value (bootstrap), ci_lower, ci_upper (bootstrap
         interval at ``level``).
+    p_value : float
+        Bootstrap p-value of the test of ``null``.
     t_boot : numpy.ndarray
         Bootstrap t statistics (under ``null`` for the restricted bootstrap).
     n_boot : int
@@ -180,39 +215,21 @@ class WildBootstrapResult(ResultsBase):
     def __init__(self, estimates: pd.DataFrame, t_boot: np.ndarray, enumerated: bool,
                  pvalue_at: Callable[[float], float], interval: Callable[[float], tuple],
                  settings: dict[str, object], sample_log: SampleLog) -> None:
-        self.estimates = estimates
+        super().__init__(estimates, interval, settings, sample_log)
         self.t_boot = t_boot
         self.n_boot = len(t_boot)
         self.enumerated = enumerated
         self._pvalue_at = pvalue_at
-        self._interval = interval
-        self.settings = settings
-        self.sample_log = sample_log
-
-    @property
-    def p_value(self) -> float:
-        """Bootstrap p-value of the test of ``null``."""
-        return float(self.estimates["p_value"].iloc[0])
 
     def pvalue_at(self, value: float) -> float:
         """Bootstrap p-value of the null ``coefficient = value`` (same draws)."""
         return float(self._pvalue_at(float(value)))
 
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Bootstrap interval at ``level`` by test inversion (same draws)."""
-        level = check_level(level)
-        lo, hi = self._interval(level)
-        out = self.estimates[["term", "estimate"]].copy()
-        out["ci_lower"], out["ci_upper"] = lo, hi
-        return out
-
-    def _info(self) -> dict[str, object]:
-        info = dict(self.settings)
-        info["Draws"] = f"{self.n_boot}" + (" (all sign vectors)" if self.enumerated else "")
-        return info
+    def _draws_label(self) -> tuple[str, str]:
+        return "Draws", f"{self.n_boot}" + (" (all sign vectors)" if self.enumerated else "")
 
 
-class RandomizationResult(ResultsBase):
+class RandomizationResult(_InvertedTestResult):
     """Randomization (permutation) test of an assigned treatment.
 
     Attributes
@@ -221,6 +238,8 @@ class RandomizationResult(ResultsBase):
         term, estimate (observed statistic), std_error (SD of the permutation
         distribution), p_value, ci_lower, ci_upper (interval by inversion under a
         constant effect; missing when not requested).
+    p_value : float
+        Randomization p-value of the sharp null of no effect.
     distribution : numpy.ndarray
         The statistic under each re-randomization (null of no effect).
     """
@@ -230,29 +249,11 @@ class RandomizationResult(ResultsBase):
     def __init__(self, estimates: pd.DataFrame, distribution: np.ndarray,
                  interval: Callable[[float], tuple] | None, settings: dict[str, object],
                  sample_log: SampleLog) -> None:
-        self.estimates = estimates
+        super().__init__(estimates, interval, settings, sample_log)
         self.distribution = distribution
-        self._interval = interval
-        self.settings = settings
-        self.sample_log = sample_log
 
-    @property
-    def p_value(self) -> float:
-        """Randomization p-value of the sharp null of no effect."""
-        return float(self.estimates["p_value"].iloc[0])
-
-    def conf_int(self, level: float = 0.95) -> pd.DataFrame:
-        """Interval by inversion under a constant effect (needs ``ci=True`` at fit)."""
-        level = check_level(level)
-        out = self.estimates[["term", "estimate"]].copy()
-        lo, hi = self._interval(level) if self._interval is not None else (np.nan, np.nan)
-        out["ci_lower"], out["ci_upper"] = lo, hi
-        return out
-
-    def _info(self) -> dict[str, object]:
-        info = dict(self.settings)
-        info["Re-randomizations"] = len(self.distribution)
-        return info
+    def _draws_label(self) -> tuple[str, str]:
+        return "Re-randomizations", str(len(self.distribution))
 
     def plot(self, ax: Axes | None = None) -> Axes:
         """Histogram of the randomization distribution with the observed statistic."""

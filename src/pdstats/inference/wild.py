@@ -28,7 +28,7 @@ from pdstats.inference.covariance import LinearFit, robust_covariance
 from pdstats.inference.results import WildBootstrapResult, coef_table
 from pdstats.results import SampleLog, check_level
 
-__all__ = ["WEIGHT_TYPES", "draw_weights", "wild_bootstrap"]
+__all__ = ["WEIGHT_TYPES", "draw_weights", "invert_test", "wild_bootstrap"]
 
 WEIGHT_TYPES = ("rademacher", "mammen", "webb")
 
@@ -205,8 +205,8 @@ def wild_bootstrap(fit: LinearFit, term: str, null: float = 0.0, restricted: boo
             tb = np.abs(t_boot(0.0))
             qq = float(np.quantile(tb[np.isfinite(tb)], lev))
             return beta[k] - qq * se_obs, beta[k] + qq * se_obs
-        return (_invert(pvalue_at, beta[k], se_obs, 1 - lev, -1.0),
-                _invert(pvalue_at, beta[k], se_obs, 1 - lev, 1.0))
+        return (invert_test(pvalue_at, beta[k], se_obs, 1 - lev, -1.0),
+                invert_test(pvalue_at, beta[k], se_obs, 1 - lev, 1.0))
 
     p = pvalue_at(float(null))
     est = coef_table([term], beta[[k]], np.array([se_obs]), np.array([np.nan]), level)
@@ -222,9 +222,20 @@ def wild_bootstrap(fit: LinearFit, term: str, null: float = 0.0, restricted: boo
                                else SampleLog(n_in=fit.n))
 
 
-def _invert(pvalue_at: Callable[[float], float], centre: float, se: float, alpha: float,
+def invert_test(pvalue_at: Callable[[float], float], centre: float, se: float, alpha: float,
             side: float) -> float:
-    """The null value on ``side`` of ``centre`` where the p-value falls to ``alpha``."""
+    """The null value on ``side`` (-1 or +1) of ``centre`` where the p-value falls to ``alpha``.
+
+    Steps out from ``centre`` by doubling multiples of ``se`` until the p-value is below
+    ``alpha``, then bisects; ``+-inf`` if it never falls.
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> p = lambda b: 2 * stats.norm.sf(abs(b))
+    >>> round(invert_test(p, 0.0, 1.0, 0.05, 1.0), 3)
+    1.96
+    """
     inside = centre
     step = se
     outside = centre + side * step
