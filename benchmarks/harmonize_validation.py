@@ -31,9 +31,15 @@ shared cores): bias +0.11, RMSE 6.2 NAEP points; coverage 96.7% (students+estima
 without the interpolation term, 85.8% (students), 97.7% (population), 92.4% (students+link);
 per state and grade in src/pdstats/harmonize/README.md.
 
+The worlds run through the validation runner (``pds.simulate.run`` with
+``pdstats.harmonize.recovery.recovery_draws``; world ``i`` is ``pds.simulate.study(seed + i)``,
+the same worlds as before the runner), which adds each variant's bias, RMSE and coverage
+with Monte Carlo SEs over worlds (coverage there is the mean of the per-world coverages;
+the tables below pool the cells).
+
 Usage::
 
-    PYTHONPATH=src python benchmarks/harmonize_validation.py [--reps 200] [--seed 0] [--processes 2] [--save errors.parquet]
+    PYTHONPATH=src python benchmarks/harmonize_validation.py [--reps 200] [--seed 0] [--workers 2] [--save errors.parquet]
     # other world shapes (README numbers): --reps 24 --seed 5000 --years 7; --reps 40 --seed 5000 --states 5 --districts 40
 """
 
@@ -41,28 +47,35 @@ from __future__ import annotations
 
 import argparse
 import functools
-import multiprocessing as mp
 import time
 import warnings
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 import pdstats as pds
-from pdstats.harmonize.recovery import world_recovery
+from pdstats.harmonize.recovery import recovery_draws
 
 VARIANTS = {"population": ("population", 0.0), "students": ("students", 0.0),
             "students+link": ("students", 0.05), "students+estimated": ("students", "estimated"),
             "students+estimated+interp": ("students", "estimated", "estimated")}
 
 
-def one_world(seed: int, n_states: int = 3, n_districts: int = 28, n_years: int = 3) -> pd.DataFrame:
-    """Errors of linked district means against the truth in one simulated world."""
-    world = pds.simulate.study(random_state=seed, progress=False, n_states=n_states, n_districts=n_districts,
-                               years=tuple(range(2005, 2005 + n_years)))
-    errors = world_recovery(world, VARIANTS)
-    return errors.rename(columns={"se_mean": "se"}).assign(seed=seed)
+def run(reps: int, seed: int, workers: int = 1, n_states: int = 3, n_districts: int = 28,
+        n_years: int = 3) -> pds.simulate.ValidationResult:
+    """The recovery of linked district means over ``reps`` worlds (seeds ``seed``, ``seed + 1``, ...)."""
+    world = functools.partial(pds.simulate.study, progress=False, n_states=n_states, n_districts=n_districts,
+                              years=tuple(range(2005, 2005 + n_years)))
+    estimator = functools.partial(recovery_draws, variants=VARIANTS)
+    seeds = range(seed, seed + reps)
+    if workers <= 1:
+        return pds.simulate.run(estimator, world, seeds=seeds)
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        client.run(warnings.simplefilter, "ignore")
+        return pds.simulate.run(estimator, world, seeds=seeds, backend="dask", client=client)
 
 
 def summarize(errors: pd.DataFrame) -> pd.DataFrame:
@@ -86,7 +99,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reps", type=int, default=200)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--processes", type=int, default=1)
+    ap.add_argument("--workers", "--processes", type=int, default=1, help="dask LocalCluster workers")
     ap.add_argument("--save", default=None, help="write the per-cell errors to this Parquet file")
     ap.add_argument("--states", type=int, default=3, help="states per world (pds.simulate n_states)")
     ap.add_argument("--districts", type=int, default=28, help="studied districts per world")
@@ -94,21 +107,19 @@ def main() -> None:
     args = ap.parse_args()
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
-    seeds = [args.seed + r for r in range(args.reps)]
-    run = functools.partial(one_world, n_states=args.states, n_districts=args.districts, n_years=args.years)
-    if args.processes > 1:
-        with mp.get_context("spawn").Pool(args.processes, initializer=warnings.simplefilter,
-                                          initargs=("ignore",)) as pool:
-            parts = list(tqdm(pool.imap_unordered(run, seeds), total=len(seeds), desc="worlds"))
-    else:
-        parts = [run(s) for s in tqdm(seeds, desc="worlds")]
-    errors = pd.concat(parts, ignore_index=True).sort_values(["seed", "variant"], kind="stable")
+    res = run(args.reps, args.seed, args.workers, args.states, args.districts, args.years)
+    errors = res.draws.rename(columns={"term": "variant", "std_error": "se", "estimate": "mean",
+                                       "truth": "true_mean"}).sort_values(["seed", "variant"], kind="stable")
     if args.save:
         errors.to_parquet(args.save, index=False)
     table = summarize(errors)
     print(f"\nLinked district means vs truth over {args.reps} simulated worlds "
-          f"({time.perf_counter() - t0:.0f} s, {args.processes} process(es)); NAEP scale points")
+          f"({time.perf_counter() - t0:.0f} s, {args.workers} worker(s)); NAEP scale points")
     print(table.to_string(float_format=lambda x: f"{x:.3f}"))
+    print("\nPer variant over worlds (runner; Monte Carlo SE = SE over worlds):")
+    mc = res.estimates[res.estimates["quantity"].isin(["bias", "rmse", "coverage", "mean_se"])]
+    print(mc[["term", "quantity", "estimate", "std_error", "n_worlds"]].to_string(
+        index=False, float_format=lambda x: f"{x:.4f}"))
     est = errors[errors["variant"] == "students+estimated"].drop_duplicates("seed")
     if len(est):
         print("\nLinking error estimated per world from its TUDA districts (state NAEP SDs):")

@@ -6,16 +6,26 @@ benchmarks/harmonize_validation.py; here one and two worlds (fast) and 25 worlds
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
 
 import pdstats as pds
-from pdstats.harmonize.recovery import world_recovery
+from pdstats.harmonize.recovery import recovery_draws, world_recovery
 
 VARIANTS = {"population": ("population", 0.0), "students+link": ("students", 0.05),
             "students+estimated": ("students", "estimated"),
             "students+estimated+interp": ("students", "estimated", "estimated")}
+
+
+def _worlds(seeds, variants) -> pd.DataFrame:
+    """world_recovery over worlds ``study(seed)`` through the validation runner, in its columns."""
+    res = pds.simulate.run(partial(recovery_draws, variants=variants),
+                           partial(pds.simulate.study, progress=False), seeds=seeds, progress=False)
+    return res.draws.rename(columns={"term": "variant", "estimate": "mean", "std_error": "se_mean",
+                                     "truth": "true_mean"})
 
 
 def _summary(err: pd.DataFrame) -> pd.DataFrame:
@@ -50,7 +60,7 @@ def test_estimated_error_terms_cover_linked_means():
     results (nothing tuned on the truth): the fast version of the 200-world benchmark."""
     spec = {"students+estimated": ("students", "estimated"),
             "students+estimated+interp": ("students", "estimated", "estimated")}
-    err = pd.concat([world_recovery(pds.simulate.study(random_state=s, progress=False), spec) for s in (11, 12)])
+    err = _worlds((11, 12), spec)
     est, full = (err[err["variant"] == v] for v in spec)
     tested = est[~est["naep_interpolated"]]
     assert 0.88 <= _coverage(tested) <= 0.99
@@ -66,8 +76,7 @@ def test_estimated_error_terms_cover_linked_means():
 
 @pytest.mark.slow
 def test_25_worlds_coverage_of_linked_means():
-    err = pd.concat([world_recovery(pds.simulate.study(random_state=s, progress=False), VARIANTS).assign(seed=s)
-                     for s in range(100, 125)])
+    err = _worlds(range(100, 125), VARIANTS)
     s = _summary(err)
     assert (s["bias"].abs() < 1.5).all()
     overall = err.groupby("variant").apply(lambda d: (d["err"].abs() <= 1.96 * d["se_mean"]).mean(),

@@ -58,9 +58,12 @@ def test_summary_formulas_against_the_draws():
     assert s.loc["coverage", "estimate"] == pytest.approx(cov)
     assert s.loc["rejection", "estimate"] == pytest.approx((d["p_value"] < 0.05).mean())
     assert (s["n_worlds"] == 50).all()
-    # the jitter term has no truth and no interval: only its mean, SE and SD
+    # the jitter term has no truth (no bias, RMSE, coverage); its missing interval comes from its SE
     j = set(res.estimates.loc[res.estimates["term"] == "jitter", "quantity"])
-    assert j == {"mean", "mean_se", "sd_estimate"}
+    assert j == {"rejection", "mean", "mean_se", "sd_estimate"}
+    jd = res.draws[res.draws["term"] == "jitter"]
+    assert np.allclose(jd["ci_upper"] - jd["estimate"], stats.norm.ppf(0.975))
+    assert np.allclose(jd["p_value"], 2 * stats.norm.sf(jd["estimate"].abs()))  # p from estimate / SE
 
 
 def test_monte_carlo_se_of_coverage_is_binomial():

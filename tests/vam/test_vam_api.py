@@ -7,9 +7,9 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from vamsim import simulate_va
 
 import pdstats as pds
+from pdstats.vam.known_truth import simulate_va
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from vamsim import simulate_va
 
 import pdstats as pds
+from pdstats.vam.known_truth import simulate_va
 
 
 def _fit(df, method, **kw):

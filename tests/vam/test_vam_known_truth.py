@@ -1,4 +1,4 @@
-"""Estimators against a known-truth world (tests/vam/vamsim.py): bias, RMSE, coverage.
+"""Estimators against a known-truth world (pds.vam.known_truth.simulate_va): bias, RMSE, coverage.
 
 Fast versions run one large world; ``@pytest.mark.slow`` versions repeat over 200 worlds.
 """
@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
-from vamsim import simulate_va
 
 import pdstats as pds
+from pdstats.vam.known_truth import simulate_va
 
 
 def _fit(df, method, **kw):
@@ -96,23 +96,48 @@ def test_measurement_error_correction_removes_attenuation():
     assert abs(slope_on_prior(naive)) > 3 * abs(slope_on_prior(fixed))
 
 
+def _cfr_rows(world, rng):
+    """Runner estimator: every teacher-year effect against its truth, and the forecast slope."""
+    df, truth = world
+    res = _fit(df, "cfr")
+    e = res.effects.merge(truth, left_on=["unit", "year"], right_on=["teacher", "year"])
+    fit = sm.OLS(res.rows["resid"], sm.add_constant(res.rows["va"])).fit()
+    teachers = e[["unit", "year", "estimate", "std_error", "ci_lower", "ci_upper"]].assign(
+        term="teacher effect", truth=e["effect"])
+    slope = pd.DataFrame({"term": ["forecast slope"], "estimate": [fit.params["va"]],
+                          "std_error": [fit.bse["va"]], "truth": [1.0]})
+    return pd.concat([teachers, slope], ignore_index=True)
+
+
+def _pooled_rows(world, rng):
+    df, truth = world
+    parts = []
+    for m in ("ols", "eb"):
+        e = _fit(df, m).effects.set_index("unit").join(_pooled_truth(truth)).reset_index()
+        parts.append(e[["unit", "estimate", "std_error", "ci_lower", "ci_upper"]].assign(
+            term=f"teacher mean effect, {m}", truth=e["effect"]))
+    return pd.concat(parts, ignore_index=True)
+
+
 @pytest.mark.slow
 def test_cfr_coverage_over_200_worlds():
-    stats = pd.DataFrame([_cfr_stats(*simulate_va(n_teachers=200, random_state=1000 + i))
-                          for i in range(200)])
-    assert 0.93 <= stats["coverage"].mean() <= 0.97
-    assert 0.95 <= stats["slope"].mean() <= 1.05
-    assert abs(stats["bias"].mean()) < 0.005
+    res = pds.simulate.run(_cfr_rows, lambda rng: simulate_va(n_teachers=200, random_state=rng),
+                           seeds=range(1000, 1200), progress=False)
+    s = res.estimates.set_index(["term", "quantity"])["estimate"]
+    print(res.table().to_string())
+    assert 0.93 <= s[("teacher effect", "coverage")] <= 0.97
+    assert 0.95 <= s[("forecast slope", "mean")] <= 1.05
+    assert abs(s[("teacher effect", "bias")]) < 0.005
 
 
 @pytest.mark.slow
 def test_eb_coverage_and_rmse_over_200_worlds():
-    out = []
-    for i in range(200):
-        df, truth = simulate_va(n_teachers=100, years=(1, 2), class_size=10,
-                                random_state=2000 + i)
-        out.append({m: _pooled_stats(df, truth, m)["rmse"] for m in ("ols", "eb")}
-                   | {"eb_cover": _pooled_stats(df, truth, "eb")["coverage"]})
-    s = pd.DataFrame(out)
-    assert (s["eb"] < s["ols"]).mean() > 0.9
-    assert 0.93 <= s["eb_cover"].mean() <= 0.97
+    res = pds.simulate.run(_pooled_rows, lambda rng: simulate_va(n_teachers=100, years=(1, 2), class_size=10,
+                                                                 random_state=rng),
+                           seeds=range(2000, 2200), progress=False)
+    d = res.draws
+    rmse = ((d["estimate"] - d["truth"]) ** 2).groupby([d["world"], d["term"]]).mean().unstack() ** 0.5
+    print(res.table().to_string())
+    assert (rmse["teacher mean effect, eb"] < rmse["teacher mean effect, ols"]).mean() > 0.9
+    s = res.estimates.set_index(["term", "quantity"])["estimate"]
+    assert 0.93 <= s[("teacher mean effect, eb", "coverage")] <= 0.97

@@ -9,49 +9,47 @@ standardized growth (teacher + school + district effect), centred.
 
 from __future__ import annotations
 
-import warnings
+from functools import partial
 
 import numpy as np
-import pandas as pd
 import pytest
-from simworld import compare, simulate_world
 
 import pdstats as pds
-
-PRIORS = ["prior_same", "prior_other"]
-
-
-def _va(af, method, **kw):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", pds.EstimationWarning)
-        return pds.vam.value_added(af, "score", prior=PRIORS, unit="teacher_id", year="year",
-                                   classroom="class_id", dosage="dosage", method=method,
-                                   by=["subject", "level"], progress=False, **kw)
-
+from pdstats.simulate.runner import summarize_draws
+from pdstats.vam.known_truth import (
+    cfr_on_study_world,
+    compare,
+    study_world,
+    value_added_on_study_world,
+)
 
 SEVEN_YEARS = tuple(range(2003, 2010))
+#: The seeds of the recorded 200-world runs (world i is ``study_world(100 + i)``).
+SEEDS = range(100, 300)
 
 
-def _cfr_stats(seed, **knobs):
-    af, truth, _ = simulate_world(seed, **knobs)
-    res = _va(af, "cfr", degree=3)
-    e = compare(res.effects, truth)
-    fb = pds.vam.forecast_bias(res)
-    return {"corr": np.corrcoef(e["estimate"], e["truth"])[0, 1],
-            "bias": float((e["estimate"] - e["truth"]).mean()),
-            "rmse": float(np.sqrt(((e["estimate"] - e["truth"]) ** 2).mean())),
-            "coverage": float(e["covered"].mean()), "slope": float(fb["coefficient"].iloc[0])}
+def _va(w, method, **kw):
+    return value_added_on_study_world(w, method, **kw)
+
+
+def _cfr_over_worlds(seeds, **knobs):
+    """The 200-world validation through the runner; per-world correlations from its draws."""
+    res = pds.simulate.run(cfr_on_study_world, partial(study_world, **knobs), seeds=seeds, progress=False)
+    t = res.draws[res.draws["term"] == "teacher effect"]
+    corr = t.groupby("world").apply(lambda d: np.corrcoef(d["estimate"], d["truth"])[0, 1], include_groups=False)
+    by_level = summarize_draws(t.assign(term=t["term"] + ", " + t["level"]))
+    print(res.table().to_string(), by_level.to_string(), f"mean corr {corr.mean():.3f}", sep="\n")
+    return res.estimates.set_index(["term", "quantity"]), corr
 
 
 @pytest.fixture(scope="module")
 def world():
-    return simulate_world(1)
+    return study_world(1)
 
 
 def test_cfr_on_a_simulated_world(world):
-    af, truth, _ = world
-    res = _va(af, "cfr", degree=3)
-    e = compare(res.effects, truth)
+    res = _va(world, "cfr", degree=3)
+    e = compare(res.effects, world.truth)
     assert len(e) > 1000
     assert np.corrcoef(e["estimate"], e["truth"])[0, 1] > 0.65
     assert abs((e["estimate"] - e["truth"]).mean()) < 0.01
@@ -65,9 +63,9 @@ def test_cfr_on_a_simulated_world(world):
 def test_cfr_on_a_seven_year_world():
     """Five lags: the estimated lag covariances must form a valid drift, else some
     forecasts get an SE near 0 (with autocorrelations only capped at 1: coverage 0.926)."""
-    af, truth, _ = simulate_world(100, years=SEVEN_YEARS)
-    res = _va(af, "cfr", degree=3)
-    e = compare(res.effects, truth)
+    w = study_world(100, years=SEVEN_YEARS)
+    res = _va(w, "cfr", degree=3)
+    e = compare(res.effects, w.truth)
     assert res.autocovariance["lag"].max() == 5
     assert e["std_error"].min() > 0.02
     assert 0.93 <= e["covered"].mean() <= 0.97
@@ -75,10 +73,9 @@ def test_cfr_on_a_seven_year_world():
 
 
 def test_eb_and_re_beat_ols_on_a_simulated_world(world):
-    af, truth, _ = world
     rmse = {}
     for m in ("ols", "eb", "re"):
-        e = compare(_va(af, m, degree=1, by_year=True).effects, truth)
+        e = compare(_va(world, m, degree=1, by_year=True).effects, world.truth)
         rmse[m] = float(np.sqrt(((e["estimate"] - e["truth"]) ** 2).mean()))
     assert rmse["eb"] < rmse["ols"]
     assert rmse["re"] < rmse["ols"]
@@ -86,9 +83,9 @@ def test_eb_and_re_beat_ols_on_a_simulated_world(world):
 
 def test_csem_correction_removes_attenuation(world):
     """With the CSEMs the prior slope reaches its true value sd(prior) / sd(score)."""
-    af, _, slope = world
-    naive = _va(af, "eb", degree=1).coefficients
-    fixed = _va(af, "eb", degree=1,
+    slope = world.slope
+    naive = _va(world, "eb", degree=1).coefficients
+    fixed = _va(world, "eb", degree=1,
                 csem={"prior_same": "csem_same", "prior_other": "csem_other"}).coefficients
     b0 = naive.loc["prior_same", "estimate"].mean()
     b1 = fixed.loc["prior_same", "estimate"].mean()
@@ -106,7 +103,7 @@ def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
     seven-year test below covers several lags.
 
     The truth is each teacher-year's effect centred at the student-weighted mean of its
-    state x year x grade x subject cell (``simworld.compare``): scores are standardized
+    state x year x grade x subject cell (``pds.vam.known_truth.compare``): scores are standardized
     within those cells, which removes the cell's mean growth.  Centring per subject only
     (as before) counted that unidentified cell mean as estimation error.
 
@@ -117,12 +114,11 @@ def test_cfr_coverage_and_forecast_over_200_simulated_worlds():
     low as 0.38 in a cell) and with the truth centred per subject, the
     same worlds gave 0.916 (0.923 with the cap alone; 0.937 with the cell centring
     alone, on 145 of the worlds)."""
-    stats = pd.DataFrame([_cfr_stats(100 + i) for i in range(200)])
-    print(stats.describe())
-    assert stats["corr"].mean() > 0.65
-    assert abs(stats["bias"].mean()) < 0.005
-    assert 0.95 <= stats["slope"].mean() <= 1.05
-    assert 0.93 <= stats["coverage"].mean() <= 0.97
+    s, corr = _cfr_over_worlds(SEEDS)
+    assert corr.mean() > 0.65
+    assert abs(s.loc[("teacher effect", "bias"), "estimate"]) < 0.005
+    assert 0.95 <= s.loc[("forecast coefficient", "mean"), "estimate"] <= 1.05
+    assert 0.93 <= s.loc[("teacher effect", "coverage"), "estimate"] <= 0.97
 
 
 @pytest.mark.slow
@@ -135,9 +131,8 @@ def test_cfr_coverage_and_forecast_over_200_seven_year_worlds():
     coefficient 0.988.  With autocorrelations only capped at 1 (no joint PSD condition
     on the lags) 8 of these worlds gave 0.920, coverage falling with the number of
     other years a forecast uses (0.95 with one, 0.90 with five)."""
-    stats = pd.DataFrame([_cfr_stats(100 + i, years=SEVEN_YEARS) for i in range(200)])
-    print(stats.describe())
-    assert stats["corr"].mean() > 0.75
-    assert abs(stats["bias"].mean()) < 0.005
-    assert 0.95 <= stats["slope"].mean() <= 1.05
-    assert 0.93 <= stats["coverage"].mean() <= 0.97
+    s, corr = _cfr_over_worlds(SEEDS, years=SEVEN_YEARS)
+    assert corr.mean() > 0.75
+    assert abs(s.loc[("teacher effect", "bias"), "estimate"]) < 0.005
+    assert 0.95 <= s.loc[("forecast coefficient", "mean"), "estimate"] <= 1.05
+    assert 0.93 <= s.loc[("teacher effect", "coverage"), "estimate"] <= 0.97

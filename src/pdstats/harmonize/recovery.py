@@ -16,7 +16,7 @@ import pandas as pd
 from pdstats.errors import ModelSpecificationError
 from pdstats.harmonize.checks import require_columns
 
-__all__ = ["coarsen_scores", "recovery_metrics", "simulate_counts", "world_recovery"]
+__all__ = ["coarsen_scores", "recovery_draws", "recovery_metrics", "simulate_counts", "world_recovery"]
 
 
 def coarsen_scores(
@@ -273,3 +273,31 @@ def world_recovery(
                       "err", "sd", "true_sd", "sd_err", "naep_interpolated", "linking_error", "link_bias",
                       "link_tau", "interp_u", "interp_v", "tuda"]])
     return pd.concat(out, ignore_index=True)
+
+
+def recovery_draws(
+    world: object,
+    rng: np.random.Generator | None = None,
+    variants: dict[str, tuple[str, float | str] | tuple[str, float | str, str | None]] | None = None,
+    unit_type: str = "district",
+) -> pd.DataFrame:
+    """:func:`world_recovery` as an estimator of the validation runner (:func:`pdstats.simulate.run`).
+
+    One row per unit-cell and variant: ``term`` (the variant), ``estimate`` (the linked
+    mean), ``std_error`` (``se_mean``), ``truth`` (``true_mean``), normal 95% intervals, and
+    :func:`world_recovery`'s other columns. The world is built by the runner, e.g.
+    ``pds.simulate.run(recovery_draws, functools.partial(pds.simulate.study, progress=False))``.
+
+    Examples
+    --------
+    >>> import functools, pdstats as pds
+    >>> res = pds.simulate.run(recovery_draws, functools.partial(pds.simulate.study, progress=False),
+    ...                        seeds=[0], progress=False)  # doctest: +SKIP
+    >>> res.table().loc["population", "coverage"] > 0.9  # doctest: +SKIP
+    True
+    """
+    from pdstats.results import add_ci
+
+    out = world_recovery(world, variants, unit_type).rename(
+        columns={"variant": "term", "mean": "estimate", "se_mean": "std_error", "true_mean": "truth"})
+    return add_ci(out, 0.95)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 __all__ = ["GrowthTruth", "simulate_growth", "coverage_study"]
 
@@ -85,6 +84,23 @@ def simulate_growth(
     return pd.DataFrame({"school": school, "student": student, "year": year, "x": x, "y": y})
 
 
+def _fit_growth(df: pd.DataFrame, rng: np.random.Generator, ddfs: tuple[str, ...],
+                level: float) -> pd.DataFrame:
+    """Runner estimator: REML growth model, fixed effects under each ddf ("ddf: term" rows)."""
+    import warnings
+
+    from pdstats.errors import EstimationWarning
+    from pdstats.multilevel.model import lmm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        fit = lmm("y ~ year * x + (year | student) + (year | school)", df)
+        parts = [fit.fixed_effects(ddf=ddf, level=level).rename_axis("name").reset_index().assign(ddf=ddf)
+                 for ddf in ddfs]
+    out = pd.concat(parts, ignore_index=True)
+    return out.assign(term=out["ddf"] + ": " + out["name"].astype(str))
+
+
 def coverage_study(
     n_reps: int = 500,
     n_schools: int = 28,
@@ -95,54 +111,47 @@ def coverage_study(
     truth: GrowthTruth | None = None,
     random_state: int | None = None,
     progress: bool = True,
+    backend: str = "local",
 ) -> pd.DataFrame:
     """Coverage, bias and RMSE of fixed-effect intervals over simulated replications.
 
-    Fits ``y ~ year * x + (year | student) + (year | school)`` by REML to each replicate.
+    Fits ``y ~ year * x + (year | student) + (year | school)`` by REML to each replicate,
+    through the validation runner :func:`pdstats.simulate.run` (each replicate its own
+    stream spawned from ``random_state``; ``backend="dask"`` spreads them over a cluster).
 
     Returns
     -------
     pandas.DataFrame
-        One row per (ddf, term): coverage, mean estimate, bias, rmse, mean interval
-        width, and n_reps.
+        One row per (ddf, term): coverage with its Monte Carlo SE (``coverage_mcse``), mean
+        estimate, bias with its Monte Carlo SE (``bias_mcse``), rmse, mean interval width,
+        mean df and n_reps.
 
     Examples
     --------
     >>> tab = coverage_study(n_reps=3, n_schools=10, students_per_school=4,
     ...                      random_state=1, progress=False)
     >>> sorted(tab.columns.tolist())[:3]
-    ['bias', 'coverage', 'ddf']
+    ['bias', 'bias_mcse', 'coverage']
     """
-    import warnings
+    from functools import partial
 
-    from pdstats.errors import EstimationWarning
-    from pdstats.multilevel.model import lmm
+    from pdstats.simulate.runner import run
 
     truth = truth or GrowthTruth()
-    rng = np.random.default_rng(random_state)
-    rows = []
-    for rep in tqdm(range(n_reps), disable=not progress, desc="coverage study"):
-        df = simulate_growth(n_schools, students_per_school, n_occasions, truth, rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", EstimationWarning)
-            fit = lmm("y ~ year * x + (year | student) + (year | school)", df)
-            for ddf in ddfs:
-                fe = fit.fixed_effects(ddf=ddf, level=level)
-                for term, r in fe.iterrows():
-                    true = truth.fixed[str(term)]
-                    rows.append((rep, ddf, term, r["estimate"], true,
-                                 r["ci_lower"] <= true <= r["ci_upper"],
-                                 r["ci_upper"] - r["ci_lower"], r["df"]))
-    raw = pd.DataFrame(rows, columns=["rep", "ddf", "term", "estimate", "truth", "covered",
-                                      "width", "df"])
-    raw["err"] = raw["estimate"] - raw["truth"]
-    out = raw.groupby(["ddf", "term"], sort=False).agg(
-        coverage=("covered", "mean"),
-        mean_estimate=("estimate", "mean"),
-        bias=("err", "mean"),
-        rmse=("err", lambda e: float(np.sqrt(np.mean(np.square(e))))),
-        mean_width=("width", "mean"),
-        mean_df=("df", "mean"),
-        n_reps=("rep", "nunique"),
-    )
-    return out.reset_index()
+    res = run(partial(_fit_growth, ddfs=tuple(ddfs), level=level),
+              partial(simulate_growth, n_schools, students_per_school, n_occasions, truth),
+              n_worlds=n_reps, truth={f"{d}: {t}": v for d in ddfs for t, v in truth.fixed.items()},
+              random_state=random_state, progress=progress, backend=backend)
+    d = res.draws.assign(width=res.draws["ci_upper"] - res.draws["ci_lower"])
+    out = d.groupby(["ddf", "name"], sort=False).agg(mean_estimate=("estimate", "mean"),
+                                                     mean_width=("width", "mean"), mean_df=("df", "mean"),
+                                                     n_reps=("world", "nunique"))
+    est = res.estimates.set_index(["term", "quantity"])
+    keys = [f"{a}: {b}" for a, b in out.index]
+    for q in ("coverage", "bias", "rmse"):
+        out[q] = est.loc[[(k, q) for k in keys], "estimate"].to_numpy()
+    out["coverage_mcse"] = est.loc[[(k, "coverage") for k in keys], "std_error"].to_numpy()
+    out["bias_mcse"] = est.loc[[(k, "bias") for k in keys], "std_error"].to_numpy()
+    out = out.reset_index().rename(columns={"name": "term"})
+    return out[["ddf", "term", "coverage", "coverage_mcse", "mean_estimate", "bias", "bias_mcse", "rmse",
+                "mean_width", "mean_df", "n_reps"]]

@@ -151,7 +151,7 @@ def sample_size(effect: float, *, solve_for: str = "n_clusters", levels: int = 2
     effect : float
         Target minimum detectable effect (outcome SDs).
     solve_for : {"n_clusters", "cluster_size", "subclusters"}
-        The size to solve for (leave it out of the arguments or pass a starting value).
+        The size to solve for (its own argument, if given, is ignored).
     {design}
     power : float
         Target power.

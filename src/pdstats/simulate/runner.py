@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from pdstats._parallel import PieceFailure, map_pieces, piece_seeds, piece_streams
 from pdstats.errors import EstimationWarning, ModelSpecificationError, WorldsFailedError
@@ -39,11 +40,10 @@ from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-__all__ = ["QUANTITIES", "ValidationResult", "run"]
+__all__ = ["QUANTITIES", "ValidationResult", "run", "summarize_draws"]
 
 #: The quantities :func:`run` reports per term, in this order.
 QUANTITIES = ("bias", "rmse", "coverage", "rejection", "mean", "mean_se", "sd_estimate")
-_DRAW_STATS = ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
 
 
 def _as_frame(out: Any) -> pd.DataFrame:
@@ -58,13 +58,21 @@ def _as_frame(out: Any) -> pd.DataFrame:
             "the estimator's table needs the columns 'term' and 'estimate' "
             f"(and std_error, ci_lower, ci_upper, optionally p_value, truth); got {list(frame.columns)}")
     d = frame.reset_index(drop=True).copy()
+    d["estimate"] = d["estimate"].astype(float)
     d["term"] = d["term"].astype(str)
     if "std_error" not in d:
         d["std_error"] = np.nan
-    if "ci_lower" not in d or "ci_upper" not in d:
-        add_ci(d, 0.95)
-    if "p_value" not in d:
-        d["p_value"] = np.nan
+    # rows without an interval get the 95% one from their SE (and df where given)
+    ci = add_ci(d[["estimate", "std_error", *(["df"] if "df" in d else [])]].astype(float), 0.95)
+    for c in ("ci_lower", "ci_upper"):
+        d[c] = d[c].astype(float).fillna(ci[c]) if c in d else ci[c]
+    # rows without a p-value get the two-sided one of estimate / SE (t with df where given)
+    p = d["p_value"].astype(float) if "p_value" in d else pd.Series(np.nan, index=d.index)
+    z = (d["estimate"].astype(float) / d["std_error"].astype(float)).abs().to_numpy()
+    dfs = d["df"].to_numpy(dtype=float) if "df" in d else np.full(len(d), np.inf)
+    finite = np.isfinite(dfs) & (dfs > 0)
+    from_se = np.where(finite, 2 * stats.t.sf(z, np.where(finite, dfs, 1.0)), 2 * stats.norm.sf(z))
+    d["p_value"] = p.fillna(pd.Series(from_se, index=d.index))
     return d
 
 
@@ -151,8 +159,8 @@ def summarize_draws(draws: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         ["every world at 0 or 1: Monte Carlo SE not estimable, reported as missing",
          "the same in every world: no Monte Carlo error, SE reported as missing"], "")
     if (zero & share).any():
-        z = out[zero & share]
-        warnings.warn(f"{', '.join(z['term'] + ' ' + z['quantity'])} at 0 or 1 in every world: "
+        z = (out.loc[zero & share, "term"] + " " + out.loc[zero & share, "quantity"]).tolist()
+        warnings.warn(f"{len(z)} rate(s) ({', '.join(z[:3])}{', ...' if len(z) > 3 else ''}) at 0 or 1 in every world: "
                       "the Monte Carlo SE is reported as missing (run more worlds)",
                       EstimationWarning, stacklevel=3)
     out.loc[zero, "std_error"] = np.nan
@@ -273,7 +281,8 @@ def run(
         each world its seed (:attr:`ValidationResult.draws` ``seed``).
     level : float
         Level of the Monte Carlo intervals; a world rejects ``H0: term = 0`` when its
-        ``p_value < 1 - level`` (or, without p-values, when its interval excludes 0).
+        ``p_value < 1 - level`` (rows without a p-value get the two-sided one of
+        ``estimate / std_error``, Student t where a ``df`` column gives degrees of freedom).
     progress : bool
         Show a progress bar.
     errors : {"raise", "record"}

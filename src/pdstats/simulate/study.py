@@ -161,7 +161,9 @@ class SimulatedStudy:
         return st
 
 
-def _rngs(random_state: int | np.random.SeedSequence, n_states: int) -> list[np.random.Generator]:
+def _rngs(random_state: Any, n_states: int) -> list[np.random.Generator]:
+    if isinstance(random_state, np.random.Generator):  # the validation runner's world stream
+        random_state = random_state.bit_generator.seed_seq
     ss = random_state if isinstance(random_state, np.random.SeedSequence) else np.random.SeedSequence(random_state)
     # children 0-2: world, practices, NAEP states; 3..: one per state; last: NAEP districts
     # (spawned last, so the earlier streams do not depend on it)
@@ -245,7 +247,7 @@ def finish_tables(world: World, fixed: dict, p: dict, parts: dict[str, list[pd.D
 
 
 def study(
-    random_state: int = 0,
+    random_state: int | np.random.SeedSequence | np.random.Generator = 0,
     size: str = "small",
     n_states: int = 3,
     n_districts: int = 28,
@@ -258,8 +260,10 @@ def study(
 
     Parameters
     ----------
-    random_state : int, default 0
-        Seed; the same seed gives identical tables on any machine.
+    random_state : int, SeedSequence or Generator, default 0
+        Seed; the same seed gives identical tables on any machine. A Generator stands for
+        its SeedSequence, so ``study(np.random.default_rng(s))`` is ``study(s)``: the world
+        builder of :func:`pdstats.simulate.run` can be ``partial(study, progress=False)``.
     size : {"small", "medium", "state"}
         ``"small"`` (seconds; tests and notebooks), ``"medium"`` (about 0.43 M student-years),
         ``"state"`` (about 5 M student-years, streamed to Parquet in ``path``; see
