@@ -148,3 +148,11 @@ def test_randomization_over_adoption_timing(panel):
     ri0 = pds.evaluate.randomization_test(att, null, "id", "g", n_perm=39, random_state=3,
                                           progress=False)
     assert ri0.p_value > 0.1
+
+
+def test_twfe_randomization_over_adoption_timing(panel):
+    tw = pds.evaluate.twfe(panel, "y", "d", "id", "year")
+    ri = tw.randomization_test(n_perm=499, block="state", random_state=2, progress=False)
+    assert ri.estimates["term"].iloc[0] == "d"
+    assert ri.estimates["estimate"].iloc[0] == pytest.approx(R["by_id"]["estimate"], abs=1e-10)
+    assert ri.p_value < 0.05

@@ -7,9 +7,12 @@ simulated pay-for-performance rollout), every reshuffling of the units' adoption
 equally likely; the p-value is the share of reshufflings whose statistic is at least as
 extreme as the observed one.
 
-``pds.inference`` (issue 13) is to provide randomization inference with an
-"adoption timing" scheme; until it lands on this branch, this minimal version
-permutes adoption years itself and returns the shared
+For a regression coefficient (TWFE) the shared
+``pds.inference.randomization_test(..., scheme="timing")`` is exact and fast
+(``TWFEResult.randomization_test`` calls it). The estimators whose statistic is not a
+least-squares coefficient (Callaway & Sant'Anna, Sun & Abraham, imputation) go through
+this function, which re-fits the estimator on each reshuffling (drawn by the shared
+``pdstats.inference.randomization`` permutation) and returns the shared
 :class:`~pdstats.inference.RandomizationResult`.
 """
 
@@ -38,15 +41,13 @@ def permute_adoption(data: pd.DataFrame, unit: str, first_treated: str,
     >>> d = pd.DataFrame({"id": [1, 1, 2, 2, 3, 3], "g": [2, 2, 0, 0, 3, 3]})
     >>> out = permute_adoption(d, "id", "g", np.random.default_rng(0))
     >>> sorted(out.drop_duplicates("id")["g"].tolist())
-    [0, 2, 3]
+    [0.0, 2.0, 3.0]
     """
+    from pdstats.inference.randomization import _draw
+
     units = data.drop_duplicates(unit)[[unit, first_treated] + ([block] if block else [])]
-    g = units[first_treated].to_numpy(copy=True)
-    if block:
-        for _, idx in units.groupby(block, sort=False).indices.items():
-            g[idx] = g[idx][rng.permutation(len(idx))]
-    else:
-        g = g[rng.permutation(len(g))]
+    strata = (pd.factorize(units[block])[0] if block else np.zeros(len(units), dtype=int))
+    g = _draw(rng, units[first_treated].to_numpy(dtype=float), strata, 1)[:, 0]
     mapping = pd.Series(g, index=units[unit].to_numpy())
     out = data.copy()
     out[first_treated] = mapping.reindex(data[unit].to_numpy()).to_numpy()

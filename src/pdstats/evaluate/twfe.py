@@ -22,7 +22,7 @@ from pdstats.results import SampleLog, check_level
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from pdstats.inference import OLSResult, WildBootstrapResult
+    from pdstats.inference import OLSResult, RandomizationResult, WildBootstrapResult
 
 __all__ = ["twfe", "bacon", "TWFEResult", "BaconResult"]
 
@@ -59,6 +59,27 @@ class TWFEResult(DiDResultBase):
         (``restricted``, ``weights``, ``n_boot``, ``random_state``, ``progress`` ...).
         """
         return self.ols.wild_bootstrap("d__", null=null, **kwargs)
+
+    def randomization_test(self, n_perm: int = 1999, block: str | None = None,
+                           ci: bool = False, random_state: int | np.random.Generator | None = None,
+                           progress: bool = True) -> RandomizationResult:
+        """Randomization test of no effect, reshuffling adoption times across units.
+
+        Uses ``pds.inference.randomization_test(scheme="timing")`` on the same
+        regression (exact under the sharp null; ``ci=True`` inverts it under a constant
+        effect). ``block`` names a column of the data (e.g. state) to reshuffle within.
+        """
+        from pdstats.inference import randomization_test
+
+        work = self._work
+        if block is not None:
+            work = work.assign(b__=self._data[block].to_numpy())
+        out = randomization_test("y__ ~ d__ + C(u__) + C(t__)", work, "d__", scheme="timing",
+                                 unit="u__", time="t__", block="b__" if block else None,
+                                 n_perm=n_perm, ci=ci, random_state=random_state,
+                                 progress=progress)
+        out.estimates["term"] = self.treatment
+        return out
 
     def _info(self) -> dict[str, object]:
         return {**self.settings, **super()._info()}
@@ -108,7 +129,9 @@ def twfe(data: pd.DataFrame, outcome: str, treatment: str, unit: str, time: str,
     fit = ols("y__ ~ d__ + C(u__) + C(t__)", work, cluster="c__", vcov=vcov, level=level)
     settings = {"Outcome": outcome, "Fixed effects": f"{unit} and {time}",
                 "Covariance": vcov, "Clusters": f"{cluster or unit} ({fit.n_clusters})"}
-    return TWFEResult(fit, treatment, settings)
+    out = TWFEResult(fit, treatment, settings)
+    out._work, out._data = work, data
+    return out
 
 
 class BaconResult(DiDResultBase):
