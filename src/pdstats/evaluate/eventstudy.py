@@ -121,14 +121,13 @@ def imputation(data: pd.DataFrame, outcome: str, unit: str, time: str, first_tre
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd, pdstats as pds
-    >>> rng = np.random.default_rng(0)
-    >>> d = pd.DataFrame({"id": np.repeat(np.arange(60), 5), "t": np.tile(np.arange(1, 6), 60)})
-    >>> d["g"] = np.repeat(np.r_[np.zeros(20), np.full(20, 3), np.full(20, 4)], 5)
-    >>> d["y"] = rng.normal(size=300) + 2.0 * ((d.g > 0) & (d.t >= d.g))
-    >>> es = pds.evaluate.imputation(d, "y", "id", "t", "g")
+    >>> import numpy as np, pdstats as pds
+    >>> from pdstats.evaluate.validation import exposure_world
+    >>> d = exposure_world(np.random.default_rng(0), slope=0.0)  # cohorts 3, 5, 7 of 8 years
+    >>> d["outcome"] += 2.0 * (d["year"] >= d["first_treated_year"])
+    >>> es = pds.evaluate.imputation(d, "outcome", "unit_id", "year", "first_treated_year")
     >>> es.estimates["event_time"].tolist(), round(float(es.overall["estimate"].iloc[0]))
-    ([0, 1, 2], 2)
+    ([0, 1, 2, 3, 4, 5], 2)
     """
     from diff_diff import ImputationDiD
 

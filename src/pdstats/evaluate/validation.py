@@ -29,7 +29,9 @@ def p4p_world(rng: np.random.Generator, years: int = 6, p4p_effect: float = 3.0,
 
     Examples
     --------
-    >>> d = p4p_world(np.random.default_rng(1), years=3, n_districts=6)  # doctest: +SKIP
+    >>> d = p4p_world(np.random.default_rng(1), years=3, n_districts=6)
+    >>> sorted(d["year"].unique().tolist())
+    [2006, 2007]
     """
     import pdstats as pds
 
