@@ -43,6 +43,13 @@ def stat_frame(keys: dict[str, Any], est: np.ndarray, se: np.ndarray,
         out["cband_lower"] = out["estimate"] - crit * out["std_error"]
         out["cband_upper"] = out["estimate"] + crit * out["std_error"]
     out["flag"] = np.where(flag, "standard error not estimable", "")
+    if flag.any():
+        import warnings
+
+        from pdstats.errors import EstimationWarning
+
+        warnings.warn(f"{int(flag.sum())} estimate(s) have no estimable standard error "
+                      "(flagged, SE missing)", EstimationWarning, stacklevel=3)
     return out
 
 
