@@ -139,13 +139,13 @@ def test_randomization_over_adoption_timing(panel):
         return pds.evaluate.staggered_did(x, "y", "id", "year", "g", n_boot=0).aggregate(
             "simple").overall["estimate"].iloc[0]
 
-    ri = pds.evaluate.randomization_test(att, panel, "id", "g", block="state", n_perm=39,
+    ri = pds.evaluate.randomization_test(att, panel, "id", "g", block="state", n_perm=19,
                                          random_state=3, progress=False)
     assert ri.estimates["estimate"].iloc[0] == pytest.approx(att(panel))
     assert ri.p_value <= 0.1  # effect ~1.5 SD of the permutation distribution or more
     # under the null (outcome unrelated to adoption) the p-value is not small
     null = panel.assign(y=np.random.default_rng(0).normal(size=len(panel)))
-    ri0 = pds.evaluate.randomization_test(att, null, "id", "g", n_perm=39, random_state=3,
+    ri0 = pds.evaluate.randomization_test(att, null, "id", "g", n_perm=19, random_state=3,
                                           progress=False)
     assert ri0.p_value > 0.1
 

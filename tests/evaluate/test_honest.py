@@ -55,6 +55,7 @@ def test_honest_did_on_a_staggered_event_study():
     e0 = es.estimates.set_index("event_time").loc[0]
     assert orig["estimate"] == pytest.approx(e0["estimate"])
     assert orig["std_error"] == pytest.approx(e0["std_error"], rel=1e-6)
+    assert -1 not in es.estimates["event_time"].tolist()  # the universal base is no estimate
     width = r.estimates["ci_upper"] - r.estimates["ci_lower"]
     assert width.iloc[2] > width.iloc[1]  # looser restriction, wider set
     with pytest.raises(pds.ModelSpecificationError):

@@ -141,13 +141,21 @@ class StaggeredDiDResult(DiDResultBase):
         self.critical_value = crit
         groups = np.asarray(mp.groups).astype(int)
         times = np.asarray(mp.times).astype(int)
-        self.estimates = stat_frame({"group": groups, "time": times, "event_time": times - groups},
-                                    np.asarray(mp.att_gt), se, crit, level)
+        keep = self._not_reference(times - groups)
+        self.estimates = stat_frame({"group": groups[keep], "time": times[keep],
+                                     "event_time": (times - groups)[keep]},
+                                    np.asarray(mp.att_gt)[keep], se[keep], crit, level)
         self.pretest = pd.DataFrame({
             "test": ["all pre-treatment ATT(g,t) = 0"],
             "statistic": [float(mp.wald_stat) if mp.wald_stat is not None else np.nan],
             "df": [int((self.estimates["event_time"] < 0).sum())],
             "p_value": [float(mp.wald_pvalue) if mp.wald_pvalue is not None else np.nan]})
+
+    def _not_reference(self, event_time: np.ndarray) -> np.ndarray:
+        """Rows that are estimates (the universal base period -1 is a normalization)."""
+        if self.settings.get("_base_period") == "universal":
+            return np.asarray(event_time) != -1 - int(self.settings.get("_anticipation", 0))
+        return np.ones(len(event_time), dtype=bool)
 
     @property
     def att_gt(self) -> pd.DataFrame:
@@ -224,14 +232,17 @@ class AggregateResult(DiDResultBase):
         se = np.asarray(agg.se_by_event, dtype=float)
         crit = float(critical_value(parent.level))
         inf = np.asarray(agg.influence_func, dtype=float)
+        keys = np.asarray(agg.event_times).astype(int)
+        keep = parent._not_reference(keys) if key == "event_time" else np.ones(len(keys), bool)
+        se, inf, keys = se[keep], inf[:, keep], keys[keep]
         if parent.n_boot:
             ok = np.isfinite(se) & (se > 0)
             crit, _ = _bootstrap_crit(inf[:, ok], parent._mp.n_units, parent.n_boot,
                                       parent.level, parent._cluster, parent._rng)
         self.critical_value = crit
         self.influence = inf
-        self.estimates = stat_frame({key: np.asarray(agg.event_times).astype(int)},
-                                    np.asarray(agg.att_by_event), se, crit, parent.level)
+        self.estimates = stat_frame({key: keys}, np.asarray(agg.att_by_event)[keep], se, crit,
+                                    parent.level)
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Overall", self.overall), ("Estimates", self.estimates)]

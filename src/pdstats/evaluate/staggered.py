@@ -135,6 +135,7 @@ def staggered_did(
         "Units": int(mp.n_units), "Cohorts": len(panel.cohorts),
         "Periods": f"{panel.periods[0]}-{panel.periods[-1]}",
         "Bootstrap draws": int(n_boot), "_clustervars": clustervars,
+        "_base_period": base_period, "_anticipation": int(anticipation),
     }
     if cluster:
         settings["Clusters"] = f"{cluster} ({len(np.unique(cluster_codes))})"
