@@ -29,6 +29,7 @@ from pdstats.simulate.runner import summarize_draws
 def summarize(out: pathlib.Path) -> pd.DataFrame:
     files = sorted(out.glob("draws_*.csv"))
     draws = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    draws["world"] = pd.factorize(draws["seed"])[0]  # chunks number their worlds from 0
     table = summarize_draws(draws)
     print(f"{draws['seed'].nunique()} worlds")
     print(table.to_string())
