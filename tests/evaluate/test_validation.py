@@ -1,0 +1,66 @@
+"""Known truth through the validation runner (pds.simulate.run).
+
+Fast: a small exposure-growing panel (TWFE biased, CS not) and one small simulated
+pay-for-performance world through ``pds.evaluate.panel``. Slow: 200 six-year simulated
+worlds for coverage (effect 3) and size (effect 0), as benchmarks/evaluate_validation.py.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import pdstats as pds
+from pdstats.evaluate.validation import did_estimates, exposure_world, p4p_world
+
+
+def _truth(d):
+    return {"CS simple ATT": d.attrs["truth"], "TWFE": d.attrs["truth"]}
+
+
+def test_twfe_biased_when_effect_grows_with_exposure_cs_not():
+    res = pds.simulate.run(lambda d, rng: did_estimates(d, rng, terms=("CS simple ATT", "TWFE")),
+                           lambda rng: exposure_world(rng, n_units=40), n_worlds=12,
+                           truth=_truth, random_state=4, progress=False)
+    tab = res.estimates.pivot(index="term", columns="quantity", values="estimate")
+    mc = res.estimates.pivot(index="term", columns="quantity", values="std_error")
+    assert tab.loc["TWFE", "bias"] < -0.8  # truth 2.83; TWFE about 1.6
+    assert abs(tab.loc["CS simple ATT", "bias"]) < 3 * mc.loc["CS simple ATT", "bias"] + 0.05
+
+
+def test_one_simulated_world_recovers_the_p4p_effect():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = p4p_world(np.random.default_rng(11), years=6, n_districts=16)
+    assert d["year"].min() == 2006 and d["year"].nunique() == 5  # growth needs a prior year
+    est = did_estimates(d, terms=("CS simple ATT",)).iloc[0]
+    assert abs(est["estimate"] - 3.0) < 4 * est["std_error"]
+
+
+def _p4p_run(effect, seed):
+    from functools import partial
+
+    truth = {t: effect for t in ("CS simple ATT", "imputation ATT", "Sun-Abraham ATT", "TWFE")}
+    return pds.simulate.run(lambda d, rng: did_estimates(d, rng),
+                            partial(p4p_world, years=6, p4p_effect=effect), n_worlds=200,
+                            truth=truth, random_state=seed, progress=False)
+
+
+def _value(res, term, quantity):
+    e = res.estimates
+    row = e[(e["term"] == term) & (e["quantity"] == quantity)].iloc[0]
+    return row["estimate"], row["std_error"]
+
+
+@pytest.mark.slow
+def test_coverage_200_worlds():
+    res = _p4p_run(3.0, 2026)
+    cov, _ = _value(res, "CS simple ATT", "coverage")
+    assert 0.92 <= cov <= 0.98
+
+
+@pytest.mark.slow
+def test_size_200_worlds():
+    res = _p4p_run(0.0, 77)
+    rej, _ = _value(res, "CS simple ATT", "rejection")
+    assert 0.02 <= rej <= 0.08
