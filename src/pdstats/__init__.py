@@ -41,6 +41,7 @@ _SUBPACKAGES = {
     "privacy",
     "inference",
     "power",
+    "linkage",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {

@@ -1,0 +1,31 @@
+"""pdstats.linkage: do performance-driven practices predict achievement growth?
+
+Joins the study's stages - achievement on the NAEP-linked scale (:mod:`pdstats.harmonize`),
+practice scores with standard errors (:mod:`pdstats.practices`), growth and value-added
+models (:func:`pdstats.lmm`, :mod:`pdstats.vam`) - into one analysis panel and estimates
+the link four ways, correcting for measurement error in the practice scores, with
+few-cluster inference (:mod:`pdstats.inference`) and the design's power
+(:mod:`pdstats.power`). See ``README.md``.
+
+>>> import pdstats as pds
+>>> pds.linkage.MODELS
+('district', 'student', 'within', 'value_added')
+"""
+
+from pdstats.linkage.measurement import conditional_reliability, true_score_sd
+from pdstats.linkage.models import MODELS, practice_growth
+from pdstats.linkage.panel import PanelResult, analysis_panel
+from pdstats.linkage.results import LinkageResult
+from pdstats.linkage.scores import INDEX, practice_scores
+
+__all__ = [
+    "INDEX",
+    "MODELS",
+    "LinkageResult",
+    "PanelResult",
+    "analysis_panel",
+    "conditional_reliability",
+    "practice_growth",
+    "practice_scores",
+    "true_score_sd",
+]

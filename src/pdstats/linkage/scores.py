@@ -1,0 +1,97 @@
+"""Practice scores by district and year, each with a standard error.
+
+Three kinds of score come from one partial-credit model (PCM) fitted by
+:func:`pdstats.practices.score` to the consensus evidence of every district-year:
+
+* ``practice_index``: the district-year's PCM person estimate (Warm's WLE) and its
+  standard error ``1 / sqrt(test information)``;
+* one score per practice (the 12 practices of Table 6.1): the number of the practice's
+  four stages evidenced (0-4), with the model-implied standard error
+  ``sqrt(Var[X_i | theta])`` at the district-year's estimate (the item-level randomness of
+  that one practice's count around its expectation);
+* one score per practice group (the five groups of Table 6.1): the sum of its practices'
+  counts, with the square root of the summed variances.
+
+The scores are on their own raw metrics; :mod:`pdstats.linkage.measurement` turns effects
+into units of the error-free score's SD among year-1 districts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from pdstats._inputs import require_columns
+from pdstats.errors import DataValidationError
+
+__all__ = ["INDEX", "practice_scores"]
+
+#: Name of the one-number practice index in every linkage table.
+INDEX = "practice_index"
+
+
+def _item_moments(theta: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """E[X] and Var[X] of one PCM item at each theta."""
+    h = np.arange(len(betas) + 1)
+    z = np.outer(theta, h) + np.concatenate([[0.0], betas])[None, :]
+    z -= z.max(axis=1, keepdims=True)
+    p = np.exp(z)
+    p /= p.sum(axis=1, keepdims=True)
+    mu = p @ h
+    return mu, p @ (h**2) - mu**2
+
+
+def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
+    """Index, practice and group scores with standard errors per district-year.
+
+    Parameters
+    ----------
+    ratings : pandas.DataFrame
+        ``practice_ratings`` rows (the consensus rows are used where present).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per district, year and score: ``district_id``, ``year``, ``kind``
+        ("index", "practice" or "group"), ``score`` (``practice_index``, a practice id or a
+        group id), ``value``, ``se``.
+
+    Examples
+    --------
+    >>> import pdstats as pds
+    >>> data = pds.practices.reconstruct_year1()
+    >>> s = practice_scores(data["practice_ratings"].assign(year=2005))
+    >>> s.groupby("kind")["score"].nunique().to_dict()
+    {'group': 5, 'index': 1, 'practice': 12}
+    """
+    from pdstats.practices import GROUPS, PRACTICES, score, stage_matrix
+
+    require_columns(ratings, ["district_id", "year", "practice", "stage", "evidence"],
+                    "practice_ratings", "ratings")
+    if "informant_role" in ratings.columns and (ratings["informant_role"] == "consensus").any():
+        ratings = ratings[ratings["informant_role"] == "consensus"]
+    pcm = score(ratings, method="pcm")
+    counts = score(ratings, method="count").wide[list(PRACTICES)]
+    wide = pcm.wide
+    if wide.index.names != ["district_id", "year"]:
+        raise DataValidationError("practice_ratings: scores are not keyed by district_id and year")
+    theta = wide["theta"].to_numpy(float)
+    items = pcm.model.items  # type: ignore[union-attr]
+    betas = {str(i): g["beta"].to_numpy(float) for i, g in items.groupby("item", sort=False)}
+    keys = wide.index.to_frame(index=False).astype({"district_id": str, "year": int})
+    parts = [keys.assign(kind="index", score=INDEX, value=theta, se=wide["se"].to_numpy(float))]
+    var = {}
+    for p in PRACTICES:
+        if p in betas:
+            _, var[p] = _item_moments(theta, betas[p])
+        else:  # an item the PCM dropped (no variation): its count carries no error
+            var[p] = np.zeros(len(theta))
+        parts.append(keys.assign(kind="practice", score=p, value=counts[p].to_numpy(float),
+                                 se=np.sqrt(var[p])))
+    sm = stage_matrix()
+    members = sm.groupby("group", observed=True)["practice"].unique()
+    for g in GROUPS:
+        ps = [str(p) for p in members[g]]
+        parts.append(keys.assign(kind="group", score=g, value=counts[ps].sum(axis=1).to_numpy(float),
+                                 se=np.sqrt(sum(var[p] for p in ps))))
+    return pd.concat(parts, ignore_index=True)
