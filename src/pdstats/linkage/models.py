@@ -83,7 +83,7 @@ def _fit_one(data: pd.DataFrame, outcome: str, var: str | None, covariates: list
     elif model == "student":
         # a student who changes district starts a new spell, so students nest in districts
         data = data.assign(student_spell=data["student_id"].astype(str) + ":" + data["district_id"].astype(str))
-        fit = pds.lmm(f"{outcome} ~ {rhs} + (1 | school_id) + (1 | student_spell)", data)
+        fit = pds.lmm(f"{outcome} ~ {rhs} + (1 | school_id)", data)
         row = fit.cr2(cluster="district_id").loc["score"]
     else:  # within
         # district dummies less one per state (the state is already in the cells)
