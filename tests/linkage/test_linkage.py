@@ -4,10 +4,10 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from contract.checks import assert_contract
 
 import pdstats as pds
 from pdstats.linkage.measurement import conditional_reliability
-from contract.checks import assert_contract
 
 
 def _tables(world):

@@ -28,7 +28,12 @@ import numpy as np
 import pandas as pd
 
 from pdstats._inputs import as_numeric, require_columns
-from pdstats.errors import DataValidationError, DroppedRowsWarning, ModelSpecificationError, StoreError
+from pdstats.errors import (
+    DataValidationError,
+    DroppedRowsWarning,
+    ModelSpecificationError,
+    StoreError,
+)
 from pdstats.linkage.scores import INDEX, practice_scores
 from pdstats.results import ResultsBase, SampleLog, add_ci
 
