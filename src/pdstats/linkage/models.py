@@ -143,9 +143,11 @@ def _model_data(panel: PanelResult, model: str, log: SampleLog, random_state: An
         return gains, "gain", None
     import pdstats as pds
 
-    va = pds.vam.value_added(gains, "score", prior="prior", unit="district_id", year="year", method="ols",
-                             by=["state", "grade"], by_year=True, absorb_unit=False, degree=1,
-                             random_state=random_state, progress=progress)
+    with warnings.catch_warnings():  # vam's note on class vs unit effects concerns its EB variance only
+        warnings.filterwarnings("ignore", message="eb: no unit has two classes", category=EstimationWarning)
+        va = pds.vam.value_added(gains, "score", prior="prior", unit="district_id", year="year", method="ols",
+                                 by=["state", "grade"], by_year=True, absorb_unit=False, degree=1,
+                                 random_state=random_state, progress=progress)
     eff = va.effects.rename(columns={"unit": "district_id"}).astype({"district_id": str, "year": int})
     eff = eff.dropna(subset=["estimate", "std_error"])
     eff = eff[eff["std_error"] > 0]
@@ -247,50 +249,24 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     student_sd = float(panel.data["naep_sd"].mean())
     rows, naive_rows, att = [], [], []
     fit_index = None
-    for kind, name in _score_columns(panel, scores):
-        s = panel.scores[(panel.scores["kind"] == kind) & (panel.scores["score"] == name)]
-        y1 = s[s["year"] == first]
-        sd, sd_var = true_score_sd(y1["value"], y1["se"], y1["district_id"])
-        d = data.drop(columns=["score", "score_se"], errors="ignore").merge(
-            s[["district_id", "year", "value", "se"]].rename(columns={"value": "score", "se": "score_se"}),
-            on=["district_id", "year"], how="inner")
-        if d["score"].std() == 0 or not np.isfinite(sd):
-            naive_rows.append({"term": name, "kind": kind})
-            rows.append({"term": name, "kind": kind, "flag": "score without true variation"})
-            continue
-        row, fit, wild = _fit_one(d, outcome, var, covariates, model, inference, n_boot, rng, progress)
-        if kind == "index":
-            fit_index, data_index = fit, d
-        rel = conditional_reliability(d["score"], d["score_se"], _design_z(d, covariates, model == "within"),
-                                      d["district_year"], d["district_id"], _row_weights(fit, d, var, model))
-        lam = rel.value if correction else 1.0
-        b, se_b = row["estimate"], row["std_error"]
-        naive = {"term": name, "kind": kind, "estimate": b * sd, "std_error": se_b * sd, "df": row["df"],
-                 "p_value": row["p"]}
-        corr_b = b / rel.value
-        var_c = se_b**2 / rel.value**2 + b**2 * rel.inverse_variance
-        corr = {"term": name, "kind": kind, "estimate": corr_b * sd,
-                "std_error": float(np.sqrt(var_c * sd**2 + corr_b**2 * sd_var)), "df": row["df"],
-                "p_value": row["p"]}
-        out = corr if correction else naive
-        flag = ""
-        if not rel.value > 0.05:
-            corr = {**corr, "estimate": np.nan, "std_error": np.nan}
-            out = naive
-            flag = f"naive: conditional reliability {rel.value:.2f}, correction not determined"
-        if model == "within" and rel.value < 0.5:
-            out = naive
-            flag = f"descriptive (naive): conditional reliability {rel.value:.2f}"
-        if wild is not None:
-            lo, hi = wild.conf_int(level)[["ci_lower", "ci_upper"]].iloc[0]
-            out = {**out, "p_value": wild.p_value, "wild_lower": lo * sd / lam, "wild_upper": hi * sd / lam}
-        rows.append({**out, "flag": flag})
-        naive_rows.append(naive)
-        att.append({"term": name, "kind": kind, "naive": naive["estimate"], "corrected": corr["estimate"],
-                    "conditional_reliability": rel.value, "marginal_reliability": rel.marginal, "sd_true": sd,
-                    "estimate_student_sd": (out["estimate"] / student_sd)})
-    if fit_index is None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for kind, name in _score_columns(panel, scores):
+            _one_score(panel, data, kind, name, first, covariates, model, var, outcome, inference, n_boot, rng,
+                       progress, correction, level, student_sd, rows, naive_rows, att)
+    seen = set()
+    for w in caught:
+        key = (w.category, str(w.message))
+        if key not in seen:
+            seen.add(key)
+            warnings.warn(w.message, w.category, stacklevel=2)
+    index_rows = [r for r in att if "_fit" in r]
+    if not index_rows:
         raise ModelSpecificationError("the practice index has no variation: nothing to estimate")
+    fit_index, data_index = index_rows[0].pop("_fit"), index_rows[0].pop("_data")
+    for r in att:
+        r.pop("_fit", None)
+        r.pop("_data", None)
     # covariate rows from the index model
     cov_tab = _covariate_rows(fit_index, covariates, model)
     est = _finish(pd.DataFrame(rows), cov_tab, level)
@@ -301,6 +277,53 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     vc = fit_index.varcomp if hasattr(fit_index, "varcomp") else None
     return LinkageResult(model, panel.subject, inference, est, naive_df, pd.DataFrame(att), student_sd,
                          n_clusters, log, vc, fit_index, notes)
+
+
+def _one_score(panel: PanelResult, data: pd.DataFrame, kind: str, name: str, first: int, covariates: list[str],
+               model: str, var: str | None, outcome: str, inference: str, n_boot: int, rng: np.random.Generator,
+               progress: bool, correction: bool, level: float, student_sd: float, rows: list, naive_rows: list,
+               att: list) -> None:
+    """Fit the model for one score and append its corrected, naive and attenuation rows."""
+    s = panel.scores[(panel.scores["kind"] == kind) & (panel.scores["score"] == name)]
+    y1 = s[s["year"] == first]
+    sd, sd_var = true_score_sd(y1["value"], y1["se"], y1["district_id"])
+    d = data.drop(columns=["score", "score_se"], errors="ignore").merge(
+        s[["district_id", "year", "value", "se"]].rename(columns={"value": "score", "se": "score_se"}),
+        on=["district_id", "year"], how="inner")
+    if d["score"].std() == 0 or not np.isfinite(sd):
+        naive_rows.append({"term": name, "kind": kind})
+        rows.append({"term": name, "kind": kind, "flag": "score without true variation"})
+        return
+    row, fit, wild = _fit_one(d, outcome, var, covariates, model, inference, n_boot, rng, progress)
+    rel = conditional_reliability(d["score"], d["score_se"], _design_z(d, covariates, model == "within"),
+                                  d["district_year"], d["district_id"], _row_weights(fit, d, var, model))
+    lam = rel.value if correction else 1.0
+    b, se_b = row["estimate"], row["std_error"]
+    naive = {"term": name, "kind": kind, "estimate": b * sd, "std_error": se_b * sd, "df": row["df"],
+             "p_value": row["p"]}
+    corr_b = b / rel.value
+    var_c = se_b**2 / rel.value**2 + b**2 * rel.inverse_variance
+    corr = {"term": name, "kind": kind, "estimate": corr_b * sd,
+            "std_error": float(np.sqrt(var_c * sd**2 + corr_b**2 * sd_var)), "df": row["df"],
+            "p_value": row["p"]}
+    out = corr if correction else naive
+    flag = ""
+    if not rel.value > 0.05:
+        corr = {**corr, "estimate": np.nan, "std_error": np.nan}
+        out = naive
+        flag = f"naive: conditional reliability {rel.value:.2f}, correction not determined"
+    if model == "within" and rel.value < 0.5:
+        out = naive
+        flag = f"descriptive (naive): conditional reliability {rel.value:.2f}"
+    if wild is not None:
+        lo, hi = wild.conf_int(level)[["ci_lower", "ci_upper"]].iloc[0]
+        out = {**out, "p_value": wild.p_value, "wild_lower": lo * sd / lam, "wild_upper": hi * sd / lam}
+    rows.append({**out, "flag": flag})
+    naive_rows.append(naive)
+    att.append({"term": name, "kind": kind, "naive": naive["estimate"], "corrected": corr["estimate"],
+                "conditional_reliability": rel.value, "marginal_reliability": rel.marginal, "sd_true": sd,
+                "estimate_student_sd": (out["estimate"] / student_sd),
+                **({"_fit": fit, "_data": d} if kind == "index" else {})})
 
 
 def _covariate_rows(fit: Any, covariates: list[str], model: str) -> pd.DataFrame:
