@@ -30,17 +30,6 @@ __all__ = ["INDEX", "practice_scores"]
 INDEX = "practice_index"
 
 
-def _item_moments(theta: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """E[X] and Var[X] of one PCM item at each theta."""
-    h = np.arange(len(betas) + 1)
-    z = np.outer(theta, h) + np.concatenate([[0.0], betas])[None, :]
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    p /= p.sum(axis=1, keepdims=True)
-    mu = p @ h
-    return mu, p @ (h**2) - mu**2
-
-
 def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     """Index, practice and group scores with standard errors per district-year.
 
@@ -65,6 +54,7 @@ def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     {'group': 5, 'index': 1, 'practice': 12}
     """
     from pdstats.practices import GROUPS, PRACTICES, score, stage_matrix
+    from pdstats.practices.rasch import _moments  # E, Var and 3rd moment of PCM items at theta
 
     require_columns(ratings, ["district_id", "year", "practice", "stage", "evidence"],
                     "practice_ratings", "ratings")
@@ -83,7 +73,7 @@ def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     var = {}
     for p in PRACTICES:
         if p in betas:
-            _, var[p] = _item_moments(theta, betas[p])
+            var[p] = np.array([_moments(t, [betas[p]])[1] for t in theta])
         else:  # an item the PCM dropped (no variation): its count carries no error
             var[p] = np.zeros(len(theta))
         parts.append(keys.assign(kind="practice", score=p, value=counts[p].to_numpy(float),
