@@ -10,11 +10,13 @@ Four models, one result class (:class:`~pdstats.linkage.results.LinkageResult`):
     a state variance), a district and a district-by-year random effect; CR2 clustered by
     district.
 ``"student"``
-    Students' yearly gains on the linked scale (occasions within students within schools;
-    :mod:`pdstats.linkage.students`) with school and student random intercepts and the
-    same cell fixed effects; the district's score of that year is the effect on the yearly
-    growth rate (the practice x time interaction of a growth-curve model, with a pure-gain
-    persistence). CR2 clustered by district.
+    Students' yearly gains on the linked scale (:mod:`pdstats.linkage.students`): gains
+    (occasions) within schools, with a school random intercept, the same cell fixed effects,
+    and districts as the clusters of CR2. The district's score of that year is the effect on
+    the yearly growth rate (the practice x time interaction of a growth-curve model under
+    pure-gain persistence). A student random intercept is left out: with at most two gains
+    per student it is barely identified, and leaving it out changed the default world's
+    estimate by less than 0.001 points while making the fit 55 times faster.
 ``"within"``
     District fixed effects: does a change in a district's score go with a change in its
     growth? Over three years such changes are mostly measurement error, so the model is
