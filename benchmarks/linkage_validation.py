@@ -27,21 +27,28 @@ import warnings
 import pandas as pd
 
 from pdstats._parallel import piece_seeds
+from pdstats.errors import WorldsFailedError
 from pdstats.linkage.validation import validate
 from pdstats.simulate.runner import summarize_draws
 
 ROOT_SEED = {True: 20261204, False: 20261205}
 
 
-def run(out: str, effect: float, start: int, n: int, chunk: int, models: tuple[str, ...]) -> None:
-    seeds = piece_seeds(ROOT_SEED[effect != 0], start + n)[start:]
-    for i in range(0, n, chunk):
+def run(out: str, effect: float, worlds: list[int], chunk: int, models: tuple[str, ...]) -> None:
+    all_seeds = piece_seeds(ROOT_SEED[effect != 0], max(worlds) + 1)
+    for i in range(0, len(worlds), chunk):
+        ids = worlds[i:i + chunk]
         t = time.time()
-        res = validate(seeds=seeds[i:i + chunk], practice_effect=effect, models=models, progress=False)
-        d = res.draws.assign(world=res.draws["world"] + start + i)
+        try:
+            res = validate(seeds=[all_seeds[w] for w in ids], practice_effect=effect, models=models,
+                           progress=False)
+        except WorldsFailedError as exc:  # every world of the chunk failed
+            print(f"worlds {ids}: all failed: {exc}", flush=True)
+            continue
+        d = res.draws.assign(world=[ids[w] for w in res.draws["world"]])
         d.to_csv(out, mode="a", header=not os.path.exists(out), index=False)
-        print(f"worlds {start + i}-{start + i + len(seeds[i:i + chunk]) - 1}: {time.time() - t:.0f} s, "
-              f"{len(res.failures)} failed", flush=True)
+        failed = [ids[w] for w in res.failures["world"]] if len(res.failures) else []
+        print(f"worlds {ids[0]}-{ids[-1]}: {time.time() - t:.0f} s, failed {failed}", flush=True)
 
 
 def summarize(paths: list[str]) -> pd.DataFrame:
@@ -61,6 +68,7 @@ def main() -> None:
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--n", type=int, default=200)
     ap.add_argument("--chunk", type=int, default=10)
+    ap.add_argument("--worlds", type=int, nargs="*", help="world indices to run (default start..start+n-1)")
     ap.add_argument("--models", default="district,student,value_added")
     ap.add_argument("--summarize", nargs="*")
     a = ap.parse_args()
@@ -69,7 +77,8 @@ def main() -> None:
         with pd.option_context("display.width", 200):
             print(summarize(a.summarize).to_string(index=False, float_format=lambda x: f"{x:.4f}"))
         return
-    run(a.out, a.effect, a.start, a.n, a.chunk, tuple(a.models.split(",")))
+    worlds = a.worlds or list(range(a.start, a.start + a.n))
+    run(a.out, a.effect, worlds, a.chunk, tuple(a.models.split(",")))
 
 
 if __name__ == "__main__":
