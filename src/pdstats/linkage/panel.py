@@ -323,6 +323,16 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
                       f"(years {sorted(sc_only_real['year'].unique().tolist())}); see .mismatches",
                       DroppedRowsWarning, stacklevel=2)
     data = growth.merge(index, on=["district_id", "year"], how="inner")
+    no_se = ~(np.isfinite(data["growth"]) & np.isfinite(data["var_growth"]) & (data["var_growth"] > 0))
+    if no_se.any():
+        ids = sorted(data.loc[no_se, "district_id"].unique())
+        reason = f"linked growth without a finite sampling variance (districts {ids})"
+        log.drop(reason, int(no_se.sum()))
+        _mismatch(mism, "state_assessment_aggregates", "harmonization", data.loc[no_se, ["district_id", "year"]],
+                  "linked mean without a standard error")
+        warnings.warn(f"analysis_panel: {int(no_se.sum())} growth rows dropped: {reason}", DroppedRowsWarning,
+                      stacklevel=2)
+        data = data[~no_se]
     if data.empty:
         raise DataValidationError("analysis_panel: no district-year has both growth and a practice score")
 
