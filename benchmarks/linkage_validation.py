@@ -48,6 +48,8 @@ def run(out: str, effect: float, worlds: list[int], chunk: int, models: tuple[st
         d = res.draws.assign(world=[ids[w] for w in res.draws["world"]])
         d.to_csv(out, mode="a", header=not os.path.exists(out), index=False)
         failed = [ids[w] for w in res.failures["world"]] if len(res.failures) else []
+        for w, msg in zip(failed, res.failures.get("message", []), strict=False):
+            print(f"  world {w} failed: {msg}", flush=True)
         print(f"worlds {ids[0]}-{ids[-1]}: {time.time() - t:.0f} s, failed {failed}", flush=True)
 
 
