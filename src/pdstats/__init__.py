@@ -42,6 +42,7 @@ _SUBPACKAGES = {
     "inference",
     "power",
     "evaluate",
+    "linkage",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {
