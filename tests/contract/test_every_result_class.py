@@ -30,8 +30,8 @@ def _result_classes() -> dict[str, type]:
         module = importlib.import_module(mod.name)
         for _, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, ResultsBase) and obj not in ABSTRACT and obj.__module__.startswith("pdstats"):
-                if obj.__name__.startswith("_"):
-                    continue
+                if obj.__name__.startswith("_") or obj.__name__.endswith("ResultBase"):
+                    continue  # private classes and intermediate bases of a family
                 found[f"{obj.__module__}.{obj.__name__}"] = obj
     return found
 

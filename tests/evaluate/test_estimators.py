@@ -12,6 +12,9 @@ from contract.checks import assert_contract
 
 import pdstats as pds
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"TWFEResult", "EventStudyResult", "BaconResult"}
+
 HERE = pathlib.Path(__file__).parents[1] / "reference" / "evaluate"
 R = json.loads((HERE / "twfe_reference.json").read_text())
 
@@ -89,6 +92,7 @@ def test_bacon_components(panel):
     assert len(got) == len(direct) == len(b.estimates)
     np.testing.assert_allclose(got["estimate"], got["estimate_d"], atol=1e-10)
     np.testing.assert_allclose(got["weight"], got["weight_d"], atol=1e-10)
+    assert_contract(b)
 
 
 def _dummies(d):

@@ -7,8 +7,12 @@ import pathlib
 import numpy as np
 import pandas as pd
 import pytest
+from contract.checks import assert_contract
 
 import pdstats as pds
+
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"HonestDiDResult"}
 
 HERE = pathlib.Path(__file__).parents[1] / "reference" / "evaluate"
 EX = json.loads((HERE / "ehec_event_study.json").read_text())
@@ -58,5 +62,6 @@ def test_honest_did_on_a_staggered_event_study():
     assert -1 not in es.estimates["event_time"].tolist()  # the universal base is no estimate
     width = r.estimates["ci_upper"] - r.estimates["ci_lower"]
     assert width.iloc[2] > width.iloc[1]  # looser restriction, wider set
+    assert_contract(r)
     with pytest.raises(pds.ModelSpecificationError):
         pds.evaluate.honest_did(es, "smoothness", event_time=7)

@@ -12,6 +12,9 @@ from contract.checks import assert_contract
 
 import pdstats as pds
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"StaggeredDiDResult", "AggregateResult"}
+
 REF = json.loads((pathlib.Path(__file__).parents[1] / "reference" / "evaluate"
                   / "mpdta_reference.json").read_text())
 

@@ -9,6 +9,9 @@ from contract.checks import assert_contract
 import pdstats as pds
 from pdstats.linkage.measurement import conditional_reliability
 
+#: Result classes whose contract this file checks (tests/contract/test_every_result_class.py).
+COVERS = {"PanelResult", "LinkageResult", "DoseResult"}
+
 
 def _tables(world):
     return {k: v.copy() for k, v in world.tables.items()}
@@ -146,3 +149,9 @@ def test_bad_arguments_are_refused(panel):
         pds.linkage.practice_growth(panel, covariates=("nope",))
     with pytest.raises(pds.StoreError, match="no table"):
         pds.linkage.analysis_panel({"districts": pd.DataFrame()})
+
+
+def test_stage_transitions_contract(panel):
+    dose = pds.linkage.stage_transitions(panel)
+    assert_contract(dose)
+    assert dose.sample_log.n_used > 0

@@ -142,7 +142,9 @@ class BaconResult(DiDResultBase):
     estimates : pandas.DataFrame
         One row per comparison: ``treated`` and ``control`` cohorts (0 = never treated),
         ``type`` (treated vs never, earlier vs later, later vs earlier (already treated
-        controls)), ``estimate`` (the 2x2 DiD) and ``weight``; SEs are not defined.
+        controls)), ``estimate`` (the 2x2 DiD) and ``weight``. The decomposition is an
+        identity, not a sampling model: ``std_error``, ``ci_lower`` and ``ci_upper`` are
+        present for the result contract and always missing.
     twfe : float
         The TWFE coefficient, equal to ``sum(weight * estimate)``.
     by_type : pandas.DataFrame
@@ -152,7 +154,7 @@ class BaconResult(DiDResultBase):
     title = "Goodman-Bacon decomposition"
 
     def __init__(self, estimates: pd.DataFrame, twfe_estimate: float, log: SampleLog) -> None:
-        self.estimates = estimates
+        self.estimates = estimates.assign(std_error=np.nan, ci_lower=np.nan, ci_upper=np.nan)
         self.twfe = float(twfe_estimate)
         self.sample_log = log
         g = estimates.groupby("type", sort=False)
