@@ -36,7 +36,8 @@ def test_results_follow_the_contract() -> None:
     res = pds.ols("y ~ x + z", d, cluster="g")
     assert_contract(res)
     assert list(res.estimates.columns) == ["term", "estimate", "std_error", "df", "statistic",
-                                           "p_value", "ci_lower", "ci_upper"]
+                                           "p_value", "ci_lower", "ci_upper", "flag"]
+    assert not res.estimates["flag"].any()
     assert_contract(res.wald_test(["x", "z"]))
     assert_contract(res.wild_bootstrap("x", n_boot=99, random_state=1, progress=False))
     d["t"] = (d.g % 2).astype(int)
@@ -176,3 +177,12 @@ def test_one_row_clusters_vectorized_equal_per_cluster_path(weights: str | None)
         slow = robust_covariance(dataclasses.replace(fit, rows=None), kind)
         np.testing.assert_allclose(fast.vcov, slow.vcov, rtol=1e-10)
         np.testing.assert_allclose(fast.df, slow.df, rtol=1e-10)
+
+
+def test_a_perfect_fit_is_flagged_not_reported_with_zero_standard_error() -> None:
+    d = pd.DataFrame({"y": [0.0] * 6, "x": [1.0, 2, 3, 4, 5, 6],
+                      "g": [0, 0, 1, 1, 2, 2]})
+    with pytest.warns(pds.EstimationWarning, match="no usable standard error"):
+        res = pds.ols("y ~ x", d, cluster="g")
+    assert res.estimates["flag"].all()
+    assert res.estimates[["std_error", "p_value", "ci_lower"]].isna().all().all()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from pdstats.results import ResultsBase, SampleLog, add_ci, check_level
+from pdstats.results import ResultsBase, SampleLog, add_ci, check_level, flag_unestimated
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -48,7 +48,10 @@ class OLSResult(ResultsBase):
     Attributes
     ----------
     estimates : pandas.DataFrame
-        term, estimate, std_error, df, statistic, p_value, ci_lower, ci_upper.
+        term, estimate, std_error, df, statistic, p_value, ci_lower, ci_upper, flag (a
+        coefficient whose robust SE is zero or not finite, e.g. a perfect fit, has its SE,
+        statistic, p-value and interval missing and ``flag`` True, with an
+        :class:`~pdstats.EstimationWarning`).
     params : pandas.Series
         Estimates by term.
     vcov : pandas.DataFrame
@@ -73,7 +76,10 @@ class OLSResult(ResultsBase):
         self.sample_log: SampleLog = info["sample_log"]
         self.title = "Least squares" + (" (weighted)" if info["weights"] is not None else "")
         se = np.sqrt(np.diag(rc.vcov))
-        self.estimates = coef_table(fit.names, fit.beta, se, df, level)
+        est = flag_unestimated(coef_table(fit.names, fit.beta, se, df, level),
+                               "least squares", stacklevel=4)
+        est.loc[est["flag"], ["statistic", "p_value"]] = np.nan
+        self.estimates = est
 
     @property
     def params(self) -> pd.Series:

@@ -94,8 +94,8 @@ def _fit_one(data: pd.DataFrame, outcome: str, var: str | None, covariates: list
         first = data.groupby("state")["district_id"].transform("min")
         data = data.assign(district_fe=np.where(data["district_id"] == first, "0_reference", data["district_id"]))
         fit = pds.ols(f"{outcome} ~ {rhs} + C(district_fe)", data, cluster="district_id")
-        row = fit.estimates.set_index("term").loc["score"].rename({"p_value": "p"})
-    row = row[["estimate", "std_error", "df", "p"]].astype(float)
+        row = fit.estimates.set_index("term").loc["score"]
+    row = row[["estimate", "std_error", "df", "p_value"]].astype(float)
     wild = None
     if inference == "wild":
         seed = int(rng.integers(2**31 - 1))
@@ -304,12 +304,12 @@ def _one_score(panel: PanelResult, data: pd.DataFrame, kind: str, name: str, fir
     lam = rel.value if correction else 1.0
     b, se_b = row["estimate"], row["std_error"]
     naive = {"term": name, "kind": kind, "estimate": b * sd, "std_error": se_b * sd, "df": row["df"],
-             "p_value": row["p"]}
+             "p_value": row["p_value"]}
     corr_b = b / rel.value
     var_c = se_b**2 / rel.value**2 + b**2 * rel.inverse_variance
     corr = {"term": name, "kind": kind, "estimate": corr_b * sd,
             "std_error": float(np.sqrt(var_c * sd**2 + corr_b**2 * sd_var)), "df": row["df"],
-            "p_value": row["p"]}
+            "p_value": row["p_value"]}
     out = corr if correction else naive
     flag = ""
     if not rel.value > 0.05:
@@ -334,11 +334,11 @@ def _covariate_rows(fit: Any, covariates: list[str], model: str) -> pd.DataFrame
     if not covariates:
         return pd.DataFrame()
     if model == "within":
-        tab = fit.estimates.set_index("term").rename(columns={"p_value": "p"})
+        tab = fit.estimates.set_index("term")
     else:
         tab = fit.cr2(cluster="district_id")
-    tab = tab.loc[[c for c in covariates if c in tab.index], ["estimate", "std_error", "df", "p"]]
-    return tab.rename(columns={"p": "p_value"}).reset_index().assign(kind="covariate")
+    tab = tab.loc[[c for c in covariates if c in tab.index], ["estimate", "std_error", "df", "p_value"]]
+    return tab.reset_index().assign(kind="covariate")
 
 
 def _finish(rows: pd.DataFrame, cov: pd.DataFrame, level: float) -> pd.DataFrame:
