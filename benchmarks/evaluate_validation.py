@@ -43,7 +43,7 @@ def main() -> None:
     ap.add_argument("--years", type=int, default=6)
     ap.add_argument("--chunk", type=int, default=10)
     ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--out", type=pathlib.Path, default=pathlib.Path("/tmp/did_validation"))
+    ap.add_argument("--out", type=pathlib.Path, default=pathlib.Path("output/did_validation"))
     ap.add_argument("--summarize", type=pathlib.Path)
     a = ap.parse_args()
     if a.summarize:

