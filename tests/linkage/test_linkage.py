@@ -155,3 +155,13 @@ def test_stage_transitions_contract(panel):
     dose = pds.linkage.stage_transitions(panel)
     assert_contract(dose)
     assert dose.sample_log.n_used > 0
+
+
+def test_table_level_problems_are_pdstats_errors_naming_the_table(world):
+    # no district rows for the subject: a ModelSpecificationError naming the table (was a raw TypeError)
+    t = _tables(world)
+    agg = t["state_assessment_aggregates"]
+    t["state_assessment_aggregates"] = agg[agg["subject"] != "math"]
+    with pytest.raises(pds.ModelSpecificationError, match="state_assessment_aggregates"):
+        pds.linkage.analysis_panel(t, subject="math")
+

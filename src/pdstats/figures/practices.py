@@ -19,6 +19,8 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from pdstats.errors import ModelSpecificationError  # noqa: E402
+
 __all__ = [
     "plot_item_scalability",
     "plot_practice_index",
@@ -197,7 +199,7 @@ def plot_year1_figure(tables: Mapping[str, pd.DataFrame], figure: str, ax: Any =
     True
     """
     if figure not in YEAR1_FIGURES:
-        raise ValueError(f"figure must be one of {YEAR1_FIGURES}, got {figure!r}")
+        raise ModelSpecificationError(f"figure must be one of {YEAR1_FIGURES}, got {figure!r}")
     if figure == "Figure 1.1":
         return _figure_1_1(tables[figure])
     if ax is None:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import DataValidationError
+from pdstats.errors import ModelSpecificationError
 from pdstats.linkage.panel import PanelResult
 from pdstats.results import ResultsBase, SampleLog
 
@@ -107,7 +107,7 @@ def stage_transitions(panel: PanelResult) -> DoseResult:
     hi = hi.astype({"district_id": str, "year": int})
     first, last = int(hi["year"].min()), int(hi["year"].max())
     if first == last:
-        raise DataValidationError("practice_ratings: one study year only; stage transitions need two")
+        raise ModelSpecificationError("practice_ratings: one study year only; stage transitions need two")
     a = hi[hi["year"] == first].set_index("district_id")[list(PRACTICES)]
     b = hi[hi["year"] == last].set_index("district_id")[list(PRACTICES)]
     common = a.index.intersection(b.index)
@@ -124,7 +124,7 @@ def stage_transitions(panel: PanelResult) -> DoseResult:
     g_first, g_last = int(yearly["year"].min()), int(yearly["year"].max())
     wide = yearly.pivot_table(index=["district_id", "state"], columns="year", values="growth").reset_index()
     if g_first == g_last:
-        raise DataValidationError("analysis panel: one growth year only; the dose view needs two")
+        raise ModelSpecificationError("analysis panel: one growth year only; the dose view needs two")
     wide["growth_change"] = wide[g_last] - wide[g_first]
     dist = pd.DataFrame({"dose": gain.sum(axis=1), "moved": (gain > 0).sum(axis=1)})
     dist = dist.rename_axis("district_id").reset_index()

@@ -29,7 +29,6 @@ import pandas as pd
 
 from pdstats._inputs import as_numeric, require_columns
 from pdstats.errors import (
-    DataValidationError,
     DroppedRowsWarning,
     ModelSpecificationError,
     StoreError,
@@ -178,7 +177,7 @@ def _linked_means(t: dict[str, pd.DataFrame], subject: str, progress: bool) -> t
                     "state_assessment_aggregates", "analysis_panel")
     agg = agg[(agg["subject"] == subject) & (agg["unit_type"] == "district")]
     if agg.empty:
-        raise DataValidationError(f"state_assessment_aggregates: no district rows for subject {subject!r}")
+        raise ModelSpecificationError(f"state_assessment_aggregates: no district rows for subject {subject!r}")
     naep = t["naep_state"][t["naep_state"]["subject"] == subject]
     cuts = t["cut_scores"][t["cut_scores"]["subject"] == subject]
     link = harmonize_aggregates(agg, naep, cuts, progress=progress)
@@ -270,13 +269,13 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
     index = scores[scores["kind"] == "index"][["district_id", "year", "value", "se"]].rename(
         columns={"value": "practice_index", "se": "practice_index_se"})
     if index.duplicated(["district_id", "year"]).any():
-        raise DataValidationError("practice scores: more than one practice index per district and year")
+        raise ModelSpecificationError("practice scores: more than one practice index per district and year")
 
     # districts in one table and not the other
     ach_ids, sc_ids = set(growth["district_id"]), set(index["district_id"])
     no_district = sorted((ach_ids | sc_ids) - set(districts["district_id"]))
     if no_district:
-        raise DataValidationError(f"districts: ids {no_district} appear in achievement or practice tables "
+        raise ModelSpecificationError(f"districts: ids {no_district} appear in achievement or practice tables "
                                   "but not in the districts table")
     studied = set(districts.loc[districts.get("studied", pd.Series(True, index=districts.index))
                                 .fillna(True).astype(bool), "district_id"])
@@ -334,7 +333,7 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
                       stacklevel=2)
         data = data[~no_se]
     if data.empty:
-        raise DataValidationError("analysis_panel: no district-year has both growth and a practice score")
+        raise ModelSpecificationError("analysis_panel: no district-year has both growth and a practice score")
 
     cov = districts.set_index("district_id")
     for col in ("pct_frl", "pct_lep"):

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from pdstats._inputs import require_columns
-from pdstats.errors import DataValidationError, EstimationWarning
+from pdstats.errors import EstimationWarning, ModelSpecificationError
 
 __all__ = ["INDEX", "practice_scores"]
 
@@ -67,7 +67,7 @@ def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
         ratings = ratings[ratings["informant_role"] == "consensus"]
     counts = score(ratings, method="count").wide[list(PRACTICES)]
     if list(counts.index.names) != ["district_id", "year"]:
-        raise DataValidationError("practice_ratings: scores are not keyed by district_id and year")
+        raise ModelSpecificationError("practice_ratings: scores are not keyed by district_id and year")
     keys = counts.index.to_frame(index=False).astype({"district_id": str, "year": int})
     try:
         pcm = score(ratings, method="pcm")

@@ -15,8 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pdstats._inputs import require_columns
-from pdstats.errors import DataValidationError
+from pdstats._inputs import refuse, require_columns
 from pdstats.results import SampleLog
 
 __all__ = ["student_gains"]
@@ -105,6 +104,7 @@ def student_gains(tables: dict[str, pd.DataFrame], means: pd.DataFrame, subject:
         return pd.DataFrame(columns=["student_id", "state", "district_id", "school_id", "year", "grade",
                                      "score", "prior", "gain"])
     g["gain"] = g["score"] - g["prior"]
-    if not np.isfinite(g["gain"]).all():
-        raise DataValidationError("student_scores: non-finite linked gains")
+    bad = np.flatnonzero(~np.isfinite(g["gain"].to_numpy(dtype=float)))
+    if bad.size:
+        raise refuse("student_scores", "scale_score", "finite gain on the linked scale", bad)
     return g[["student_id", "state", "district_id", "school_id", "year", "grade", "score", "prior", "gain"]]

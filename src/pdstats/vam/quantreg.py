@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pdstats.errors import ConvergenceError
+from pdstats.errors import ConvergenceError, ModelSpecificationError
 
 __all__ = ["rq_fit", "rq_objective"]
 
@@ -212,7 +212,7 @@ def rq_fit(y: np.ndarray, X: np.ndarray, tau: float, preprocess: bool | None = N
     [1.0, 2.1]
     """
     if not 0.0 < tau < 1.0:
-        raise ValueError(f"tau={tau}: must be in (0, 1)")
+        raise ModelSpecificationError(f"tau={tau}: must be in (0, 1)")
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     n = len(y)
