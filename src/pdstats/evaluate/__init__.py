@@ -4,6 +4,7 @@
 * :func:`staggered_did` - Callaway & Sant'Anna group-time effects and their aggregations;
 * :func:`sun_abraham`, :func:`imputation` - heterogeneity-robust event studies;
 * :func:`twfe`, :func:`bacon` - two-way fixed effects and its Goodman-Bacon decomposition;
+* :func:`randomized` - randomized trials (individual, cluster, blocked; ITT, IV);
 * :func:`honest_did` - Rambachan & Roth sensitivity of an event study;
 * :func:`randomization_test` - randomization inference over adoption timing for any
   estimator (few adopting districts); ``twfe(...).wild_bootstrap`` the wild cluster
@@ -22,6 +23,8 @@ from pdstats.evaluate.eventstudy import imputation, sun_abraham
 from pdstats.evaluate.honest import HonestDiDResult, honest_did
 from pdstats.evaluate.panel import ProgramPanel, panel
 from pdstats.evaluate.randomization import randomization_test
+from pdstats.evaluate.randomized import randomized
+from pdstats.evaluate.randomized_results import RandomizedResult
 from pdstats.evaluate.results import AggregateResult, EventStudyResult, StaggeredDiDResult
 from pdstats.evaluate.staggered import staggered_did
 from pdstats.evaluate.twfe import BaconResult, TWFEResult, bacon, twfe
@@ -33,12 +36,14 @@ __all__ = [
     "HonestDiDResult",
     "StaggeredDiDResult",
     "ProgramPanel",
+    "RandomizedResult",
     "TWFEResult",
     "bacon",
     "honest_did",
     "imputation",
     "panel",
     "randomization_test",
+    "randomized",
     "staggered_did",
     "sun_abraham",
     "twfe",
