@@ -5,6 +5,8 @@
 * :func:`sun_abraham`, :func:`imputation` - heterogeneity-robust event studies;
 * :func:`twfe`, :func:`bacon` - two-way fixed effects and its Goodman-Bacon decomposition;
 * :func:`randomized` - randomized trials (individual, cluster, blocked; ITT, IV);
+* :func:`effect_size` - student-SD units, Hedges' g and the WWC improvement index of
+  any result;
 * :func:`honest_did` - Rambachan & Roth sensitivity of an event study;
 * :func:`randomization_test` - randomization inference over adoption timing for any
   estimator (few adopting districts); ``twfe(...).wild_bootstrap`` the wild cluster
@@ -19,6 +21,7 @@ Examples
 True
 """
 
+from pdstats.evaluate.effect_size import EffectSizeResult, effect_size
 from pdstats.evaluate.eventstudy import imputation, sun_abraham
 from pdstats.evaluate.honest import HonestDiDResult, honest_did
 from pdstats.evaluate.panel import ProgramPanel, panel
@@ -32,6 +35,7 @@ from pdstats.evaluate.twfe import BaconResult, TWFEResult, bacon, twfe
 __all__ = [
     "AggregateResult",
     "BaconResult",
+    "EffectSizeResult",
     "EventStudyResult",
     "HonestDiDResult",
     "StaggeredDiDResult",
@@ -39,6 +43,7 @@ __all__ = [
     "RandomizedResult",
     "TWFEResult",
     "bacon",
+    "effect_size",
     "honest_did",
     "imputation",
     "panel",

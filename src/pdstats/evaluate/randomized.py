@@ -24,7 +24,8 @@ Angrist, Imbens & Rubin 1996), clustered (Stata's CR1, ``G - 1`` df) or HC1, and
 
 A balance table (:attr:`RandomizedResult.balance`) compares baseline covariates across
 arms: difference (with block fixed effects and the design's robust SE) and standardized
-difference (divided by the pooled within-arm SD, ``sqrt((s1^2 + s0^2) / 2)``).
+difference (divided by the pooled within-arm SD of the covariate, as the WWC's baseline
+equivalence standard).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from pdstats._inputs import (
 )
 from pdstats.errors import EstimationWarning, ModelSpecificationError
 from pdstats.evaluate.design_based import difference_in_means
-from pdstats.evaluate.randomized_results import RandomizedResult
+from pdstats.evaluate.randomized_results import RandomizedResult, pooled_sd
 from pdstats.results import check_level
 
 __all__ = ["LEVELS", "METHODS", "randomized"]
@@ -312,7 +313,7 @@ def _balance(raw: pd.DataFrame, work: pd.DataFrame, columns: list[str], blocked:
         frame = work[["_d", *(["_b"] if blocked else []), *(["_c"] if clustered else [])]].assign(_v=x)
         frame = frame[x.notna()]
         x1, x0 = frame.loc[frame["_d"] == 1, "_v"], frame.loc[frame["_d"] == 0, "_v"]
-        sd = float(np.sqrt((x1.var(ddof=1) + x0.var(ddof=1)) / 2))
+        sd = pooled_sd(x1, x0)
         rhs = "_d" + (" + C(_b)" if blocked else "")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", EstimationWarning)

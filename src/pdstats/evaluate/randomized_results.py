@@ -15,7 +15,20 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from pdstats.evaluate.effect_size import EffectSizeResult
 
-__all__ = ["RandomizedResult"]
+__all__ = ["RandomizedResult", "pooled_sd"]
+
+
+def pooled_sd(x1: Any, x0: Any) -> float:
+    """Pooled within-arm SD ``sqrt(((n1 - 1) s1^2 + (n0 - 1) s0^2) / (n1 + n0 - 2))`` (WWC v5.0).
+
+    Examples
+    --------
+    >>> round(pooled_sd([1.0, 2, 3], [2.0, 4]), 4)
+    1.1547
+    """
+    a, b = np.asarray(x1, dtype=float), np.asarray(x0, dtype=float)
+    ss = np.sum((a - a.mean()) ** 2) + np.sum((b - b.mean()) ** 2)
+    return float(np.sqrt(ss / (len(a) + len(b) - 2)))
 
 
 class RandomizedResult(ResultsBase):
@@ -36,7 +49,9 @@ class RandomizedResult(ResultsBase):
     n_clusters : int or None
         Randomized clusters (teachers or schools), None for individual randomization.
     outcome_sd : float
-        Pooled within-arm SD of the outcome, ``sqrt((s1^2 + s0^2) / 2)``.
+        Pooled within-arm SD of the outcome (:func:`pooled_sd`).
+    outcome_scale : numpy.ndarray
+        Which rows are effects in outcome points (all but the take-up first stage).
     settings : dict
         Outcome, treatment, level, blocks, cluster, covariates, take-up.
     """
@@ -72,8 +87,8 @@ class RandomizedResult(ResultsBase):
         self.n_treated = int((d == 1).sum())
         self.n_control = int((d == 0).sum())
         self.n_clusters = None if clusters is None else int(pd.Series(clusters).nunique())
-        s1, s0 = np.var(y[d == 1], ddof=1), np.var(y[d == 0], ddof=1)
-        self.outcome_sd = float(np.sqrt((s1 + s0) / 2))
+        self.outcome_sd = pooled_sd(y[d == 1], y[d == 0])
+        self.outcome_scale = ~self.estimates["term"].eq("take-up (first stage)").to_numpy()
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Intervals at ``level`` (t with ``df``; the randomization row keeps its inverted test

@@ -53,3 +53,19 @@ aer <- coef(ivreg(y ~ t + x + factor(block) | z + x + factor(block), data = cl))
 stopifnot(abs(aer - out$estimate[out$case == "iv_stata_blocks_covariate"]) < 1e-10)
 write.csv(out, "randomized_reference.csv", row.names = FALSE)
 print(out, digits = 12)
+
+# Effect sizes of the individually randomized comparison (y by z, two arms of 100):
+# Hedges' g and its large-sample variance from metafor::escalc (measure "SMD", vtype "LS",
+# the WWC v5.0 formula), the WWC improvement index 100 * (pnorm(g) - 0.5).
+suppressPackageStartupMessages(library(metafor))
+a <- ind[ind$z == 1, "y"]; b <- ind[ind$z == 0, "y"]
+es <- escalc("SMD", m1i = mean(a), sd1i = sd(a), n1i = length(a), m2i = mean(b), sd2i = sd(b),
+             n2i = length(b), vtype = "LS")
+N <- length(a) + length(b)
+wwc_g <- (1 - 3 / (4 * N - 9)) * (mean(a) - mean(b)) / sqrt(((length(a) - 1) * var(a) + (length(b) - 1) * var(b)) / (N - 2))
+es_out <- data.frame(quantity = c("escalc_g", "escalc_se", "wwc_g", "wwc_se", "improvement_index"),
+                     value = c(es$yi, sqrt(es$vi), wwc_g,
+                               sqrt(N / (length(a) * length(b)) + wwc_g^2 / (2 * N)),
+                               100 * (pnorm(wwc_g) - 0.5)))
+write.csv(es_out, "effect_size_reference.csv", row.names = FALSE)
+print(es_out, digits = 12)
