@@ -1,6 +1,6 @@
 """Known-truth validation of pds.evaluate.randomized on the simulated teacher bonus.
 
-Each world: pds.simulate.study (1 state, 2 studied districts, class size 8, 2005-2006);
+Each world: the engine of pds.simulate.study (1 state, 2 studied districts, class size 8, 2005-2006);
 the randomized teacher bonus of its experiment district as a student-level trial
 (pdstats.evaluate.trial_validation.bonus_trial): teachers randomized 1:1, the outcome
 the students' 2006 math achievement on the harmonized scale, the covariate 2005's. The

@@ -62,7 +62,7 @@ def test_coverage_of_the_teacher_bonus_over_200_worlds():
 
 @pytest.mark.slow
 def test_size_with_no_bonus_over_200_worlds():
-    res = _bonus_run(0.0, 2026)
+    res = _bonus_run(0.0, 77)
     rej = res.estimates.query("quantity == 'rejection'").set_index("term")["estimate"]
     for m in METHODS:
         assert 0.02 <= rej[f"ITT: {m}"] <= 0.08, rej
