@@ -15,6 +15,8 @@ from pdstats.errors import PrivacyError
 from pdstats.privacy.gate import REASONS, ProtectedTable, check_min_n, protect
 from pdstats.privacy.identifiers import IDENTIFIER_PATTERN, identifier_columns, student_level_columns
 from pdstats.privacy.pseudonyms import KEY_VARIABLE, pseudonymize
+from pdstats.privacy.report import write_disclosure_report
+from pdstats.privacy.scan import STUDENT_COUNT_PATTERN, scan_outputs
 
 __all__ = [
     "IDENTIFIER_PATTERN",
@@ -22,9 +24,12 @@ __all__ = [
     "PrivacyError",
     "ProtectedTable",
     "REASONS",
+    "STUDENT_COUNT_PATTERN",
     "check_min_n",
     "identifier_columns",
     "protect",
     "pseudonymize",
+    "scan_outputs",
     "student_level_columns",
+    "write_disclosure_report",
 ]

@@ -240,6 +240,7 @@ def protect(
     stats: Sequence[str] = (),
     percents: Sequence[str] = (),
     coding: float = 5.0,
+    sums_to_n: bool = True,
     flag: str | None = None,
     name: str = "table",
 ) -> ProtectedTable:
@@ -282,6 +283,10 @@ def protect(
         Percentages at or below ``coding`` or at or above ``100 - coding`` are coded.
     flag : str, optional
         The publisher's own suppression flag: such rows stay hidden and flagged.
+    sums_to_n : bool, default True
+        Whether ``counts`` cover every student of ``n``. With ``False`` (e.g. only the
+        proficient count is shown) the rest of ``n`` is a hidden count the gate protects
+        too (``n - 38`` proficient = 2 students not proficient).
     name : str, default "table"
         Name of a single table in messages and the report.
 
@@ -309,8 +314,8 @@ def protect(
     >>> out = pds.privacy.protect(t, counts=["level_1", "level_2"], n="n_tested", min_n=10)
     >>> out.table["n_tested"].tolist()
     [<NA>, 60, 45]
-    >>> out.report[["row", "column", "reason"]].values.tolist()[:3]
-    [[0, 'n_tested', 'primary'], [0, 'level_1', 'primary'], [0, 'level_2', 'primary']]
+    >>> out.report[["row", "column", "reason"]].values.tolist()
+    [[0, 'level_1', 'primary'], [0, 'level_2', 'primary'], [0, 'n_tested', 'primary']]
     """
     min_n = check_min_n(min_n)
     if isinstance(coding, bool) or not isinstance(coding, numbers.Real) or not 0 <= float(coding) < 50:
@@ -323,6 +328,14 @@ def protect(
     cols = counts + ([n] if n is not None else [])
     require_columns(df, [*cols, *stats, *percents, *([flag] if flag else []), *by], names[0], "counts")
     values_2d = _numeric_block(df, names, cols, lower=0, integer=True)
+    rest = not sums_to_n and n is not None and bool(counts)
+    if rest:  # the students of n in none of the count columns: never shown, protected all the same
+        remainder = values_2d[:, -1] - values_2d[:, :-1].sum(axis=1)
+        if (remainder < 0).any():
+            bad = np.flatnonzero(remainder < 0)
+            raise refuse(str(df.loc[bad[0], _TABLE]), n, "counts add up to at most n", bad)
+        values_2d = np.column_stack([values_2d[:, :-1], remainder, values_2d[:, -1]])
+        cols = [*counts, "(rest of n)", n]
     stat_vals = _numeric_block(df, names, stats)
     pct_vals = _numeric_block(df, names, percents, lower=0, upper=100)
     flagged = (as_bool(df, flag, names[0]).fillna(False).to_numpy(dtype=bool) if flag
@@ -331,8 +344,8 @@ def protect(
     value_cols = {*cols, *stats, *percents, *([flag] if flag else [])}
     labels = df[[c for c in df.columns if c not in value_cols]]
     n_cols = len(cols)
-    n_idx = len(counts) if n is not None else None
-    eqs = build_equations(labels, n_cols, n_idx, list(range(len(counts))), totals=totals, by=by,
+    n_idx = len(cols) - 1 if n is not None else None
+    eqs = build_equations(labels, n_cols, n_idx, list(range(len(cols) - (n is not None))), totals=totals, by=by,
                           subgroups=subgroups) if n_cols else []
     values = values_2d.ravel()
     _check_sums(df, eqs, values, n_cols, cols)
@@ -345,6 +358,8 @@ def protect(
     source_2d = np.repeat(flagged[:, None], n_cols, axis=1)
     sensitive = (primary_2d | source_2d).ravel()
     hidden = sensitive | np.isnan(values)
+    if rest:
+        hidden.reshape(len(df), n_cols)[:, len(counts)] = True
     gate = _Gate(values, sensitive, hidden, eqs, min_n / 2)
     found = gate.run() if n_cols else {}
 
@@ -357,6 +372,8 @@ def protect(
     for c in gate.complementary:
         comp_2d[c // n_cols, c % n_cols] = True
     for j, c in enumerate(cols):
+        if rest and j == len(counts):
+            continue
         code = np.full(len(df), "", dtype=object)
         shown = pd.array(np.where(hidden_2d[:, j], np.nan, values_2d[:, j]), dtype="Float64").round().astype("Int64")
         pub[c] = shown
