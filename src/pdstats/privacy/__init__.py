@@ -13,10 +13,15 @@
 
 from pdstats.errors import PrivacyError
 from pdstats.privacy.gate import REASONS, ProtectedTable, check_min_n, protect
-from pdstats.privacy.identifiers import IDENTIFIER_PATTERN, identifier_columns, student_level_columns
+from pdstats.privacy.identifiers import (
+    IDENTIFIER_PATTERN,
+    STUDENT_COUNT_PATTERN,
+    identifier_columns,
+    student_level_columns,
+)
 from pdstats.privacy.pseudonyms import KEY_VARIABLE, pseudonymize
 from pdstats.privacy.report import write_disclosure_report
-from pdstats.privacy.scan import STUDENT_COUNT_PATTERN, scan_outputs
+from pdstats.privacy.scan import scan_outputs
 
 __all__ = [
     "IDENTIFIER_PATTERN",

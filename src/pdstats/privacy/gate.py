@@ -14,7 +14,11 @@ import pandas as pd
 from pdstats._inputs import as_bool, as_numeric, refuse, require_columns, require_frame
 from pdstats.errors import PrivacyError
 from pdstats.privacy.equations import Equation, build_equations
-from pdstats.privacy.identifiers import identifier_columns, student_level_columns
+from pdstats.privacy.identifiers import (
+    STUDENT_COUNT_PATTERN,
+    identifier_columns,
+    student_level_columns,
+)
 from pdstats.privacy.intervals import FeasibleRegion
 from pdstats.results import SampleLog
 
@@ -122,6 +126,20 @@ def _refuse_people(tables: pd.DataFrame | Mapping[str, pd.DataFrame], name: str,
             if sizes.notna().all() and (sizes == 1).all():
                 raise PrivacyError(f"table {key!r} has one row per student (rule: column {n!r} is 1 in every row); "
                                    "publish counts or means of groups")
+
+
+def _refuse_undeclared(df: pd.DataFrame, declared: set[str], names: list[str]) -> None:
+    """A statistic or count the caller did not declare would pass the gate unprotected."""
+    for c in df.columns:
+        if c in declared or c == _TABLE:
+            continue
+        col = df[c]
+        fractional = pd.api.types.is_float_dtype(col)
+        if fractional or STUDENT_COUNT_PATTERN.match(str(c).strip().lower()):
+            raise PrivacyError(
+                f"table {names[0] if len(names) == 1 else names!r}: column {c!r} looks like a "
+                f"{'statistic' if fractional else 'count of students'} but is not declared (rule: every "
+                "published value goes through the gate); pass it in counts=, n=, stats= or percents=, or drop it")
 
 
 class _Gate:
@@ -342,6 +360,7 @@ def protect(
                else np.zeros(len(df), dtype=bool))
 
     value_cols = {*cols, *stats, *percents, *([flag] if flag else [])}
+    _refuse_undeclared(df, value_cols, names)
     labels = df[[c for c in df.columns if c not in value_cols]]
     n_cols = len(cols)
     n_idx = len(cols) - 1 if n is not None else None

@@ -17,7 +17,7 @@ import pandas as pd
 
 from pdstats.data.dictionary import schema, table_names
 
-__all__ = ["IDENTIFIER_PATTERN", "identifier_columns", "student_level_columns"]
+__all__ = ["IDENTIFIER_PATTERN", "STUDENT_COUNT_PATTERN", "identifier_columns", "student_level_columns"]
 
 _PERSON = r"(?:stu|std|student|pupil|learner|child|person|teacher|tchr|instructor|staff|employee|educator)"
 #: Names (lower-cased, non-alphanumerics as ``_``) that identify a person.
@@ -28,6 +28,12 @@ IDENTIFIER_PATTERN = re.compile(
     r"|(?:first|last|middle|full|given|family|student|teacher)_?name"
     r"|dob|birth_?date|date_of_birth|email|e_mail|phone|address"
     r")$"
+)
+#: Names of columns / numbers that count students (lower-cased).
+STUDENT_COUNT_PATTERN = re.compile(
+    r"^(?:n|count|counts|n_tested|tested|students|enrollment|n_obs|level_\d+|n_level_\d+"
+    r"|(?:n|num|number|count)_(?:of_)?(?:students?|pupils?|tested|test_takers)(?:_\w+)?"
+    r"|\w+_(?:students|tested))$"
 )
 #: Student-table columns shared with aggregate tables: they do not mark a table as student-level.
 _SHARED = {"state", "year", "grade", "subject", "district_id", "school_id", "class_id", "teacher_id"}

@@ -13,16 +13,15 @@ import pandas as pd
 
 from pdstats.errors import PrivacyError
 from pdstats.privacy.gate import check_min_n
-from pdstats.privacy.identifiers import IDENTIFIER_PATTERN, identifier_columns, student_level_columns
-
-__all__ = ["STUDENT_COUNT_PATTERN", "scan_outputs", "SCANNED_SUFFIXES"]
-
-#: Names of columns / numbers that count students (lower-cased).
-STUDENT_COUNT_PATTERN = re.compile(
-    r"^(?:n|count|counts|n_tested|tested|students|enrollment|n_obs|level_\d+|n_level_\d+"
-    r"|(?:n|num|number|count)_(?:of_)?(?:students?|pupils?|tested|test_takers)(?:_\w+)?"
-    r"|\w+_(?:students|tested))$"
+from pdstats.privacy.identifiers import (
+    IDENTIFIER_PATTERN,
+    STUDENT_COUNT_PATTERN,
+    identifier_columns,
+    student_level_columns,
 )
+
+__all__ = ["scan_outputs", "SCANNED_SUFFIXES"]
+
 #: File types the scanner reads; everything else (figures, stores, logs) is listed as not scanned.
 SCANNED_SUFFIXES = (".csv", ".json", ".parquet", ".html", ".htm", ".ipynb")
 _COLUMNS = ["file", "where", "kind", "column", "rows"]
