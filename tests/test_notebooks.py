@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from pdstats.cli import REPO_ROOT, execute_notebook, study_notebooks
+from pdstats.privacy import scan_outputs
 
 NOTEBOOKS = study_notebooks()
 
@@ -38,3 +39,6 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert out.exists()
     assert Path(os.environ["PDSTATS_OUTPUT"]) == (tmp_path / "out").resolve()
     assert list((tmp_path / "out" / "figures").glob("*.png")), f"{path.name} saved no figure"
+    found = scan_outputs(tmp_path / "out")  # what the notebook shares: no ids, no cell below 10
+    assert found.empty, found.to_string()
+    assert f"notebooks/{path.name}" in found.attrs["scanned"]

@@ -2,7 +2,9 @@
 
 ``pdstats reproduce --out output`` is what ``make reproduce`` runs: it builds the example
 study store and the store of a simulated study world, executes every notebook headless
-(executed copies and figures go under ``--out``) and regenerates the paper's numbers.
+(executed copies and figures go under ``--out``), regenerates the paper's numbers, publishes
+the study's tables through the disclosure gate (``--out/tables``, with the disclosure report
+in ``--out/disclosure``) and scans every shared file for identifiers and small cells.
 
 The notebooks and the manuscript template ship inside the package
 (``pdstats/notebooks`` and ``pdstats/paper`` are the repository's top-level ``notebooks/``
@@ -184,6 +186,11 @@ def reproduce(out: Path, notebooks: Path | None = None, paper: Path | None = Non
     import runpy
 
     runpy.run_path(str(make_numbers), run_name="__main__")
+    from pdstats.privacy import share_study_tables
+
+    print("[reproduce] publishing the study's tables through the disclosure gate; scanning every shared file")
+    share_study_tables(out / "study.duckdb", out)
+    print(f"[reproduce]   disclosure report in {out}/disclosure/; no shared file holds ids or small cells")
     print(f"[reproduce] finished in {time.perf_counter() - t0:.1f} s; outputs in {out}/")
 
 

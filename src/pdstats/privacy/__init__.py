@@ -21,20 +21,26 @@ from pdstats.privacy.identifiers import (
 )
 from pdstats.privacy.pseudonyms import KEY_VARIABLE, pseudonymize
 from pdstats.privacy.report import write_disclosure_report
-from pdstats.privacy.scan import scan_outputs
+from pdstats.privacy.scan import check_frame, frame_findings, scan_outputs
+from pdstats.privacy.study_tables import AGGREGATE_SUBGROUPS, protect_aggregates, share_study_tables
 
 __all__ = [
+    "AGGREGATE_SUBGROUPS",
     "IDENTIFIER_PATTERN",
     "KEY_VARIABLE",
     "PrivacyError",
     "ProtectedTable",
     "REASONS",
     "STUDENT_COUNT_PATTERN",
+    "check_frame",
     "check_min_n",
+    "frame_findings",
     "identifier_columns",
     "protect",
+    "protect_aggregates",
     "pseudonymize",
     "scan_outputs",
+    "share_study_tables",
     "student_level_columns",
     "write_disclosure_report",
 ]

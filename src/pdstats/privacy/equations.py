@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,16 +53,17 @@ def _sum_equations(total: int, parts: Sequence[int], n_cols: int, rule: str) -> 
 
 
 def _total_rows(labels: pd.DataFrame, totals: object) -> np.ndarray:
+    """Rows picked by ``{column: value}`` or a boolean mask."""
     if isinstance(totals, Mapping):
         mask = np.ones(len(labels), dtype=bool)
         for col, value in totals.items():
             if col not in labels.columns:
-                raise PrivacyError(f"totals= names column {col!r}, which the table does not have")
+                raise PrivacyError(f"totals=/parts= name column {col!r}, which the table does not have")
             mask &= (labels[col].astype("string") == str(value)).fillna(False).to_numpy(dtype=bool)
         return mask
     mask = np.asarray(totals, dtype=bool).ravel()
     if len(mask) != len(labels):
-        raise PrivacyError(f"totals= as a row mask must have one entry per row ({len(labels)}), got {len(mask)}")
+        raise PrivacyError(f"totals=/parts= as a row mask must have one entry per row ({len(labels)}), got {len(mask)}")
     return mask
 
 
@@ -73,6 +75,7 @@ def build_equations(
     totals: object = None,
     by: Sequence[str] = (),
     subgroups: Mapping[str, Mapping[str, Sequence[Sequence[str]]]] | None = None,
+    parts: Mapping[str, Any] | None = None,
 ) -> list[Equation]:
     """Every equation a reader knows about the table's count cells.
 
@@ -91,6 +94,9 @@ def build_equations(
         Total rows: ``{"unit_type": "state"}`` or a mask.
     by : sequence of str
         Label columns within which total rows sum the other rows.
+    parts : mapping, optional
+        Which of the other rows a total sums (e.g. ``{"unit_type": "district"}`` when
+        schools are in the table too); default all of them.
     subgroups : mapping, optional
         ``{"subgroup": {"all": [["female", "male"], ...]}}``.
 
@@ -106,6 +112,7 @@ def build_equations(
     eqs = _row_sums(len(labels), n_cols, n_col, count_cols)
     if totals is not None:
         is_total = _total_rows(labels, totals)
+        is_part = ~is_total & (_total_rows(labels, parts) if parts is not None else True)
         by = list(by)
         missing = [c for c in by if c not in labels.columns]
         if missing:
@@ -113,10 +120,10 @@ def build_equations(
         groups = labels.groupby(by, sort=False, dropna=False).indices if by else {(): np.arange(len(labels))}
         for idx in groups.values():
             idx = np.asarray(idx)
-            tot, parts = idx[is_total[idx]], idx[~is_total[idx]]
+            tot, summed = idx[is_total[idx]], idx[is_part[idx]]
             for t in tot:
-                if len(parts):
-                    eqs += _sum_equations(int(t), [int(p) for p in parts], n_cols, "total row sums the other rows")
+                if len(summed):
+                    eqs += _sum_equations(int(t), [int(p) for p in summed], n_cols, "total row sums the other rows")
     for col, spec in (subgroups or {}).items():
         if col not in labels.columns:
             raise PrivacyError(f"subgroups= names column {col!r}, which the table does not have")

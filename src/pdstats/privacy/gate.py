@@ -254,6 +254,7 @@ def protect(
     *,
     totals: Mapping[str, Any] | Sequence[bool] | None = None,
     by: Sequence[str] = (),
+    parts: Mapping[str, Any] | None = None,
     subgroups: Mapping[str, Mapping[str, Sequence[Sequence[str]]]] | None = None,
     stats: Sequence[str] = (),
     percents: Sequence[str] = (),
@@ -290,6 +291,9 @@ def protect(
         ``{"unit_type": "state"}`` for a state row beside its districts.
     by : sequence of str
         Columns within which ``totals`` rows sum the other rows (e.g. year, grade).
+    parts : mapping, optional
+        Which other rows a total sums, e.g. ``{"unit_type": "district"}`` when the table
+        also holds schools; default every other row of the ``by`` group.
     subgroups : mapping, optional
         Subgroup totals: ``{"subgroup": {"all": [["female", "male"], ["frl", "not_frl"]]}}``;
         rows are matched on every other label column.
@@ -365,7 +369,7 @@ def protect(
     n_cols = len(cols)
     n_idx = len(cols) - 1 if n is not None else None
     eqs = build_equations(labels, n_cols, n_idx, list(range(len(cols) - (n is not None))), totals=totals, by=by,
-                          subgroups=subgroups) if n_cols else []
+                          subgroups=subgroups, parts=parts) if n_cols else []
     values = values_2d.ravel()
     _check_sums(df, eqs, values, n_cols, cols)
 
@@ -466,7 +470,7 @@ def protect(
                  int((rep["reason"] == reason).sum()))
     parameters = {"min_n": min_n, "min_interval": min_n / 2, "coding": float(coding), "counts": counts, "n": n,
                   "stats": stats, "percents": percents, "totals": totals if isinstance(totals, Mapping) else
-                  (None if totals is None else "row mask"), "by": list(by), "subgroups": subgroups, "flag": flag}
+                  (None if totals is None else "row mask"), "by": list(by), "parts": parts, "subgroups": subgroups, "flag": flag}
     pub = pub.drop(columns=_TABLE)
     if several:
         parts = {t: pub[df[_TABLE] == t].reset_index(drop=True) for t in names}

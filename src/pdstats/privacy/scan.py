@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from pdstats.privacy.identifiers import (
     student_level_columns,
 )
 
-__all__ = ["scan_outputs", "SCANNED_SUFFIXES"]
+__all__ = ["SCANNED_SUFFIXES", "check_frame", "frame_findings", "scan_outputs"]
 
 #: File types the scanner reads; everything else (figures, stores, logs) is listed as not scanned.
 SCANNED_SUFFIXES = (".csv", ".json", ".parquet", ".html", ".htm", ".ipynb")
@@ -69,22 +70,72 @@ def _html_frames(text: str) -> list[pd.DataFrame]:
     return frames
 
 
-def _check_frame(df: pd.DataFrame, file: str, where: str, min_n: int, out: list[dict[str, Any]]) -> None:
-    for col in identifier_columns(df):
+def frame_findings(table: pd.DataFrame, min_n: int = 10, counts: Sequence[str] = (), file: str = "",
+                   where: str = "table") -> pd.DataFrame:
+    """What in one table may not be shared: identifier columns, a table of students, small counts.
+
+    Small counts are values from 1 to ``min_n - 1`` in ``counts`` and in columns named
+    like counts of students (``n``, ``n_tested``, ``level_1``, ``students`` ...).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pdstats.privacy import frame_findings
+    >>> frame_findings(pd.DataFrame({"school": ["a", "b"], "n": [30, 4]}))[["kind", "column", "rows"]].values.tolist()
+    [['count below 10', 'n', '1']]
+    """
+    min_n = check_min_n(min_n)
+    out: list[dict[str, Any]] = []
+    for col in identifier_columns(table):
         out.append({"file": file, "where": where, "kind": "identifier column", "column": col, "rows": ""})
-    student = student_level_columns(df)
+    student = student_level_columns(table)
     if student:
         out.append({"file": file, "where": where, "kind": "student-level table", "column": ", ".join(student),
                     "rows": ""})
-    for col in df.columns:
-        if not STUDENT_COUNT_PATTERN.match(str(col).strip().lower()):
+    for col in table.columns:
+        if col not in counts and not STUDENT_COUNT_PATTERN.match(str(col).strip().lower()):
             continue
-        v = pd.to_numeric(df[col].astype("string").str.replace(",", ""), errors="coerce").to_numpy(dtype=float,
-                                                                                                na_value=np.nan)
+        text = table[col].astype("string").str.replace(",", "")
+        v = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         small = np.flatnonzero((v >= 1) & (v < min_n) & (v == np.round(v)))
         if len(small):
             out.append({"file": file, "where": where, "kind": f"count below {min_n}", "column": str(col),
                         "rows": ", ".join(map(str, small[:20])) + (" ..." if len(small) > 20 else "")})
+    return pd.DataFrame(out, columns=_COLUMNS)
+
+
+def check_frame(table: pd.DataFrame, name: str, min_n: int = 10, counts: Sequence[str] = ()) -> pd.DataFrame:
+    """Return ``table`` if it may be shared as it is, else raise :class:`PrivacyError`.
+
+    The check for a table that needs no suppression (estimates, figure data): no person
+    identifiers, not a table of students, no count of 1 to ``min_n - 1``. Tables of
+    counts go through :func:`protect` first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from pdstats.privacy import check_frame
+    >>> check_frame(pd.DataFrame({"state": ["CA"], "n_students": [120]}), "sample").shape
+    (1, 2)
+    >>> try:
+    ...     check_frame(pd.DataFrame({"sid": ["a"], "n": [40]}), "sample")
+    ... except Exception as err:
+    ...     print(err)
+    output 'sample' may not be shared: identifier column sid
+    """
+    if not isinstance(table, pd.DataFrame):
+        raise PrivacyError(f"output {name!r}: a DataFrame is needed, not {type(table).__name__}")
+    if missing := [c for c in counts if c not in table.columns]:
+        raise PrivacyError(f"output {name!r}: count column(s) {missing} are not in the table")
+    found = frame_findings(table, min_n, counts)
+    if len(found):
+        what = "; ".join(f"{r.kind} {r.column}" + (f" (rows {r.rows})" if r.rows else "") for r in found.itertuples())
+        raise PrivacyError(f"output {name!r} may not be shared: {what}")
+    return table
+
+
+def _check_frame(df: pd.DataFrame, file: str, where: str, min_n: int, out: list[dict[str, Any]]) -> None:
+    out.extend(frame_findings(df, min_n, (), file, where).to_dict("records"))
 
 
 def _check_numbers(obj: Any, file: str, min_n: int, out: list[dict[str, Any]], path: str = "") -> None:
