@@ -190,3 +190,13 @@ def test_subgroup_totals_are_protected() -> None:
     assert (iv["width"] >= 5).all() and len(iv) == 1
     assert out.table.loc[1, "level_1"] is pd.NA
     assert (out.report["reason"] == "complementary").sum() >= 1
+
+
+def test_a_percentage_is_hidden_with_the_count_it_is_made_from() -> None:
+    t = districts().assign(pct_level_1=lambda d: (100 * d["level_1"] / d["n_tested"]).round(1))
+    out = protect(t, counts=LEVELS, n="n_tested", stats=["mean_scale"], totals={"unit": "state"},
+                  percents={"pct_level_1": "level_1"})
+    hidden_count = out.table["level_1"].isna().to_numpy()
+    assert hidden_count.sum() >= 2
+    assert out.table.loc[hidden_count, "pct_level_1"].isna().all()
+    assert set(out.report.query("column == 'pct_level_1'")["reason"]) <= {"primary", "complementary"}

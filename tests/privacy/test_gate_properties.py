@@ -87,7 +87,7 @@ def _intervals(values: np.ndarray, published: np.ndarray, eqs: list, cells: list
     return out
 
 
-@settings(max_examples=25)
+@settings(max_examples=20)
 @given(tables())
 def test_no_sensitive_cell_can_be_narrowed_below_half_the_threshold(case: dict) -> None:
     t, levels, min_n = case["table"], case["levels"], case["min_n"]

@@ -257,7 +257,7 @@ def protect(
     parts: Mapping[str, Any] | None = None,
     subgroups: Mapping[str, Mapping[str, Sequence[Sequence[str]]]] | None = None,
     stats: Sequence[str] = (),
-    percents: Sequence[str] = (),
+    percents: Sequence[str] | Mapping[str, str | None] = (),
     coding: float = 5.0,
     sums_to_n: bool = True,
     flag: str | None = None,
@@ -299,8 +299,10 @@ def protect(
         rows are matched on every other label column.
     stats : sequence of str
         Means, SDs and other statistics of the group (hidden with a small group).
-    percents : sequence of str
-        Percentages (0-100) of the group (hidden with a small group, coded near 0 and 100).
+    percents : sequence of str, or mapping of str to str
+        Percentages (0-100) of the group (hidden with a small group, coded near 0 and
+        100). A mapping pairs a percentage with the count it is made from
+        (``{"pct_level_1": "level_1"}``): it is hidden whenever that count or ``n`` is.
     coding : float, default 5
         Percentages at or below ``coding`` or at or above ``100 - coding`` are coded.
     flag : str, optional
@@ -342,7 +344,10 @@ def protect(
     min_n = check_min_n(min_n)
     if isinstance(coding, bool) or not isinstance(coding, numbers.Real) or not 0 <= float(coding) < 50:
         raise PrivacyError(f"coding must be a number of percentage points in [0, 50); got {coding!r}")
-    counts, stats, percents = list(counts), list(stats), list(percents)
+    pct_of = dict(percents) if isinstance(percents, Mapping) else dict.fromkeys(percents)
+    counts, stats, percents = list(counts), list(stats), list(pct_of)
+    if bad := [k for k in pct_of.values() if k is not None and k not in counts]:
+        raise PrivacyError(f"percents= pairs percentages with {bad}, which are not among counts=")
     if (stats or percents) and n is None:
         raise PrivacyError("stats= and percents= need n= (the group's number of students) to judge group size")
     _refuse_people(table, name, n)
@@ -412,34 +417,31 @@ def protect(
             report_rows.append((int(r), c, *why))
         codes[c] = code
     group_hidden = small_group | flagged | unknown_group
-    for j, c in enumerate(stats):
+    group_why = [("source", "withheld by the publisher") if f else ("primary", f"group of fewer than {min_n} students")
+                 for f in flagged]
+    n_hidden = hidden_2d[:, n_idx] if n_idx is not None else np.zeros(len(df), dtype=bool)
+    for j, c in enumerate([*stats, *percents]):
+        is_pct = j >= len(stats)
+        v = pct_vals[:, j - len(stats)] if is_pct else stat_vals[:, j]
         code = np.full(len(df), "", dtype=object)
-        keep = ~group_hidden & np.isfinite(stat_vals[:, j])
-        pub[c] = np.where(keep, stat_vals[:, j], np.nan)
-        for r in np.flatnonzero(group_hidden & np.isfinite(stat_vals[:, j])):
-            code[r] = "source" if flagged[r] else "suppressed"
-            report_rows.append((int(r), c, *(("source", "withheld by the publisher") if flagged[r] else
-                                             ("primary", f"group of fewer than {min_n} students"))))
-        codes[c] = code
-    for j, c in enumerate(percents):
-        code = np.full(len(df), "", dtype=object)
-        v = pct_vals[:, j]
         present = np.isfinite(v)
-        low, high = present & ~group_hidden & (v <= coding), present & ~group_hidden & (v >= 100 - coding)
-        if coding == 0:
-            low &= False
-            high &= False
-        pub[c] = np.where(present & ~group_hidden & ~low & ~high, v, np.nan)
-        for r in np.flatnonzero(present & group_hidden):
+        gone = present & group_hidden
+        for r in np.flatnonzero(gone):
             code[r] = "source" if flagged[r] else "suppressed"
-            report_rows.append((int(r), c, *(("source", "withheld by the publisher") if flagged[r] else
-                                             ("primary", f"group of fewer than {min_n} students"))))
-        for r in np.flatnonzero(low):
-            code[r] = f"<={coding:g}%"
-            report_rows.append((int(r), c, "coding", f"at or below {coding:g}%"))
-        for r in np.flatnonzero(high):
-            code[r] = f">={100 - coding:g}%"
-            report_rows.append((int(r), c, "coding", f"at or above {100 - coding:g}%"))
+            report_rows.append((int(r), c, *group_why[r]))
+        if is_pct and pct_of.get(c):  # count / n = percentage: hidden with its count or n
+            k = cols.index(pct_of[c])
+            linked = present & ~gone & (hidden_2d[:, k] | n_hidden)
+            for r in np.flatnonzero(linked):
+                code[r] = "suppressed"
+                report_rows.append((int(r), c, "complementary", f"{pct_of[c]} or {n} is hidden"))
+            gone |= linked
+        if is_pct and coding > 0:
+            for r in np.flatnonzero(present & ~gone & ((v <= coding) | (v >= 100 - coding))):
+                low = v[r] <= coding
+                code[r] = f"<={coding:g}%" if low else f">={100 - coding:g}%"
+                report_rows.append((int(r), c, "coding", f"at or {'below' if low else 'above'} {code[r][2:]}"))
+        pub[c] = np.where(present & (code == ""), v, np.nan)
         codes[c] = code
     if flag:
         pub[flag] = pd.array(flagged | small_group, dtype="boolean")
