@@ -149,7 +149,7 @@ class _Gate:
                  equations: list[Equation], need: float) -> None:
         self.values, self.sensitive, self.need = values, sensitive, need
         self.region = FeasibleRegion(equations, values, hidden)
-        self.complementary: set[int] = set()
+        self.complementary: list[int] = []
 
     @property
     def hidden(self) -> np.ndarray:
@@ -167,7 +167,7 @@ class _Gate:
 
     def _hide(self, cell: int) -> None:
         self.hidden[cell] = True
-        self.complementary.add(cell)
+        self.complementary.append(cell)
 
     def pair_up(self, start: Sequence[int]) -> None:
         """Give every hidden cell a hidden partner in each of its equations."""
@@ -199,21 +199,26 @@ class _Gate:
         self.pair_up([best])
 
     def run(self) -> dict[int, tuple[float, float]]:
-        """Hide complements until every sensitive cell's interval is wide enough."""
+        """Hide complements until every sensitive cell's interval is wide enough.
+
+        Hiding a cell only removes what a reader knows, so intervals only widen: one pass
+        over the sensitive cells, widening each until it holds, leaves all of them holding.
+        """
         targets = [int(c) for c in np.flatnonzero(self.sensitive)]
         self.pair_up(targets)
-        while True:
-            narrow = False
-            found: dict[int, tuple[float, float]] = {}
-            for c in targets:
+        found: dict[int, tuple[float, float, int]] = {}
+        for c in targets:
+            lo, hi = self.region.interval(c)
+            while hi - lo < self.need - 1e-9:
+                self.widen(c)
                 lo, hi = self.region.interval(c)
-                while hi - lo < self.need - 1e-9:
-                    narrow = True
-                    self.widen(c)
-                    lo, hi = self.region.interval(c)
-                found[c] = (lo, hi)
-            if not narrow:
-                return found
+            found[c] = (lo, hi, len(self.complementary))
+        # an interval found before later complements may have widened since: report it as it ends
+        out = {}
+        for c, (lo, hi, seen) in found.items():
+            later = set(self.complementary[seen:])
+            out[c] = self.region.interval(c) if later & set(self.region.component(c)[0]) else (lo, hi)
+        return out
 
 
 def _numeric_block(df: pd.DataFrame, tables: list[str], columns: Sequence[str], **rules: Any) -> np.ndarray:
@@ -306,7 +311,9 @@ def protect(
     coding : float, default 5
         Percentages at or below ``coding`` or at or above ``100 - coding`` are coded.
     flag : str, optional
-        The publisher's own suppression flag: such rows stay hidden and flagged.
+        The publisher's own suppression flag, never cleared: a flagged row's results
+        (counts, statistics, percentages) stay hidden and are protected from the totals
+        like small cells; its ``n`` is shown unless it is small itself.
     sums_to_n : bool, default True
         Whether ``counts`` cover every student of ``n``. With ``False`` (e.g. only the
         proficient count is shown) the rest of ``n`` is a hidden count the gate protects
@@ -383,7 +390,9 @@ def protect(
     unknown_group = np.isnan(group_n) if n is not None else np.zeros(len(df), dtype=bool)
     small_cell = (values_2d >= 1) & (values_2d < min_n)
     primary_2d = small_cell | (small_group[:, None] & np.isfinite(values_2d))
-    source_2d = np.repeat(flagged[:, None], n_cols, axis=1)
+    source_2d = flagged[:, None] & np.isfinite(values_2d)  # results the publisher withheld
+    if n_idx is not None:
+        source_2d[:, n_idx] = False  # the number tested of a withheld cell is not a result
     sensitive = (primary_2d | source_2d).ravel()
     hidden = sensitive | np.isnan(values)
     if rest:
@@ -405,8 +414,8 @@ def protect(
         code = np.full(len(df), "", dtype=object)
         shown = pd.array(np.where(hidden_2d[:, j], np.nan, values_2d[:, j]), dtype="Float64").round().astype("Int64")
         pub[c] = shown
-        for r in np.flatnonzero(hidden_2d[:, j]):
-            if flagged[r]:
+        for r in np.flatnonzero(hidden_2d[:, j] & np.isfinite(values_2d[:, j])):
+            if source_2d[r, j]:
                 code[r], why = "source", ("source", "withheld by the publisher")
             elif primary_2d[r, j]:
                 code[r], why = "suppressed", ("primary", f"fewer than {min_n} students")
