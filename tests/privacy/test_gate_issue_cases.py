@@ -200,3 +200,14 @@ def test_a_percentage_is_hidden_with_the_count_it_is_made_from() -> None:
     assert hidden_count.sum() >= 2
     assert out.table.loc[hidden_count, "pct_level_1"].isna().all()
     assert set(out.report.query("column == 'pct_level_1'")["reason"]) <= {"primary", "complementary"}
+
+
+def test_complements_are_verified_not_assumed() -> None:
+    # two small cells hide each other in their row, yet together they are only 3 students:
+    # pairing alone leaves each within [0, 3]; the linear program sees it and hides more
+    t = pd.DataFrame({"unit": ["a", "b"], "level_1": [1, 20], "level_2": [2, 25], "level_3": [30, 40]})
+    t["n_tested"] = t[LEVELS].sum(axis=1)
+    out = protect(t, counts=LEVELS, n="n_tested", min_n=10)
+    assert (out.report["reason"] == "complementary").sum() >= 1
+    iv = feasible(out)
+    assert len(iv) == 2 and (iv["width"] >= 5).all()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import cvxpy as cp
 import numpy as np
 import pandas as pd
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import pdstats as pds
@@ -43,7 +43,9 @@ def tables(draw: st.DrawFn) -> dict:
         frame = pd.concat([frame, state.assign(unit="state")], ignore_index=True)
     levels = [f"level_{j + 1}" for j in range(k)]
     frame["n_tested"] = frame[levels].sum(axis=1)
-    return {"table": frame, "levels": levels, "min_n": min_n, "split": split, "state_row": state_row}
+    together = state_row and draw(st.booleans())  # the state rows as a second table published beside
+    return {"table": frame, "levels": levels, "min_n": min_n, "split": split, "state_row": state_row,
+            "together": together}
 
 
 def _relations(t: pd.DataFrame, cols: list[str], split: bool, state_row: bool) -> list[list[tuple[int, float]]]:
@@ -87,18 +89,30 @@ def _intervals(values: np.ndarray, published: np.ndarray, eqs: list, cells: list
     return out
 
 
+SMALL_PAIR = pd.DataFrame({"unit": ["d0", "d1"], "subgroup": "all", "level_1": [1, 20], "level_2": [2, 25],
+                           "level_3": [30, 40]}).assign(n_tested=lambda d: d[["level_1", "level_2", "level_3"]].sum(axis=1))
+
+
 @settings(max_examples=20)
 @given(tables())
+@example({"table": SMALL_PAIR, "levels": ["level_1", "level_2", "level_3"], "min_n": 10, "split": False,
+          "state_row": False, "together": False})  # pairing alone leaves both small cells within [0, 3]
 def test_no_sensitive_cell_can_be_narrowed_below_half_the_threshold(case: dict) -> None:
     t, levels, min_n = case["table"], case["levels"], case["min_n"]
+    is_state = (t["unit"] == "state").to_numpy()
+    given_tables = ({"districts": t[~is_state], "state": t[is_state]} if case["together"] else t)
     out = pds.privacy.protect(
-        t, counts=levels, n="n_tested", min_n=min_n,
+        given_tables, counts=levels, n="n_tested", min_n=min_n,
         totals={"unit": "state"} if case["state_row"] else None, by=["subgroup"],
         subgroups={"subgroup": {"all": [["a", "b"]]}} if case["split"] else None,
     )  # fmt: skip
     cols = [*levels, "n_tested"]
+    if case["together"]:  # back in the generator's row order: districts first, then the state rows
+        t = pd.concat([t[~is_state], t[is_state]], ignore_index=True)
+        shown = pd.concat([out.table["districts"], out.table["state"]], ignore_index=True)[cols]
+    else:
+        shown = out.table[cols]
     truth = t[cols].to_numpy(dtype=float)
-    shown = out.table[cols]
     published = shown.notna().to_numpy()
     # what is published is the truth, and never a count of 1 .. min_n - 1
     assert (shown.to_numpy(dtype=float, na_value=np.nan)[published] == truth[published]).all()
