@@ -98,12 +98,18 @@ md("""## Harmonized baseline achievement
 District results of the state tests, linked to the NAEP scale (`pds.harmonize`:
 HETOP on level counts, means and SDs where published; reliability-adjusted), year 1 and
 the configured subjects and grades.""")
-code("""if not section_missing(store, "y1_baseline", ["state_assessment_aggregates", "naep_state", "cut_scores"]):
+code("""link = None
+if not section_missing(store, "y1_baseline", ["state_assessment_aggregates", "naep_state", "cut_scores"]):
     t = tables_until(store, ["state_assessment_aggregates", "naep_state", "cut_scores"], Y1)
     agg = t["state_assessment_aggregates"]
     agg = agg[(agg["year"] == Y1) & agg["state"].isin(cfg.states) & agg["subject"].isin(cfg.subjects)
               & agg["grade"].isin(cfg.grades)]
-    link = pds.harmonize.harmonize_aggregates(agg, store.read("naep_state"), t["cut_scores"], progress=False)
+    try:
+        link = pds.harmonize.harmonize_aggregates(agg, store.read("naep_state"), t["cut_scores"], progress=False)
+    except pds.ModelSpecificationError as err:   # the store lacks what linking needs: say what
+        record_numbers("y1_baseline", {"missing": f"the store's results cannot be linked to the NAEP scale: {err}"})
+        print(err)
+if link is not None:
     est = link.estimates
     means = est[(est["quantity"] == "mean") & (est["scale"] == "naep")]
     print(link.sample_log)

@@ -14,6 +14,8 @@ study_opening(NB)
 code("""Y1, Y2 = cfg.year1, cfg.year2
 LINK_TABLES = ["districts", "state_assessment_aggregates", "naep_state", "cut_scores", "practice_ratings",
                "program_adoption"]
+if Y2 is None:
+    record_numbers("y2_growth", {"missing": "the study configuration names one study year"})
 have_two_years = Y2 is not None and not section_missing(store, "y2_growth", LINK_TABLES, years=2)
 if have_two_years:
     upto = tables_until(store, LINK_TABLES, Y2)
@@ -66,7 +68,9 @@ md("""## Value-added
 District value-added in year 2 (`pds.vam`, Kane-Staiger empirical Bayes): students' year-2
 scores on their year-1 scores, standardized within grade and year, district effects shrunk
 by their reliability. Needs the student-level tables.""")
-code("""if Y2 is not None and not section_missing(store, "y2_value_added", ["enrollments", "student_scores"], years=2):
+code("""if Y2 is None:
+    record_numbers("y2_value_added", {"missing": "the study configuration names one study year"})
+elif not section_missing(store, "y2_value_added", ["enrollments", "student_scores"], years=2):
     st = tables_until(store, ["enrollments", "student_scores"], Y2)
     af = pds.vam.analysis_file(st["enrollments"], st["student_scores"])
     af = af[(af["year"] == Y2) & (af["subject"] == cfg.subjects[0]) & af["state"].isin(cfg.states)]

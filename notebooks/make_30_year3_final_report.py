@@ -56,7 +56,7 @@ code("""if have_years:
         "district_ci_lower": round(float(d["ci_lower"]), 2), "district_ci_upper": round(float(d["ci_upper"]), 2),
     })
 else:
-    record_numbers("y3_linkage", {"missing": "it needs the study years of achievement and practice data"})""")
+    record_numbers("y3_linkage", {"missing": "it needs at least two study years of achievement and practice data"})""")
 md("""## Program evaluations
 
 Each configured program by its design: staggered adoption by Callaway & Sant'Anna beside
@@ -98,7 +98,7 @@ code("""if have_years:
                                       "cr2_p": round(float(fits["district"].effect()["p_value"]), 3),
                                       "n_boot": int(RUN["n_boot"])})
 else:
-    record_numbers("y3_sensitivity", {"missing": "it needs the study years of achievement and practice data"})""")
+    record_numbers("y3_sensitivity", {"missing": "it needs at least two study years of achievement and practice data"})""")
 md("""## Power
 
 The minimum detectable effect of the design (`pds.linkage.mdes_table`, analytic, three
@@ -116,6 +116,6 @@ code("""if have_years:
     record_numbers("y3_power", {"n_districts": n,
                                 "mdes_points": round(float(tab.set_index("n_districts").loc[n, "mdes_points"]), 2)})
 else:
-    record_numbers("y3_power", {"missing": "it needs the study years of achievement and practice data"})""")
+    record_numbers("y3_power", {"missing": "it needs at least two study years of achievement and practice data"})""")
 code("store.close()")
 NB.write("notebooks/30_year3_final_report.ipynb")

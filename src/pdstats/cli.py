@@ -280,6 +280,10 @@ def reproduce(out: Path, notebooks: Path | None = None, paper: Path | None = Non
     for what, path in (("study store", study), ("study config", config)):
         if path is not None and not Path(path).is_file():
             raise ReproduceError(f"the {what} {str(path)!r} does not exist")
+    if study is not None:  # a bad config or store stops the run before anything is written
+        from pdstats.report.study import open_study
+
+        open_study(study, config)[0].close()
     methods = study is None if methods is None else methods
     out.mkdir(parents=True, exist_ok=True)
     for stale in ("numbers", "tables", "figures"):  # outputs of an earlier run must not leak into this one
