@@ -22,6 +22,7 @@ __all__ = [
     "PrivacyError",
     "SimulationSpecError",
     "ReproduceError",
+    "StudyConfigError",
     "WorldsFailedError",
 ]
 
@@ -135,6 +136,10 @@ class SimulationSpecError(PdstatsError, ValueError):
 
 class ReproduceError(PdstatsError):
     """``pdstats reproduce`` cannot run the whole study (a notebook or the paper is missing)."""
+
+
+class StudyConfigError(PdstatsError, ValueError):
+    """A study configuration file breaks a rule; the message names the key and the rule."""
 
 
 class WorldsFailedError(PdstatsError, RuntimeError):

@@ -17,14 +17,14 @@ def test_reproduce_step_on_the_default_store_writes_the_report_and_scans(tmp_pat
     store = build_example_store(tmp_path)
     found = share_study_tables(store, tmp_path)
     assert found.empty
-    shared = pd.read_csv(tmp_path / "tables" / "state_assessment_aggregates.csv")
+    shared = pd.read_csv(tmp_path / "tables" / "district_results.csv")
     assert shared["suppressed"].sum() >= 1  # the state's own flag survives
     n = pd.to_numeric(shared["n_tested"], errors="coerce")
     assert not ((n >= 1) & (n < 10)).any()
     report = pd.read_csv(tmp_path / "disclosure" / "disclosure_report.csv")
     assert {"output", "row", "column", "reason", "rule"} <= set(report.columns)
     params = json.loads((tmp_path / "disclosure" / "disclosure_report.json").read_text())
-    rule = params["outputs"]["state_assessment_aggregates"]["parameters"]
+    rule = params["outputs"]["district_results"]["parameters"]
     assert rule["min_n"] == 10 and rule["min_interval"] == 5.0
 
 

@@ -1,7 +1,8 @@
-"""Publishing a study's own tables through the gate: the state assessment aggregates.
+"""Publishing a study's own tables through the gate: the district results.
 
-``pdstats reproduce`` shares the study store's ``state_assessment_aggregates`` as
-``<output>/tables/state_assessment_aggregates.csv`` after :func:`protect_aggregates`,
+``pdstats reproduce`` shares the district and state rows of the study store's
+``state_assessment_aggregates`` (all students) as ``<output>/tables/district_results.csv``
+after :func:`protect_aggregates`,
 writes the disclosure report to ``<output>/disclosure/`` and scans every shared file
 (:func:`share_study_tables`).
 """
@@ -56,10 +57,11 @@ def protect_aggregates(aggregates: pd.DataFrame, min_n: int = 10) -> ProtectedTa
 
 
 def share_study_tables(store: Path | str, out: Path | str, min_n: int = 10) -> pd.DataFrame:
-    """Write the study's published tables through the gate, the disclosure report, and scan.
+    """Publish the study's district results through the gate, write the disclosure report, scan.
 
-    Reads ``state_assessment_aggregates`` from the study store, protects it
-    (:func:`protect_aggregates`), writes ``<out>/tables/state_assessment_aggregates.csv``
+    Reads ``state_assessment_aggregates`` from the study store, keeps the results for
+    all students of districts and their state rows (the table a study report shares),
+    protects it (:func:`protect_aggregates`), writes ``<out>/tables/district_results.csv``
     and ``<out>/disclosure/disclosure_report.{csv,json}``, then runs
     :func:`scan_outputs` over everything under ``out``.
 
@@ -85,9 +87,10 @@ def share_study_tables(store: Path | str, out: Path | str, min_n: int = 10) -> p
         aggregates = study.read("state_assessment_aggregates")
     finally:
         study.close()
-    protected = protect_aggregates(aggregates, min_n=min_n)
+    keep = aggregates["unit_type"].isin(["district", "state"]) & (aggregates["subgroup"] == "all")
+    protected = protect_aggregates(aggregates[keep].reset_index(drop=True), min_n=min_n)
     tables = out / "tables"
     tables.mkdir(parents=True, exist_ok=True)
-    protected.table.to_csv(tables / "state_assessment_aggregates.csv", index=False)
-    write_disclosure_report({"state_assessment_aggregates": protected}, out / "disclosure")
+    protected.table.to_csv(tables / "district_results.csv", index=False, lineterminator="\n")
+    write_disclosure_report({"district_results": protected}, out / "disclosure")
     return scan_outputs(out, min_n=min_n, strict=True)
