@@ -16,7 +16,13 @@ True
 """
 
 from pdstats.report.numbers import collect_numbers, fill_placeholders, format_number, record_numbers
-from pdstats.report.output import output_dir, release, save_figure, suppression_threshold, write_frame
+from pdstats.report.output import (
+    output_dir,
+    release,
+    save_figure,
+    suppression_threshold,
+    write_frame,
+)
 from pdstats.report.tables import EstimatesTable, table
 
 __all__ = [

@@ -173,4 +173,12 @@ def evaluate_program(store: Any, program: str, config: StudyConfig, profile: str
         return None
     if section_missing(store, section, ["student_scores", "enrollments", "program_adoption"], years=2):
         return None
-    return estimator(store, program, spec, config, profile)
+    from pdstats.errors import ModelSpecificationError
+
+    try:
+        return estimator(store, program, spec, config, profile)
+    except ModelSpecificationError as err:  # the store's adoption data cannot support the design: say why
+        why = f"the store's data cannot support the {spec['design']} design: {err}"
+        record_numbers(section, {"missing": why})
+        print(f"[{section}] not available: {why}")
+        return None
