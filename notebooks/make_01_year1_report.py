@@ -23,7 +23,7 @@ import pandas as pd
 
 import pdstats as pds
 from pdstats.figures import plot_year1_figure, plot_self_assessment
-from pdstats.reporting import record_numbers, save_figure
+from pdstats.report import record_numbers, save_figure
 
 pd.set_option("display.max_colwidth", 80)""")
 md("## Published facts\nEvery quantitative statement of the report about the 28 districts, with the line of the text it comes from.")

@@ -24,7 +24,7 @@ import seaborn as sns
 
 import pdstats as pds
 from pdstats.data.datasets import load_rdataset
-from pdstats.reporting import record_numbers, save_figure
+from pdstats.report import record_numbers, save_figure
 
 sns.set_theme(style="whitegrid", context="notebook")""")
 

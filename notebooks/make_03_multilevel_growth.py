@@ -26,7 +26,7 @@ import seaborn as sns
 
 import pdstats as pds
 from pdstats.data.datasets import load_rdataset
-from pdstats.reporting import record_numbers, save_figure
+from pdstats.report import record_numbers, save_figure
 
 REF = files("pdstats.multilevel") / "data"  # shipped copies of tests/reference/multilevel/
 

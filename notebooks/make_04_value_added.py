@@ -37,7 +37,7 @@ import statsmodels.formula.api as smf
 
 import pdstats as pds
 from pdstats.data.datasets import load_rdataset
-from pdstats.reporting import record_numbers, save_figure
+from pdstats.report import record_numbers, save_figure
 
 # show each distinct pdstats warning once (e.g. STAR has one class per teacher, so teacher and
 # class effects cannot be separated) instead of once per grade

@@ -23,7 +23,7 @@ import pandas as pd
 import seaborn as sns
 
 import pdstats as pds
-from pdstats.reporting import record_numbers, save_figure
+from pdstats.report import record_numbers, save_figure
 from pdstats.simulate.scales import to_naep
 
 sns.set_theme(style="whitegrid", context="notebook")""")

@@ -27,7 +27,7 @@ from scipy import stats
 
 import pdstats as pds
 from pdstats.cli import build_simulated_store
-from pdstats.reporting import output_dir, record_numbers, save_figure
+from pdstats.report import output_dir, record_numbers, save_figure
 
 sns.set_theme(style="whitegrid", context="notebook")
 warnings.simplefilter("once", pds.EstimationWarning)

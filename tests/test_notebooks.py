@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from pdstats.cli import REPO_ROOT, execute_notebook, study_notebooks
+from pdstats.cli import REPO_ROOT, execute_notebook, method_notebooks, study_notebooks
+from pdstats.privacy import scan_outputs
 
 NOTEBOOKS = study_notebooks()
+METHOD_NOTEBOOKS = method_notebooks()  # the yearly study notebooks run in test_study_reproduce.py
 
 
 def test_notebooks_exist_and_are_the_top_level_ones() -> None:
@@ -25,7 +27,7 @@ def test_notebooks_exist_and_are_the_top_level_ones() -> None:
         assert shipped.read_bytes() == repo.read_bytes(), shipped.name
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize("path", METHOD_NOTEBOOKS, ids=[p.stem for p in METHOD_NOTEBOOKS])
 def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import nbformat
 
@@ -38,3 +40,6 @@ def test_notebook_runs(path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert out.exists()
     assert Path(os.environ["PDSTATS_OUTPUT"]) == (tmp_path / "out").resolve()
     assert list((tmp_path / "out" / "figures").glob("*.png")), f"{path.name} saved no figure"
+    found = scan_outputs(tmp_path / "out")  # what the notebook shares: no ids, no cell below 10
+    assert found.empty, found.to_string()
+    assert f"notebooks/{path.name}" in found.attrs["scanned"]

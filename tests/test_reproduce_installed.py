@@ -114,3 +114,6 @@ def test_installed_wheel_reproduces_the_whole_study(installed: Path, tmp_path: P
     manuscript = (out / "paper" / "manuscript.md").read_text(encoding="utf-8")
     assert "{{" not in manuscript
     assert "finished" in res.stdout
+    assert (out / "disclosure" / "disclosure_report.csv").is_file() and (out / "tables").is_dir()
+    found = pds.privacy.scan_outputs(out)
+    assert found.empty and len(found.attrs["scanned"]) >= 20, found.to_string()

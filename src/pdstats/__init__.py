@@ -25,6 +25,7 @@ from pdstats.errors import (
     SchemaError,
     SimulationSpecError,
     StoreError,
+    StudyConfigError,
     WorldsFailedError,
 )
 from pdstats.results import ResultsBase, SampleLog
@@ -44,6 +45,7 @@ _SUBPACKAGES = {
     "power",
     "evaluate",
     "linkage",
+    "report",
 }
 # Front-door names re-exported lazily from their subpackages.
 _LAZY_ATTRS = {
@@ -66,6 +68,7 @@ __all__ = [
     "SchemaError",
     "SimulationSpecError",
     "StoreError",
+    "StudyConfigError",
     "WorldsFailedError",
     "__version__",
     *sorted(_SUBPACKAGES),

@@ -7,6 +7,7 @@ Messages name the table, the column, the rule broken and the offending rows.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "PrivacyError",
     "SimulationSpecError",
     "ReproduceError",
+    "StudyConfigError",
     "WorldsFailedError",
 ]
 
@@ -48,12 +50,15 @@ class DataValidationError(PdstatsError, ValueError):
     Attributes
     ----------
     failures : pandas.DataFrame
-        Every failing row, not only the first few shown in the message.
+        Every failing row, not only the first few shown in the message. For a
+        student-level table (``sensitive`` in the data dictionary) or keys naming a person
+        id (``student_id=...``), ``key`` is the row position and ``value`` is withheld, so
+        the error never carries a student's id or data into logs and notebooks.
     """
 
     def __init__(self, table: str, failures: pd.DataFrame, max_lines: int = 8) -> None:
         self.table = table
-        self.failures = failures.reset_index(drop=True)
+        self.failures = _redact(table, failures.reset_index(drop=True))
         lines = [f"table {table!r} failed validation: {len(failures)} problem(s)"]
         grouped = self.failures.groupby(["column", "rule"], sort=False, dropna=False)
         for i, ((column, rule), grp) in enumerate(grouped):
@@ -66,6 +71,29 @@ class DataValidationError(PdstatsError, ValueError):
                 f"  column {column!r}, rule {rule}: {len(grp)} row(s), keys {', '.join(keys)}{more}"
             )
         super().__init__("\n".join(lines))
+
+
+def _redact(table: str, failures: pd.DataFrame) -> pd.DataFrame:
+    """Row positions instead of the keys and no values, where the table describes people."""
+    from pdstats.data.dictionary import schema, table_names
+    from pdstats.privacy.identifiers import IDENTIFIER_PATTERN
+
+    if not {"key", "value", "row"} <= set(failures.columns):
+        return failures
+    sensitive = table in table_names() and schema(table).sensitive
+    keys = failures["key"].astype("string").fillna("")
+    names = keys.str.findall(r"([A-Za-z_][A-Za-z0-9_]*)=")
+    personal = names.map(lambda found: any(IDENTIFIER_PATTERN.match(n.lower()) for n in found)).to_numpy(dtype=bool)
+    if not sensitive and not personal.any():
+        return failures
+    out = failures.copy()
+    hide = np.ones(len(out), dtype=bool) if sensitive else personal
+    rows = out["row"]
+    out["key"] = out["key"].astype(object)
+    out.loc[hide, "key"] = [f"row {int(r)}" if pd.notna(r) else "(whole table)" for r in rows[hide]]
+    out["value"] = out["value"].astype(object)
+    out.loc[hide, "value"] = None
+    return out
 
 
 class StoreError(PdstatsError):
@@ -108,6 +136,10 @@ class SimulationSpecError(PdstatsError, ValueError):
 
 class ReproduceError(PdstatsError):
     """``pdstats reproduce`` cannot run the whole study (a notebook or the paper is missing)."""
+
+
+class StudyConfigError(PdstatsError, ValueError):
+    """A study configuration file breaks a rule; the message names the key and the rule."""
 
 
 class WorldsFailedError(PdstatsError, RuntimeError):

@@ -121,10 +121,11 @@ def test_year_missing_for_practice_scores_is_logged(world):
 
 def test_score_without_standard_error(panel, world):
     s = panel.scores.copy()
-    s.loc[s.index[:3], "se"] = np.nan
+    s.loc[s.index[s["kind"] == "index"][:3], "se"] = np.nan  # index rows: their growth rows are lost
     with pytest.warns(pds.DroppedRowsWarning, match="standard error"):
         p = pds.linkage.analysis_panel(world, scores=s)
     assert any("standard error" in r for r in p.sample_log.dropped)
+    assert p.sample_log.n_used == len(p.data)  # growth rows, not score rows, are counted
     with pytest.raises(pds.ModelSpecificationError, match="se"):
         pds.linkage.analysis_panel(world, scores=s.drop(columns="se"))
 

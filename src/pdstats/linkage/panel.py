@@ -208,18 +208,21 @@ def _p4p(adoption: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     return (np.isfinite(f) & (keys["year"].to_numpy(float) >= f)).astype(float)
 
 
-def _check_scores(scores: pd.DataFrame, log: SampleLog) -> pd.DataFrame:
+def _check_scores(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str]:
+    """Usable score rows, the district-years whose practice index lacks a value or SE, and why."""
     require_columns(scores, ["district_id", "year", "kind", "score", "value", "se"], "practice scores", "scores")
     scores = scores.copy()
     for col, lower in (("value", -np.inf), ("se", 0.0)):
         scores[col] = as_numeric(scores, col, "practice scores", lower=lower)
     bad = scores["se"].isna() | scores["value"].isna()
+    reason = ""
     if bad.any():
         ids = sorted(scores.loc[bad, "district_id"].astype(str).unique())
         reason = f"practice score without a value or standard error (districts {ids})"
-        log.drop(reason, int(bad.sum()))
         warnings.warn(f"practice scores: {int(bad.sum())} rows dropped: {reason}", DroppedRowsWarning, stacklevel=3)
-    return scores[~bad].astype({"district_id": str, "year": int})
+    bad_index = scores.loc[bad & (scores["kind"] == "index"), ["district_id", "year"]].astype(
+        {"district_id": str, "year": int}).drop_duplicates()
+    return scores[~bad].astype({"district_id": str, "year": int}), bad_index, reason
 
 
 def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | None = None,
@@ -265,7 +268,12 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
     require_columns(districts, ["district_id", "state"], "districts", "analysis_panel")
     if scores is None:
         scores = practice_scores(t["practice_ratings"])
-    scores = _check_scores(scores, log)
+    scores, bad_index, reason = _check_scores(scores)
+    if len(bad_index):  # growth rows of district-years whose index cannot be used (score rows are not counted)
+        hit = growth[["district_id", "year"]].astype({"district_id": str, "year": int}).merge(
+            bad_index, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+        log.drop(reason, int(hit.sum()))
+        growth = growth[~hit]
     index = scores[scores["kind"] == "index"][["district_id", "year", "value", "se"]].rename(
         columns={"value": "practice_index", "se": "practice_index_se"})
     if index.duplicated(["district_id", "year"]).any():
