@@ -5,6 +5,7 @@
 * :func:`sun_abraham`, :func:`imputation` - heterogeneity-robust event studies;
 * :func:`twfe`, :func:`bacon` - two-way fixed effects and its Goodman-Bacon decomposition;
 * :func:`honest_did` - Rambachan & Roth sensitivity of an event study;
+* :func:`rd` - regression discontinuity at a cut on a score (rdrobust, rddensity);
 * :func:`randomization_test` - randomization inference over adoption timing for any
   estimator (few adopting districts); ``twfe(...).wild_bootstrap`` the wild cluster
   bootstrap.
@@ -22,6 +23,7 @@ from pdstats.evaluate.eventstudy import imputation, sun_abraham
 from pdstats.evaluate.honest import HonestDiDResult, honest_did
 from pdstats.evaluate.panel import ProgramPanel, panel
 from pdstats.evaluate.randomization import randomization_test
+from pdstats.evaluate.rd import RDResult, rd
 from pdstats.evaluate.results import AggregateResult, EventStudyResult, StaggeredDiDResult
 from pdstats.evaluate.staggered import staggered_did
 from pdstats.evaluate.twfe import BaconResult, TWFEResult, bacon, twfe
@@ -33,12 +35,14 @@ __all__ = [
     "HonestDiDResult",
     "StaggeredDiDResult",
     "ProgramPanel",
+    "RDResult",
     "TWFEResult",
     "bacon",
     "honest_did",
     "imputation",
     "panel",
     "randomization_test",
+    "rd",
     "staggered_did",
     "sun_abraham",
     "twfe",
