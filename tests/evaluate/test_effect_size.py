@@ -68,3 +68,16 @@ def test_effect_size_of_a_did_result_needs_the_sd():
     assert es.estimates["scale"].tolist() == ["student SD", "Hedges' g", "improvement index"]
     with pytest.raises(ModelSpecificationError, match="sd_name"):
         pds.evaluate.effect_size(tw, sd=30.0)
+
+
+def test_effect_size_of_an_event_study_keeps_its_keys_only():
+    from pdstats.evaluate.validation import exposure_world
+
+    d = exposure_world(np.random.default_rng(0), n_units=24, years=5)
+    agg = pds.evaluate.staggered_did(d, "outcome", "unit_id", "year", "first_treated_year",
+                                     n_boot=0).aggregate("dynamic")
+    with pytest.warns(pds.errors.EstimationWarning):
+        es = pds.evaluate.effect_size(agg, sd=2.0, sd_name="toy SD")
+    assert not any(c.startswith("cband_") for c in es.estimates.columns)
+    assert es.estimates["event_time"].tolist() == agg.estimates["event_time"].tolist()
+    assert np.allclose(es.estimates["std_error"], agg.estimates["std_error"] / 2.0, equal_nan=True)

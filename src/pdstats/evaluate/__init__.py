@@ -7,6 +7,8 @@
 * :func:`randomized` - randomized trials (individual, cluster, blocked; ITT, IV);
 * :func:`effect_size` - student-SD units, Hedges' g and the WWC improvement index of
   any result;
+* :func:`rollout_power` - simulated power of a staggered rollout (``pds.power`` has the
+  analytic power of randomized designs);
 * :func:`honest_did` - Rambachan & Roth sensitivity of an event study;
 * :func:`rd` - regression discontinuity at a cut on a score (rdrobust, rddensity);
 * :func:`randomization_test` - randomization inference over adoption timing for any
@@ -31,6 +33,7 @@ from pdstats.evaluate.randomized import randomized
 from pdstats.evaluate.randomized_results import RandomizedResult
 from pdstats.evaluate.rd import RDResult, rd
 from pdstats.evaluate.results import AggregateResult, EventStudyResult, StaggeredDiDResult
+from pdstats.evaluate.rollout_power import rollout_panel, rollout_power
 from pdstats.evaluate.staggered import staggered_did
 from pdstats.evaluate.twfe import BaconResult, TWFEResult, bacon, twfe
 
@@ -53,6 +56,8 @@ __all__ = [
     "randomization_test",
     "rd",
     "randomized",
+    "rollout_panel",
+    "rollout_power",
     "staggered_did",
     "sun_abraham",
     "twfe",

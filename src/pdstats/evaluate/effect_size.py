@@ -141,7 +141,7 @@ def effect_size(result: Any, sd: float | None = None, sd_name: str | None = None
     keep = np.asarray(getattr(result, "outcome_scale", np.ones(len(est), bool)), dtype=bool)
     est = est.loc[keep].reset_index(drop=True)
     keys = [c for c in getattr(result, "key_columns", ["term"]) if c in est.columns
-            and c not in ("design", "scale")]
+            and c not in ("design", "scale") and not c.startswith("cband_")]
     s_pool = pooled_sd if pooled_sd is not None else getattr(result, "outcome_sd", None)
     if sd is None:
         if s_pool is None:
