@@ -15,51 +15,22 @@ Usage:
 
 from __future__ import annotations
 
-import argparse
-import pathlib
 from functools import partial
 
-import numpy as np
-import pandas as pd
+from _chunked import arguments, run_chunks, summarize, world_seeds
 
-import pdstats as pds
 from pdstats.evaluate.threshold import rd_estimates, rd_world
-from pdstats.simulate.runner import summarize_draws
-
-
-def summarize(out: pathlib.Path) -> pd.DataFrame:
-    files = sorted(out.glob("draws_*.csv"))
-    draws = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
-    draws["world"] = pd.factorize(draws["seed"])[0]  # chunks number their worlds from 0
-    table = summarize_draws(draws)
-    print(f"{draws['seed'].nunique()} worlds")
-    print(table.to_string())
-    return table
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--worlds", type=int, default=200)
-    ap.add_argument("--effect", type=float, default=2.0)
-    ap.add_argument("--chunk", type=int, default=10)
-    ap.add_argument("--seed", type=int, default=2026)
-    ap.add_argument("--out", type=pathlib.Path, default=pathlib.Path("output/rd_validation"))
-    ap.add_argument("--summarize", type=pathlib.Path)
+    ap = arguments(2.0, "output/rd_validation")
     a = ap.parse_args()
     if a.summarize:
         summarize(a.summarize)
         return
-    a.out.mkdir(parents=True, exist_ok=True)
-    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(a.seed).spawn(a.worlds)]
+    seeds = world_seeds(a.seed, a.worlds)
     world = partial(rd_world, effect=a.effect)
-    for i in range(0, a.worlds, a.chunk):
-        path = a.out / f"draws_{i:04d}.csv"
-        if path.exists():
-            continue
-        res = pds.simulate.run(rd_estimates, world, seeds=seeds[i:i + a.chunk], progress=False,
-                               errors="record")
-        res.draws.to_csv(path, index=False)
-        print(f"worlds {i + a.chunk}/{a.worlds}", flush=True)
+    run_chunks(rd_estimates, world, seeds, a.out, a.chunk)
     summarize(a.out)
 
 
