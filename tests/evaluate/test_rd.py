@@ -140,3 +140,13 @@ def test_generated_bad_input_is_safe(n, cut, nan_share, const):
     d = pd.DataFrame({"x": x, "y": y})
     assert_safe_outcome("evaluate.rd", lambda: pds.evaluate.rd(d, "y", "x", cut, density=False,
                                                               min_per_side=5))
+
+
+def test_cluster_robust_variance_by_state(senate):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = pds.evaluate.rd(senate, "vote", "margin", 0.0, cluster="state", density=False)
+    assert r.settings["Variance"] == "cluster-robust by state"
+    nn = REF["conventional"]["se"]
+    assert r.estimates["std_error"].iloc[0] > nn  # states' elections are correlated
+    assert r.bandwidths["h_left"].iloc[0] != pytest.approx(REF["h"], abs=1e-3)
