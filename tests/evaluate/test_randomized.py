@@ -84,6 +84,15 @@ def test_specification_errors():
                                 methods=["regression"])
 
 
+def test_pairs_mixed_with_larger_blocks_warn():
+    d = _trial()
+    d["pair"] = np.where(d["teacher"] < 4, d["teacher"] // 2, 10)  # two pairs + one big block
+    with pytest.warns(pds.errors.EstimationWarning, match="matched-pair variance"):
+        r = pds.evaluate.randomized(d, "score", "bonus", level="teacher", cluster="teacher",
+                                    blocks="pair", methods=["difference in means"])
+    assert r.estimates["df"].iloc[0] == 2  # B - 1 with three blocks
+
+
 def test_missing_outcomes_are_dropped_and_logged():
     d = _trial()
     d.loc[[1, 2, 3], "score"] = np.nan

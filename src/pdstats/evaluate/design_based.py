@@ -16,17 +16,19 @@ their formulas:
   point estimate with the pair variance ``1 / (B (B - 1)) sum_b (tau_b - tau)^2`` (clustered:
   ``B / ((B - 1) N^2) sum_b (N_b tau_b - N tau / B)^2``) and ``B - 1`` df.
 
-Blocks mixing pairs with larger blocks use the pair variance (estimatr does the same
-and warns).
+Blocks mixing pairs with larger blocks use the pair variance, with an
+:class:`~pdstats.errors.EstimationWarning` (estimatr does the same and warns).
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from pdstats.errors import EstimationWarning
 from pdstats.inference.covariance import robust_covariance
 from pdstats.inference.ols import ols_fit
 
@@ -93,6 +95,11 @@ def difference_in_means(y: np.ndarray, d: np.ndarray, block: np.ndarray | None =
     units = pd.Series(cluster if cluster is not None else np.arange(len(y))).to_numpy()
     per_block = pd.Series(units).groupby(codes).nunique().to_numpy()
     pair = bool((per_block == 2).any())
+    if pair and not (per_block == 2).all():
+        warnings.warn(f"{int((per_block == 2).sum())} of {len(per_block)} blocks have two units "
+                      "(or clusters) and the others more: the matched-pair variance is used for "
+                      "all (no within-block variance exists in a pair)", EstimationWarning,
+                      stacklevel=3)
     n_blocks = len(per_block)
     est_b, se_b, n_b = np.empty(n_blocks), np.empty(n_blocks), np.empty(n_blocks)
     for b in range(n_blocks):

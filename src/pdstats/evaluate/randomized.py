@@ -70,7 +70,6 @@ def _columns(argument: str, value: str | Sequence[str] | None) -> list[str]:
 def _check_design(work: pd.DataFrame, treatment: str, blocks: str | None, cluster: str | None,
                   positions: np.ndarray) -> None:
     """Refuse assignments that cannot come from the stated design (rows named)."""
-    d = work["_d"].to_numpy()
     if cluster is not None:
         spread = work.groupby("_c", sort=False)["_d"].transform("nunique").to_numpy()
         bad = np.flatnonzero(spread > 1)
@@ -109,8 +108,6 @@ def _check_design(work: pd.DataFrame, treatment: str, blocks: str | None, cluste
             else np.arange(len(work))
         raise refuse(_TABLE, treatment, f"at least two {'clusters' if cluster else 'units'} "
                      f"per arm{where} unless every block is a matched pair", positions[in_bad])
-    if d.min() == d.max():  # pragma: no cover - caught above
-        raise refuse(_TABLE, treatment, "both arms", positions)
 
 
 def randomized(data: pd.DataFrame, outcome: str, treatment: str, level: str = "student",
