@@ -1,10 +1,8 @@
-"""Validation runs in resumable chunks: each chunk's draws saved, any partial run summarized.
+"""Known-truth validations run in resumable chunks: each chunk's draws saved, then summarized.
 
-The known-truth benchmarks (``*_validation.py``) run hundreds of worlds in the background;
-:func:`run_chunks` passes the worlds to ``pds.simulate.run`` a chunk at a time and writes each
-chunk's draws to ``out/draws_NNNN.csv`` (an existing chunk is skipped, so a stopped run
-resumes), and :func:`summarize` pools whatever chunks exist with the runner's own
-:func:`~pdstats.simulate.runner.summarize_draws`.
+Used by the validation benchmarks whose worlds are slow (``evaluate_validation.py``,
+``randomized_validation.py``): a run that is stopped keeps the chunks it finished, a
+rerun skips them, and ``summarize`` pools whatever is there with the runner's formulas.
 """
 
 from __future__ import annotations
@@ -24,8 +22,8 @@ from pdstats.simulate.runner import summarize_draws
 
 
 def run_chunks(estimator: Callable, world: Callable, seeds: Sequence[int], out: pathlib.Path,
-               chunk: int = 10, truth: Any = None) -> None:
-    """Fit ``estimator`` on the worlds of ``seeds``, ``chunk`` at a time, saving the draws."""
+               chunk: int, truth: Any = None) -> None:
+    """Fit ``estimator`` on the worlds of ``seeds``, ``chunk`` at a time, saving each chunk's draws."""
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     for i in range(0, len(seeds), chunk):
@@ -40,18 +38,18 @@ def run_chunks(estimator: Callable, world: Callable, seeds: Sequence[int], out: 
 
 
 def summarize(out: pathlib.Path) -> pd.DataFrame:
-    """Pool the saved chunks of ``out`` and print the per-term Monte Carlo summary."""
-    files = sorted(out.glob("draws_*.csv"))
-    draws = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
+    """Pool the saved chunks of ``out`` (bias, RMSE, coverage, rejection with MC SEs) and print them."""
+    draws = pd.concat([pd.read_csv(f) for f in sorted(out.glob("draws_*.csv"))], ignore_index=True)
     draws["world"] = pd.factorize(draws["seed"])[0]  # chunks number their worlds from 0
     table = summarize_draws(draws)
     print(f"{draws['seed'].nunique()} worlds")
-    print(table.to_string())
+    print(table.pivot(index="term", columns="quantity", values=["estimate", "std_error"])
+          .round(4).to_string())
     return table
 
 
 def arguments(effect: float, out: str) -> argparse.ArgumentParser:
-    """The options every validation benchmark takes (add the script's own, then parse)."""
+    """The options of a validation benchmark (add the script's own, then parse)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--worlds", type=int, default=200)
     ap.add_argument("--effect", type=float, default=effect)

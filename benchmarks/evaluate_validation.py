@@ -14,21 +14,30 @@ Usage:
 
 from __future__ import annotations
 
+import argparse
+import pathlib
 from functools import partial
 
-from _chunked import arguments, run_chunks, summarize, world_seeds
+import numpy as np
+from _chunked import run_chunks, summarize
 
 from pdstats.evaluate.validation import did_estimates, p4p_world
 
 
 def main() -> None:
-    ap = arguments(3.0, "output/did_validation")
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worlds", type=int, default=200)
+    ap.add_argument("--effect", type=float, default=3.0)
     ap.add_argument("--years", type=int, default=6)
+    ap.add_argument("--chunk", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--out", type=pathlib.Path, default=pathlib.Path("output/did_validation"))
+    ap.add_argument("--summarize", type=pathlib.Path)
     a = ap.parse_args()
     if a.summarize:
         summarize(a.summarize)
         return
-    seeds = world_seeds(a.seed, a.worlds)
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(a.seed).spawn(a.worlds)]
     world = partial(p4p_world, years=a.years, p4p_effect=a.effect)
     truth = {t: a.effect for t in ("CS simple ATT", "imputation ATT", "Sun-Abraham ATT", "TWFE")}
     run_chunks(lambda d, rng: did_estimates(d, rng), world, seeds, a.out, a.chunk, truth=truth)

@@ -17,27 +17,13 @@ Usage (background, niced):
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
-import time
 from functools import partial
 
-import pandas as pd
+from _chunked import run_chunks, summarize
 
-import pdstats as pds
 from pdstats._parallel import piece_seeds
 from pdstats.evaluate.trial_validation import bonus_estimates, bonus_trial
-from pdstats.simulate.runner import summarize_draws
-
-
-def summarize(out: pathlib.Path) -> pd.DataFrame:
-    draws = pd.concat([pd.read_csv(f) for f in sorted(out.glob("draws_*.csv"))], ignore_index=True)
-    draws["world"] = pd.factorize(draws["seed"])[0]
-    table = summarize_draws(draws)
-    print(f"{draws['seed'].nunique()} worlds")
-    print(table.pivot(index="term", columns="quantity", values=["estimate", "std_error"])
-          .round(4).to_string())
-    return table
 
 
 def main() -> None:
@@ -49,23 +35,10 @@ def main() -> None:
     ap.add_argument("--out", type=pathlib.Path, default=pathlib.Path("output/bonus_validation"))
     ap.add_argument("--summarize", type=pathlib.Path)
     a = ap.parse_args()
-    if a.summarize:
-        summarize(a.summarize)
-        return
-    a.out.mkdir(parents=True, exist_ok=True)
-    seeds = piece_seeds(a.seed, a.worlds)
-    world = partial(bonus_trial, bonus_effect=a.effect, class_size=8)
-    t0 = time.time()
-    for i in range(0, a.worlds, a.chunk):
-        path = a.out / f"draws_{i:04d}.csv"
-        if path.exists():
-            continue
-        res = pds.simulate.run(bonus_estimates, world, seeds=seeds[i:i + a.chunk], progress=False,
-                               errors="record")
-        res.draws.to_csv(path, index=False)
-        print(f"worlds {min(i + a.chunk, a.worlds)}/{a.worlds}, {time.time() - t0:.0f} s, "
-              f"load average {os.getloadavg()[0]:.1f}", flush=True)
-    summarize(a.out)
+    if not a.summarize:
+        run_chunks(bonus_estimates, partial(bonus_trial, bonus_effect=a.effect, class_size=8),
+                   piece_seeds(a.seed, a.worlds), a.out, a.chunk)
+    summarize(a.summarize or a.out)
 
 
 if __name__ == "__main__":
