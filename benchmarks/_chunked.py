@@ -7,12 +7,14 @@ rerun skips them, and ``summarize`` pools whatever is there with the runner's fo
 
 from __future__ import annotations
 
+import argparse
 import os
 import pathlib
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 import pdstats as pds
@@ -44,3 +46,20 @@ def summarize(out: pathlib.Path) -> pd.DataFrame:
     print(table.pivot(index="term", columns="quantity", values=["estimate", "std_error"])
           .round(4).to_string())
     return table
+
+
+def arguments(effect: float, out: str) -> argparse.ArgumentParser:
+    """The options of a validation benchmark (add the script's own, then parse)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--worlds", type=int, default=200)
+    ap.add_argument("--effect", type=float, default=effect)
+    ap.add_argument("--chunk", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--out", type=pathlib.Path, default=pathlib.Path(out))
+    ap.add_argument("--summarize", type=pathlib.Path)
+    return ap
+
+
+def world_seeds(seed: int, n: int) -> list[int]:
+    """The worlds' seeds: one integer from each child of ``SeedSequence(seed)``."""
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]

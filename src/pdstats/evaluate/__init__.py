@@ -10,6 +10,7 @@
 * :func:`rollout_power` - simulated power of a staggered rollout (``pds.power`` has the
   analytic power of randomized designs);
 * :func:`honest_did` - Rambachan & Roth sensitivity of an event study;
+* :func:`rd` - regression discontinuity at a cut on a score (rdrobust, rddensity);
 * :func:`randomization_test` - randomization inference over adoption timing for any
   estimator (few adopting districts); ``twfe(...).wild_bootstrap`` the wild cluster
   bootstrap.
@@ -30,6 +31,7 @@ from pdstats.evaluate.panel import ProgramPanel, panel
 from pdstats.evaluate.randomization import randomization_test
 from pdstats.evaluate.randomized import randomized
 from pdstats.evaluate.randomized_results import RandomizedResult
+from pdstats.evaluate.rd import RDResult, rd
 from pdstats.evaluate.results import AggregateResult, EventStudyResult, StaggeredDiDResult
 from pdstats.evaluate.rollout_power import rollout_panel, rollout_power
 from pdstats.evaluate.staggered import staggered_did
@@ -43,6 +45,7 @@ __all__ = [
     "HonestDiDResult",
     "StaggeredDiDResult",
     "ProgramPanel",
+    "RDResult",
     "RandomizedResult",
     "TWFEResult",
     "bacon",
@@ -51,6 +54,7 @@ __all__ = [
     "imputation",
     "panel",
     "randomization_test",
+    "rd",
     "randomized",
     "rollout_panel",
     "rollout_power",
