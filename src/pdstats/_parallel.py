@@ -20,6 +20,7 @@ growth-percentile groups and value-added groups through the same ``backend=`` la
 
 from __future__ import annotations
 
+import pickle
 import traceback
 import warnings
 from collections.abc import Callable, Hashable, Sequence
@@ -29,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pdstats.errors import ModelSpecificationError, PiecesFailedError
+from pdstats.errors import ModelSpecificationError, PdstatsError, PiecesFailedError
 
 __all__ = ["BACKENDS", "PieceFailure", "check_backend", "map_pieces", "piece_seeds", "piece_streams",
            "raise_failures", "seed_of"]
@@ -108,6 +109,9 @@ class PieceFailure:
     error: str
     message: str
     traceback: str
+    #: the exception itself when it is a (picklable) :class:`~pdstats.PdstatsError`: a
+    #: refusal the caller re-raises as it would have without pieces
+    exception: BaseException | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,17 @@ def _guarded(func: Callable[..., Any], args: tuple, shared: tuple = (), record: 
             value = func(*shared, *args)
         return _Warned(value, [(w.category, str(w.message)) for w in caught])
     except Exception as exc:  # noqa: BLE001 - reported per piece by the caller
-        return PieceFailure(type(exc).__name__, str(exc), traceback.format_exc())
+        return PieceFailure(type(exc).__name__, str(exc), traceback.format_exc(), _portable(exc))
+
+
+def _portable(exc: Exception) -> BaseException | None:
+    """The exception if it is a pdstats refusal that survives pickling, else None."""
+    if not isinstance(exc, PdstatsError):
+        return None
+    try:
+        return pickle.loads(pickle.dumps(exc))
+    except Exception:  # noqa: BLE001 - an exception that does not pickle is reported as text
+        return None
 
 
 def _batch(func: Callable[..., Any], batch: list[tuple], record: bool, *shared: Any) -> list[Any]:
@@ -229,7 +243,12 @@ def map_pieces(func: Callable[..., Any], keys: Sequence[Hashable], args: Sequenc
 
 
 def raise_failures(outcome: dict[Hashable, Any], what: str, key_names: Sequence[str] | None = None) -> None:
-    """Raise :class:`~pdstats.errors.PiecesFailedError` if any piece of ``outcome`` failed.
+    """Raise if any piece of ``outcome`` failed.
+
+    The first (in key order) pdstats refusal (:class:`~pdstats.PdstatsError`, e.g. a group
+    too small to fit) is raised as is, as the job would have raised it without pieces;
+    other errors become one :class:`~pdstats.errors.PiecesFailedError` naming every
+    failed piece by its key.
 
     Examples
     --------
@@ -239,5 +258,8 @@ def raise_failures(outcome: dict[Hashable, Any], what: str, key_names: Sequence[
     failed = [(k, v) for k, v in outcome.items() if isinstance(v, PieceFailure)]
     if not failed:
         return
+    for _, f in failed:
+        if f.exception is not None:
+            raise f.exception
     rows = [{"key": k, "error": f.error, "message": f.message, "traceback": f.traceback} for k, f in failed]
     raise PiecesFailedError(pd.DataFrame(rows), len(outcome), what, key_names)

@@ -10,11 +10,12 @@ The pipeline: check the input and log dropped rows -> build the control matrix
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from pdstats._parallel import check_backend, map_pieces, raise_failures, seed_of
 from pdstats.errors import ModelSpecificationError, PdstatsError
 from pdstats.results import SampleLog, add_ci, check_level, flag_unestimated
 from pdstats.vam._checks import clean_rows, positive_int, require_roles
@@ -76,6 +77,8 @@ def value_added(
     random_state: int | np.random.Generator | None = 0,
     level: float = 0.95,
     progress: bool = True,
+    backend: str = "local",
+    client: Any = None,
 ) -> VAResult:
     """Estimate value-added of teachers, schools or districts.
 
@@ -132,6 +135,13 @@ def value_added(
         Confidence level of ``ci_lower``/``ci_upper``.
     progress : bool
         Progress bar over ``by`` groups.
+    backend : {"local", "dask"}
+        Fit the ``by`` groups one after another here, or as tasks on a
+        ``dask.distributed`` cluster (the current client, or ``client``); the result is
+        identical. A ``random_state`` Generator gives one integer seed used by every
+        group (as an integer ``random_state`` is).
+    client : distributed.Client, optional
+        The dask client for ``backend="dask"``.
 
     Returns
     -------
@@ -154,6 +164,8 @@ def value_added(
     if method not in METHODS:
         raise ModelSpecificationError(f"method={method!r}; choose one of {METHODS}")
     level = check_level(level)
+    check_backend(backend, client)
+    random_state = seed_of(random_state)
     degree = positive_int(degree, "degree")
     cfr_draws = positive_int(cfr_draws, "cfr_draws", minimum=0)
     prior_l, controls_l, by_l = _as_list(prior), _as_list(controls), _as_list(by)
@@ -194,9 +206,14 @@ def value_added(
     if not by_l:
         parts = [(None, _fit_checked(clean, (), opts))]
     else:
-        groups = list(clean.groupby(by_l, sort=True, observed=True))
-        parts = [(key if isinstance(key, tuple) else (key,), _fit_checked(g, key, opts))
-                 for key, g in tqdm(groups, disable=not progress, desc="value_added by group")]
+        groups = [(key if isinstance(key, tuple) else (key,), g)
+                  for key, g in clean.groupby(by_l, sort=True, observed=True)]
+        keys = [k for k, _ in groups]
+        outcome = map_pieces(_fit_group, keys, [(g, k) for k, g in groups], backend=backend,
+                             client=client, progress=progress, desc="value_added by group",
+                             shared=(opts,), capture_warnings=True)
+        raise_failures(outcome, "value_added groups", by_l)
+        parts = [(k, outcome[k]) for k in keys]
     tables = {}
     for name in ("effects", "varcomp", "coef", "acov", "rows"):
         frames = []
@@ -224,6 +241,11 @@ def value_added(
                     variance_components=tables["varcomp"], coefficients=tables["coef"],
                     sample_log=log, autocovariance=tables["acov"], rows=tables["rows"],
                     by=by_l, options=options)
+
+
+def _fit_group(opts: dict, df: pd.DataFrame, key: tuple) -> dict[str, pd.DataFrame | None]:
+    """One ``by`` group (a piece of :func:`value_added`)."""
+    return _fit_checked(df, key, opts)
 
 
 def _fit_checked(df: pd.DataFrame, key: object, opts: dict) -> dict[str, pd.DataFrame | None]:
