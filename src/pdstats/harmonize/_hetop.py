@@ -208,13 +208,15 @@ def hetop(
     log.drop(f"too small (fewer than {max(min_n, 1)} students)", int(small.sum()))
     df, values = df[~small], values[~small]
 
-    cells = _cells(df, by)
+    # one groupby over ids and counts together (no per-cell look-ups into the whole table)
+    joined = pd.concat([df[by].reset_index(drop=True), values.reset_index(drop=True)], axis=1)
+    joined["__group"] = df[group].to_numpy()
     keys, pieces = [], []
-    for key, cell in cells:
-        v = values.loc[cell.index]
+    for key, cell in _cells(joined, by):
+        v = cell[lev]
         used_levels = [c for c in lev if v[c].notna().any()]
         keys.append(key)
-        pieces.append((key, cell[group].to_numpy(), v[used_levels], cut_for(key, len(used_levels))))
+        pieces.append((key, cell["__group"].to_numpy(), v[used_levels], cut_for(key, len(used_levels))))
     outcome = map_pieces(_fit_one_cell, keys, pieces, backend=backend, client=client, progress=progress,
                          desc="hetop cells", shared=(by, group, model, tau, max_iter, bias_correct),
                          chunksize=max(1, len(pieces) // 200), capture_warnings=True)
