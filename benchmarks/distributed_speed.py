@@ -25,6 +25,23 @@ path=FOLDER)``, written first if FOLDER has none) -> the analysis file by DuckDB
 value-added by subject x grade, each read one group at a time from Parquet, each in a fresh
 child process whose peak resident memory is measured (target: under 4 GB).
 
+Measured 2026-12-05 on the shared 2-core machine with other helpers' jobs running (load
+average 19-31: no worker ever had a core to itself, ``busy`` 0.05-0.17), ``--quick`` sizes only,
+so the speed-ups below say nothing about 2 free cores; every dask result equalled the local one:
+
+==============================================  ======  ========  =========  ==========
+job (--quick)                                   local   1 worker  2 workers  load avg.
+==============================================  ======  ========  =========  ==========
+hetop, 360 cells x 250 districts                26.5 s  63.3 s    64.8 s     19-22
+sgp, 100,000 students, 2 priors, 20 quantiles   44.8 s  55.8 s    94.5 s     22-31
+value_added cfr, 12 groups x 8,000 rows         20.3 s  9.9 s     9.7 s      26-31
+parametric bootstrap, 40 replicates             1.2 s   3.2 s     3.2 s      26-27
+==============================================  ======  ========  =========  ==========
+
+The 1.7x acceptance (full-size hetop and sgp, 2 vs 1 worker) is NOT demonstrated here; rerun
+``PYTHONPATH=src python benchmarks/distributed_speed.py --jobs hetop sgp`` on an idle machine.
+Peak memory on the state world: see the README of issue 19 / the report (``--memory``).
+
 Usage (run on an idle machine; ``--quick`` is a scaled-down smoke run)::
 
     PYTHONPATH=src python benchmarks/distributed_speed.py                       # all jobs, full size
