@@ -165,7 +165,11 @@ def _load() -> str:
 
 
 def speed(jobs: list[str], quick: bool, workers: list[int]) -> pd.DataFrame:
+    import dask
     from distributed import Client, LocalCluster
+
+    # the workers' sampling profiler costs CPU in proportion to wall time: off for timing
+    dask.config.set({"distributed.worker.profile.enabled": False})
 
     rows = []
     for name in jobs:
