@@ -394,7 +394,7 @@ def sgp(
     if not students:
         raise ModelSpecificationError(f"sgp: no group of {by_l} has complete rows ({log})")
     student_df = pd.concat(students) if by_l else students[0]
-    coef_df = pd.concat(coefs, keys=keys, names=by_l) if by_l else coefs[0]
+    coef_df = pd.concat(coefs, keys=list(knots), names=by_l) if by_l else coefs[0]
     draws = {u: _growth_draws(np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts]),
                               n_boot, seed, progress) for u, parts in unit_parts.items()}
     res = SGPResult(student_df, coef_df, knots if by_l else knots[()], draws, log, prior_l, outcome,
