@@ -223,7 +223,9 @@ def map_pieces(func: Callable[..., Any], keys: Sequence[Hashable], args: Sequenc
         client = _dask_client(client)
         size = max(1, int(chunksize))
         batches = [list(args[i:i + size]) for i in range(0, len(args), size)]
-        remote = client.scatter(list(shared), broadcast=True) if shared else []
+        # hash=False: a fresh key per call (a hashed key is shared with an earlier call
+        # scattering the same value, whose release would cancel these tasks)
+        remote = client.scatter(list(shared), broadcast=True, hash=False) if shared else []
         futures = [client.submit(_batch, func, b, capture_warnings, *remote, pure=False) for b in batches]
         position = {f.key: i for i, f in enumerate(futures)}
         done: dict[int, list[Any]] = {}
