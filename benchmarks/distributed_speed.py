@@ -40,7 +40,20 @@ parametric bootstrap, 40 replicates             1.2 s   3.2 s     3.2 s      26-
 
 The 1.7x acceptance (full-size hetop and sgp, 2 vs 1 worker) is NOT demonstrated here; rerun
 ``PYTHONPATH=src python benchmarks/distributed_speed.py --jobs hetop sgp`` on an idle machine.
-Peak memory on the state world: see the README of issue 19 / the report (``--memory``).
+Peak memory on the state world (``--quick --memory``, each step a fresh child process, load
+average 19-29; target under 4 GB):
+
+==========================================================  =========  =======  =========
+step                                                        rows       seconds  peak RSS
+==========================================================  =========  =======  =========
+analysis file, DuckDB (grades 4-8)                          7,155,066  187      1,328 MB
+SGP by subject x grade x year, 2 priors, 20 quantiles       4,268,193  712      1,184 MB
+CFR value-added by subject x grade (154,251 teacher-years)  4,268,193  226      1,141 MB
+==========================================================  =========  =======  =========
+
+(Streaming the world itself: 1,393 s at load 20-30, peak 1.7 GB.) The 100-quantile SGP adds
+a group's ``n x 100`` predicted quantiles (about 0.2 GB for the largest group, twice while
+sorting); rerun without ``--quick`` to measure it.
 
 Usage (run on an idle machine; ``--quick`` is a scaled-down smoke run)::
 
