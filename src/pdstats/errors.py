@@ -7,6 +7,8 @@ Messages name the table, the column, the rule broken and the offending rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -24,6 +26,7 @@ __all__ = [
     "ReproduceError",
     "StudyConfigError",
     "WorldsFailedError",
+    "PiecesFailedError",
 ]
 
 
@@ -165,6 +168,40 @@ class WorldsFailedError(PdstatsError, RuntimeError):
                  "(errors='record' keeps the others):"]
         for _, r in self.failures.head(max_lines).iterrows():
             lines.append(f"  world {r['world']} (seed {r['seed']}): {r['error']}: {r['message']}")
+        if len(failures) > max_lines:
+            lines.append(f"  ... and {len(failures) - max_lines} more; see .failures")
+        super().__init__("\n".join(lines))
+
+
+class PiecesFailedError(PdstatsError, RuntimeError):
+    """Pieces of a divided job (cells, quantiles, groups, replicates) raised; none is lost.
+
+    Parameters
+    ----------
+    failures : pandas.DataFrame
+        One row per failed piece: ``key``, ``error``, ``message``, ``traceback``.
+    n_pieces : int
+        Pieces in the job.
+    what : str
+        What the pieces are ("hetop cells", "sgp quantiles", ...).
+    key_names : sequence of str, optional
+        Names of the parts of a tuple key (``["state", "year", ...]``).
+
+    Attributes
+    ----------
+    failures : pandas.DataFrame
+        Every failed piece with its key and traceback (run the piece again locally).
+    """
+
+    def __init__(self, failures: pd.DataFrame, n_pieces: int, what: str,
+                 key_names: Sequence[str] | None = None, max_lines: int = 8) -> None:
+        self.failures = failures.reset_index(drop=True)
+        lines = [f"{len(failures)} of {n_pieces} {what} failed:"]
+        for _, r in self.failures.head(max_lines).iterrows():
+            key = r["key"]
+            if key_names is not None and isinstance(key, tuple) and len(key) == len(key_names):
+                key = ", ".join(f"{n}={v!r}" for n, v in zip(key_names, key, strict=True))
+            lines.append(f"  {key}: {r['error']}: {r['message']}")
         if len(failures) > max_lines:
             lines.append(f"  ... and {len(failures) - max_lines} more; see .failures")
         super().__init__("\n".join(lines))

@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from pdstats._inputs import as_bool, as_numeric, drop_missing, require_columns, require_frame
+from pdstats._parallel import check_backend, map_pieces, raise_failures
 from pdstats.errors import (
     ConvergenceError,
     DroppedRowsWarning,
@@ -88,6 +89,8 @@ def hetop(
     on_fail: str = "flag",
     max_iter: int = 100,
     progress: bool = True,
+    backend: str = "local",
+    client: Any = None,
 ) -> HetopResult:
     """Estimate group means and SDs on each state's standardized (star) scale.
 
@@ -133,6 +136,13 @@ def hetop(
         Newton iteration limit per cell.
     progress : bool
         Show a progress bar over cells.
+    backend : {"local", "dask"}
+        Fit the cells one after another here, or as tasks on a ``dask.distributed``
+        cluster (the current client, or ``client``). The result is identical; a cell whose
+        fit raises an unexpected error is reported by its key
+        (:class:`~pdstats.PiecesFailedError`).
+    client : distributed.Client, optional
+        The dask client for ``backend="dask"``.
 
     Returns
     -------
@@ -151,6 +161,8 @@ def hetop(
         Negative, fractional, infinite or non-numeric counts (the rows are named).
     ConvergenceError
         With ``on_fail="raise"`` when a cell fails to converge.
+    PiecesFailedError
+        A cell's fit raised an unexpected error (named by its key).
 
     Examples
     --------
@@ -167,6 +179,7 @@ def hetop(
     (8, 4)
     """
     _check_arguments(model, on_fail, min_n, tau, max_iter)
+    check_backend(backend, client)
     require_frame(counts, "counts")
     by = list(by)
     if "subgroup" in counts.columns and "subgroup" not in by:
@@ -195,64 +208,33 @@ def hetop(
     log.drop(f"too small (fewer than {max(min_n, 1)} students)", int(small.sum()))
     df, values = df[~small], values[~small]
 
-    est_rows, cut_rows, cell_rows = [], [], []
-    cells = _cells(df, by)
-    for key, cell in tqdm(cells, total=len(cells), disable=not progress, desc="hetop cells"):
-        v = values.loc[cell.index]
+    # one groupby over ids and counts together (no per-cell look-ups into the whole table)
+    joined = pd.concat([df[by].reset_index(drop=True), values.reset_index(drop=True)], axis=1)
+    joined["__group"] = df[group].to_numpy()
+    keys, pieces = [], []
+    for key, cell in _cells(joined, by):
+        v = cell[lev]
         used_levels = [c for c in lev if v[c].notna().any()]
-        info = dict(zip(by, key, strict=True))
-        known_cuts = cut_for(key, len(used_levels))
-        merged = []
-        if known_cuts is None:
-            # a level with no students anywhere in the cell carries no information to
-            # separate its two cuts: it is merged away (recorded in cells.message)
-            merged = [c for c in used_levels if v[c].fillna(0).sum() == 0]
-            used_levels = [c for c in used_levels if c not in merged]
-        mat = v[used_levels].fillna(0).to_numpy(float)
-        k = len(used_levels)
-        try:
-            if len(cell) < 2:
-                raise ModelSpecificationError("fewer than 2 groups in the cell")
-            fit = fit_cell(mat, model, known_cuts, tau, max_iter=max_iter)
-        except (ModelSpecificationError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError,
-                ValueError) as exc:
-            if not isinstance(exc, ModelSpecificationError):
-                warnings.warn(f"cell {info}: numerical failure ({type(exc).__name__}: {exc}); cell left out",
-                              EstimationWarning, stacklevel=2)
-                exc = ModelSpecificationError(f"numerical failure: {type(exc).__name__}")
-            log.drop(f"cell not estimable ({exc})", len(cell))
-            cell_rows.append({**info, "model": model, "n_groups": len(cell), "n_students": int(mat.sum()),
-                              "n_levels": k, "converged": False, "message": str(exc)})
-            continue
-        if not fit.converged:
-            msg = f"cell {info}: {fit.message}"
+        keys.append(key)
+        pieces.append((key, cell["__group"].to_numpy(), v[used_levels], cut_for(key, len(used_levels))))
+    outcome = map_pieces(_fit_one_cell, keys, pieces, backend=backend, client=client, progress=progress,
+                         desc="hetop cells", shared=(by, group, model, tau, max_iter, bias_correct),
+                         chunksize=max(1, len(pieces) // 200), capture_warnings=True)
+    raise_failures(outcome, "hetop cells", by)
+    est_rows, cut_rows, cell_rows = [], [], []
+    for key in keys:
+        part = outcome[key]
+        if part["drop"] is not None:
+            log.drop(*part["drop"])
+        if part["nonconverged"] is not None:
+            msg = f"cell {dict(zip(by, key, strict=True))}: {part['nonconverged']}"
             if on_fail == "raise":
                 raise ConvergenceError(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
-        star = to_star(fit, bias_correct)
-        rows = pd.DataFrame({
-            group: cell[group].to_numpy(), **{b: [kv] * len(cell) for b, kv in info.items()},
-            "n": mat.sum(axis=1).astype(int), "mean": star.mean, "se_mean": star.se_mean,
-            "sd": star.sd, "se_sd": star.se_sd, "mean_status": fit.mean_status,
-            "sd_status": fit.sd_status, "converged": fit.converged,
-            "mean_fit": fit.mu, "sd_fit": np.exp(fit.s),
-        })
-        est_rows.append(rows)
-        cut_rows.append(pd.DataFrame({**{b: [kv] * (k - 1) for b, kv in info.items()},
-                                      "cut": np.arange(1, k),
-                                      "between": [f"{a}|{b}" for a, b in zip(used_levels[:-1], used_levels[1:],
-                                                                            strict=True)],
-                                      "estimate": star.cuts,
-                                      "se": star.se_cuts, "fit_scale": fit.cuts,
-                                      "known": fit.known_cuts}))
-        cell_rows.append({**info, "model": model, "n_groups": len(cell), "n_students": int(mat.sum()),
-                          "n_levels": k, "converged": fit.converged, "iterations": fit.iterations,
-                          "loglik": fit.loglik, "information": fit.information, "tau": fit.tau,
-                          "icc": star.icc, "location": star.location, "spread": star.spread,
-                          "bias_corrected": star.bias_corrected,
-                          "n_mean_bound": int((fit.mean_status != "est").sum()),
-                          "n_sd_pooled": int((fit.sd_status == "pooled").sum()),
-                          "message": fit.message + (f"; empty levels merged: {merged}" if merged else "")})
+        cell_rows.append(part["cell"])
+        if part["est"] is not None:
+            est_rows.append(part["est"])
+            cut_rows.append(part["cuts"])
     cols = [group, *by, "n", "mean", "se_mean", "sd", "se_sd", "mean_status", "sd_status", "converged",
             "mean_fit", "sd_fit"]
     est = pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame(columns=cols)
@@ -263,6 +245,62 @@ def hetop(
     res = HetopResult(est, cut_tab, pd.DataFrame(cell_rows), log, group=group, by=by, model=model)
     warn_flagged(res.estimates, "hetop")
     return res
+
+
+def _fit_one_cell(by: list[str], group: str, model: str, tau: float | None, max_iter: int,
+                  bias_correct: bool, key: tuple, ids: np.ndarray, v: pd.DataFrame,
+                  known_cuts: np.ndarray | None) -> dict:
+    """Fit one cell (a piece of :func:`hetop`): its rows of the estimates, cuts and cells tables."""
+    used_levels = list(v.columns)
+    info = dict(zip(by, key, strict=True))
+    merged = []
+    if known_cuts is None:
+        # a level with no students anywhere in the cell carries no information to
+        # separate its two cuts: it is merged away (recorded in cells.message)
+        merged = [c for c in used_levels if v[c].fillna(0).sum() == 0]
+        used_levels = [c for c in used_levels if c not in merged]
+    mat = v[used_levels].fillna(0).to_numpy(float)
+    k, n_groups = len(used_levels), len(ids)
+    out = {"est": None, "cuts": None, "drop": None, "nonconverged": None}
+    try:
+        if n_groups < 2:
+            raise ModelSpecificationError("fewer than 2 groups in the cell")
+        fit = fit_cell(mat, model, known_cuts, tau, max_iter=max_iter)
+    except (ModelSpecificationError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError,
+            ValueError) as exc:
+        if not isinstance(exc, ModelSpecificationError):
+            warnings.warn(f"cell {info}: numerical failure ({type(exc).__name__}: {exc}); cell left out",
+                          EstimationWarning, stacklevel=2)
+            exc = ModelSpecificationError(f"numerical failure: {type(exc).__name__}")
+        out["drop"] = (f"cell not estimable ({exc})", n_groups)
+        out["cell"] = {**info, "model": model, "n_groups": n_groups, "n_students": int(mat.sum()),
+                       "n_levels": k, "converged": False, "message": str(exc)}
+        return out
+    if not fit.converged:
+        out["nonconverged"] = fit.message
+    star = to_star(fit, bias_correct)
+    out["est"] = pd.DataFrame({
+        group: ids, **{b: [kv] * n_groups for b, kv in info.items()},
+        "n": mat.sum(axis=1).astype(int), "mean": star.mean, "se_mean": star.se_mean,
+        "sd": star.sd, "se_sd": star.se_sd, "mean_status": fit.mean_status,
+        "sd_status": fit.sd_status, "converged": fit.converged,
+        "mean_fit": fit.mu, "sd_fit": np.exp(fit.s),
+    })
+    out["cuts"] = pd.DataFrame({**{b: [kv] * (k - 1) for b, kv in info.items()},
+                                "cut": np.arange(1, k),
+                                "between": [f"{a}|{b}" for a, b in zip(used_levels[:-1], used_levels[1:],
+                                                                      strict=True)],
+                                "estimate": star.cuts, "se": star.se_cuts, "fit_scale": fit.cuts,
+                                "known": fit.known_cuts})
+    out["cell"] = {**info, "model": model, "n_groups": n_groups, "n_students": int(mat.sum()),
+                   "n_levels": k, "converged": fit.converged, "iterations": fit.iterations,
+                   "loglik": fit.loglik, "information": fit.information, "tau": fit.tau,
+                   "icc": star.icc, "location": star.location, "spread": star.spread,
+                   "bias_corrected": star.bias_corrected,
+                   "n_mean_bound": int((fit.mean_status != "est").sum()),
+                   "n_sd_pooled": int((fit.sd_status == "pooled").sum()),
+                   "message": fit.message + (f"; empty levels merged: {merged}" if merged else "")}
+    return out
 
 
 def _check_arguments(model: str, on_fail: str, min_n: int, tau: float | None, max_iter: int) -> None:

@@ -10,6 +10,8 @@ reliabilities from ``cut_scores``. Which route each cell took is in the ``source
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from pdstats._inputs import as_bool, as_numeric, require_columns, require_frame
@@ -29,6 +31,8 @@ def star_estimates(
     model: str = "hetop",
     min_n: int = 10,
     progress: bool = True,
+    backend: str = "local",
+    client: Any = None,
 ) -> tuple[pd.DataFrame, SampleLog]:
     """Star-scale unit estimates from published aggregates (the first half of the pipeline).
 
@@ -59,7 +63,7 @@ def star_estimates(
     by_levels = rows[cell_levels]
     if len(by_levels):
         fit = hetop(by_levels.drop(columns=["subgroup"]), group="unit_id", levels=levels, by=KEYS,
-                    model=model, min_n=min_n, progress=progress)
+                    model=model, min_n=min_n, progress=progress, backend=backend, client=client)
         parts.append(fit.groups.assign(source="hetop"))
         for reason, n in fit.sample_log.dropped.items():
             log.drop(f"hetop route: {reason}", n)
@@ -93,6 +97,8 @@ def harmonize_aggregates(
     min_n: int = 10,
     progress: bool = True,
     estimand: str = "population",
+    backend: str = "local",
+    client: Any = None,
 ) -> LinkResult:
     """Link published unit results (level counts or means/SDs) to the NAEP scale.
 
@@ -121,6 +127,11 @@ def harmonize_aggregates(
         Progress bar over HETOP cells.
     estimand : {"population", "students"}
         Passed to :func:`~pdstats.harmonize.link_to_naep`.
+    backend : {"local", "dask"}, optional
+        Where the HETOP cells are fitted (see :func:`~pdstats.harmonize.hetop`); the
+        means/SDs route and the linking are table operations run here.
+    client : distributed.Client, optional
+        The dask client for ``backend="dask"``.
 
     Returns
     -------
@@ -145,7 +156,7 @@ def harmonize_aggregates(
     >>> out.scale("naep")[["unit_id", "source"]].shape
     (5, 2)
     """
-    est, log = star_estimates(aggregates, unit_type, subgroup, model, min_n, progress)
+    est, log = star_estimates(aggregates, unit_type, subgroup, model, min_n, progress, backend, client)
     reliability = None if cut_scores is None else cut_scores[[*KEYS, "reliability"]]
     out = link_to_naep(est, naep, reliability=reliability, linking_error=linking_error,
                        interpolation_error=interpolation_error, group="unit_id", estimand=estimand)

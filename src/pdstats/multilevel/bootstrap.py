@@ -5,18 +5,25 @@ residuals ``e* ~ N(0, sigma^2 / w)`` around the fitted fixed part, refits the mo
 the original estimate, and records the fixed effects and the variance components (as
 variances and covariances, and as SDs and correlations).
 Percentile intervals and bootstrap standard errors summarize the replicates.
+
+Replicate ``i`` draws from its own stream, ``default_rng(seed_i)`` with ``seed_i`` the
+``i``-th child of ``SeedSequence(random_state)`` (:func:`pdstats._parallel.piece_seeds`),
+so the replicates are the same whether they run here or on a dask cluster
+(``backend="dask"``) and whatever the number of workers. (Before issue 19 one generator
+drew the replicates in sequence; the same ``random_state`` now gives other, equally
+valid, replicates.)
 """
 
 from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from pdstats._parallel import check_backend, map_pieces, piece_seeds, raise_failures, seed_of
 from pdstats.errors import EstimationWarning, ModelSpecificationError, PdstatsError
 from pdstats.results import ResultsBase, SampleLog, check_level, flag_unestimated
 
@@ -59,6 +66,18 @@ def _draw(fit: LMMResult) -> np.ndarray:
     vc = fit.varcomp
     sdcor = np.where(vc["term2"].isna(), vc["sd"], vc["corr"])
     return np.concatenate([fit._sol.beta, vc["estimate"].to_numpy(), sdcor])
+
+
+def _replicate(res: LMMResult, seed: int) -> np.ndarray | None:
+    """One replicate (a piece): draw a response, refit; None when the refit fails."""
+    y = simulate_response(res, np.random.default_rng(seed))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", EstimationWarning)
+            fit = res.with_response(y)
+    except (np.linalg.LinAlgError, ValueError, PdstatsError):
+        return None
+    return _draw(fit)
 
 
 @dataclass
@@ -107,6 +126,8 @@ def parametric_bootstrap(
     random_state: int | np.random.Generator | None = None,
     progress: bool = True,
     level: float = 0.95,
+    backend: str = "local",
+    client: Any = None,
 ) -> BootstrapResult:
     """Parametric bootstrap of fixed effects and variance components.
 
@@ -117,11 +138,17 @@ def parametric_bootstrap(
     n_boot : int
         Number of replicates.
     random_state : int or numpy.random.Generator, optional
-        Seed for reproducible draws.
+        Seed for reproducible draws: replicate ``i`` uses the ``i``-th seed spawned from
+        ``SeedSequence(random_state)`` (a Generator gives one integer seed first).
     progress : bool
         Show a tqdm progress bar.
     level : float
         Level of the percentile intervals.
+    backend : {"local", "dask"}
+        Refit the replicates here or as tasks on a ``dask.distributed`` cluster (the
+        current client, or ``client``); the replicates are identical.
+    client : distributed.Client, optional
+        The dask client for ``backend="dask"``.
 
     Returns
     -------
@@ -146,22 +173,17 @@ def parametric_bootstrap(
             f"parametric_bootstrap needs a fitted LMMResult, got {type(res).__name__}")
     if isinstance(n_boot, bool) or not isinstance(n_boot, int | np.integer) or n_boot < 2:
         raise ModelSpecificationError(f"n_boot={n_boot!r}: an integer >= 2")
-    rng = np.random.default_rng(random_state)
+    check_backend(backend, client)
+    seeds = piece_seeds(seed_of(random_state), n_boot)
     est_names, sdcor_names = _labels(res)
     names = list(res.fixed_names) + est_names + sdcor_names
     original = _draw(res)
-    rows = []
-    failed = 0
-    for _ in tqdm(range(n_boot), disable=not progress, desc="parametric bootstrap"):
-        y = simulate_response(res, rng)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", EstimationWarning)
-                fit = res.with_response(y)
-        except (np.linalg.LinAlgError, ValueError, PdstatsError):
-            failed += 1
-            continue
-        rows.append(_draw(fit))
+    outcome = map_pieces(_replicate, list(range(n_boot)), [(s,) for s in seeds], backend=backend,
+                         client=client, progress=progress, desc="parametric bootstrap", shared=(res,),
+                         chunksize=max(1, n_boot // 100))
+    raise_failures(outcome, "bootstrap replicates")
+    rows = [outcome[i] for i in range(n_boot) if outcome[i] is not None]
+    failed = n_boot - len(rows)
     reps = pd.DataFrame(rows, columns=names)
     a = (1 - level) / 2
     table = pd.DataFrame({

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -396,16 +396,17 @@ class LMMResult(ResultsBase):
 
     def bootstrap(
         self, n_boot: int = 500, random_state: int | np.random.Generator | None = None,
-        progress: bool = True, level: float = 0.95,
+        progress: bool = True, level: float = 0.95, backend: str = "local", client: Any = None,
     ) -> BootstrapResult:
         """Parametric bootstrap of fixed effects and variance components.
 
-        See :func:`pdstats.multilevel.bootstrap.parametric_bootstrap`.
+        See :func:`pdstats.multilevel.bootstrap.parametric_bootstrap` (``backend="dask"``
+        refits the replicates on a dask cluster).
         """
         from pdstats.multilevel.bootstrap import parametric_bootstrap
 
         return parametric_bootstrap(self, n_boot=n_boot, random_state=random_state,
-                                    progress=progress, level=level)
+                                    progress=progress, level=level, backend=backend, client=client)
 
     def with_response(self, y: np.ndarray) -> LMMResult:
         """Refit the same design to a new response vector (used by the bootstrap)."""

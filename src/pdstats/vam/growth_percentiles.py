@@ -21,9 +21,10 @@ within unit (exact multinomial resampling of each unit's SGP counts).
 from __future__ import annotations
 
 import numbers
+import os
 import warnings
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,10 +33,12 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from pdstats._inputs import as_numeric, drop_missing
+from pdstats._parallel import check_backend, map_pieces, raise_failures, seed_of
 from pdstats.errors import EstimationWarning, ModelSpecificationError
 from pdstats.results import ResultsBase, SampleLog, check_level, critical_value
 from pdstats.vam._checks import positive_int, require_roles
 from pdstats.vam.quantreg import rq_fit
+from pdstats.vam.source import group_keys, is_source, read_group, source_columns, source_counts
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -279,7 +282,7 @@ class SGPResult(ResultsBase):
 
 
 def sgp(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | os.PathLike,
     outcome: str,
     priors: str | Sequence[str],
     unit: str | Sequence[str] | None = None,
@@ -289,19 +292,26 @@ def sgp(
     random_state: int | np.random.Generator | None = 0,
     level: float = 0.95,
     progress: bool = True,
+    by: str | Sequence[str] | None = None,
+    backend: str = "local",
+    client: Any = None,
 ) -> SGPResult:
     """Student growth percentiles by B-spline quantile regression on up to three priors.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per student (one cohort, grade and subject).
+    data : pandas.DataFrame or path
+        One row per student (one cohort, grade and subject, or several with ``by``). A
+        path (or glob) of Parquet files is read one ``by`` group at a time with DuckDB
+        (:mod:`pdstats.vam.source`): memory holds the largest group; ``by`` is then
+        required and ``students`` is indexed by row number in the Parquet data.
     outcome : str
         Current score.
     priors : str or list of str
         One to three prior scores, most recent first or last (order is irrelevant).
     unit : str or list of str, optional
-        Unit columns (teacher, school, district) for median/mean growth percentiles.
+        Unit columns (teacher, school, district) for median/mean growth percentiles
+        (pooled over the ``by`` groups).
     target : str or float, optional
         Target score (column or constant) for growth-to-target.
     taus : sequence of float, optional
@@ -309,15 +319,27 @@ def sgp(
     n_boot : int
         Bootstrap replications of the unit medians.
     random_state : int or numpy.random.Generator, optional
-        Seeds the bootstrap.
+        Seeds the bootstrap (and the quantile regressions' subsampling, which does not
+        change their solution). A Generator gives one integer seed first.
     level : float
         Confidence level of the unit intervals.
     progress : bool
         Progress bars.
+    by : str or list of str, optional
+        Fit separately within these columns (grade, subject, year): each group has its
+        own knots and quantile regressions.
+    backend : {"local", "dask"}
+        Run the quantile regressions (one piece per group and quantile) here or as tasks
+        on a ``dask.distributed`` cluster (the current client, or ``client``); a group's
+        design matrix is sent to each worker once. The result is identical.
+    client : distributed.Client, optional
+        The dask client for ``backend="dask"``.
 
     Returns
     -------
     SGPResult
+        With ``by``, ``coefficients`` is indexed by the group columns and ``term``, and
+        ``knots`` maps each group key to its ``{prior: (knots, boundaries)}``.
 
     Examples
     --------
@@ -332,48 +354,127 @@ def sgp(
     """
     prior_l = [priors] if isinstance(priors, str) else list(priors)
     unit_l = [] if unit is None else ([unit] if isinstance(unit, str) else list(unit))
+    by_l = [] if by is None else ([by] if isinstance(by, str) else list(by))
     if not 1 <= len(prior_l) <= 3:
         raise ModelSpecificationError(f"sgp takes one to three prior scores, got {prior_l}")
     level = check_level(level)
+    check_backend(backend, client)
     n_boot = positive_int(n_boot, "n_boot", minimum=2)
     if target is not None and not isinstance(target, str):
         if isinstance(target, bool) or not isinstance(target, numbers.Real) \
                 or not np.isfinite(target):
             raise ModelSpecificationError(f"target={target!r}: a column name or a finite number")
-    numeric = {c: {} for c in [outcome, *prior_l]}
-    if isinstance(target, str):
-        numeric[target] = {}
-    roles = {"outcome": [outcome], "priors": prior_l, "unit": unit_l,
-             "target": [target] if isinstance(target, str) else []}
-    require_roles(data, _TABLE, roles)
-    checked = data.copy()
-    for c, rule in numeric.items():
-        checked[c] = as_numeric(data, c, _TABLE, **rule)
-    # students without a unit (or target) still get an SGP: only outcome and priors must exist
-    df, log = drop_missing(checked, [outcome, *prior_l], _TABLE, stacklevel=3)
-    p_cols = 1 + 7 * len(prior_l)
-    if len(df) < 10 * p_cols:
-        raise ModelSpecificationError(
-            f"sgp: {len(df)} complete rows for {p_cols} coefficients; need at least {10 * p_cols}"
-        )
-    flat = [p for p in prior_l if np.ptp(df[p].to_numpy(dtype=float)) == 0]
-    if flat:
-        raise ModelSpecificationError(
-            f"table {_TABLE!r}: prior score(s) {flat} take a single value in the {len(df)} rows "
-            "used; rule: a B-spline in a prior needs spread")
     if taus is not None:
         t = np.asarray(taus, dtype=float).ravel()
         if t.size == 0 or not np.all((t > 0) & (t < 1)):
             raise ModelSpecificationError(f"taus must be quantiles strictly inside (0, 1), got {taus!r}")
     taus_a = SGP_TAUS if taus is None else np.asarray(taus, dtype=float)
+    seed = seed_of(random_state)
+    roles = {"outcome": [outcome], "priors": prior_l, "unit": unit_l,
+             "target": [target] if isinstance(target, str) else [], "by": by_l}
+    keys, frame_of, log = _groups(data, roles, by_l)
+    students, coefs, knots, unit_parts = [], [], {}, {u: [] for u in unit_l}
+    for key in keys:
+        df, group_log = _checked_rows(frame_of(key), outcome, prior_l, target, stacklevel=4)
+        if log is None:
+            log = group_log
+        else:
+            for reason, n in group_log.dropped.items():
+                log.drop(reason, n)
+        if not len(df) and by_l:
+            continue            # every row of the group lacks a score (as groupby drops it)
+        st, coef, kb = _fit_group(df, outcome, prior_l, target, taus_a, seed, progress, backend,
+                                  client, key, by_l)
+        students.append(st)
+        coefs.append(coef)
+        knots[key] = kb
+        for u in unit_l:
+            ok = ~_missing(df[u])   # students without a unit still get an SGP
+            unit_parts[u].append((st["sgp"].to_numpy()[ok], df[u].to_numpy()[ok]))
+    if not students:
+        raise ModelSpecificationError(f"sgp: no group of {by_l} has complete rows ({log})")
+    student_df = pd.concat(students) if by_l else students[0]
+    coef_df = pd.concat(coefs, keys=list(knots), names=by_l) if by_l else coefs[0]
+    draws = {u: _growth_draws(np.concatenate([a for a, _ in parts]), np.concatenate([b for _, b in parts]),
+                              n_boot, seed, progress) for u, parts in unit_parts.items()}
+    res = SGPResult(student_df, coef_df, knots if by_l else knots[()], draws, log, prior_l, outcome,
+                    level=level)
+    if res.estimates["flag"].any():
+        warnings.warn(f"sgp: {int(res.estimates['flag'].sum())} unit growth percentile(s) have "
+                      "no bootstrap spread (one student, or every student with the same SGP); "
+                      "their standard error is missing and flag=True", EstimationWarning,
+                      stacklevel=2)
+    return res
+
+
+def _groups(data: Any, roles: dict[str, list[str]], by: list[str]
+            ) -> tuple[list[tuple], Callable[[tuple], pd.DataFrame], SampleLog | None]:
+    """Group keys, how to get a group's rows, and the log of rows missing a ``by`` value."""
+    used = list(dict.fromkeys(c for cols in roles.values() for c in cols))
+    if is_source(data):
+        if not by:
+            raise ModelSpecificationError(
+                f"sgp on Parquet data ({str(data)!r}) reads one by= group at a time: give by=")
+        missing = [c for c in used if c not in set(source_columns(data))]
+        if missing:
+            raise ModelSpecificationError(f"table {_TABLE!r} ({str(data)!r}): column(s) {missing} not found")
+        n_in, no_key = source_counts(data, by)
+        log = SampleLog(n_in=n_in)
+        for b, n in no_key.items():
+            log.drop(f"missing {b!r}", n)
+        return group_keys(data, by), lambda k: read_group(data, used, by, k), log
+    require_roles(data, _TABLE, roles)
+    if not by:
+        return [()], lambda k: data, None
+    kept, log = drop_missing(data[by].reset_index(drop=True), by, _TABLE, stacklevel=3)
+    pos = kept.index.to_numpy()
+    groups = {(k if isinstance(k, tuple) else (k,)): pos[idx] for k, idx in
+              kept.groupby(by, sort=True, observed=True).indices.items()}
+    return list(groups), lambda k: data.iloc[groups[k]], log
+
+
+def _checked_rows(data: pd.DataFrame, outcome: str, priors: list[str], target: str | float | None,
+                  stacklevel: int) -> tuple[pd.DataFrame, SampleLog]:
+    """The input rule on one group: numeric scores, rows missing a score dropped and logged."""
+    numeric = [outcome, *priors] + ([target] if isinstance(target, str) else [])
+    checked = data.copy()
+    for c in numeric:
+        checked[c] = as_numeric(data, c, _TABLE)
+    # students without a unit (or target) still get an SGP: only outcome and priors must exist
+    return drop_missing(checked, [outcome, *priors], _TABLE, stacklevel=stacklevel)
+
+
+def _quantile_piece(y: np.ndarray, X: np.ndarray, seed: Any, tau: float) -> np.ndarray:
+    """One quantile regression (a piece of :func:`sgp`)."""
+    # p <= 22 columns: threaded BLAS only adds overhead to the interior-point steps
+    with threadpool_limits(limits=1, user_api="blas"):
+        return rq_fit(y, X, float(tau), random_state=seed)
+
+
+def _fit_group(df: pd.DataFrame, outcome: str, prior_l: list[str], target: str | float | None,
+               taus_a: np.ndarray, seed: Any, progress: bool, backend: str, client: Any, key: tuple,
+               by: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """SGPs of one group: knots, the quantile regressions (pieces), predicted quantiles."""
+    where = f" (group {dict(zip(by, key, strict=True))})" if by else ""
+    p_cols = 1 + 7 * len(prior_l)
+    if len(df) < 10 * p_cols:
+        raise ModelSpecificationError(
+            f"sgp{where}: {len(df)} complete rows for {p_cols} coefficients; need at least {10 * p_cols}"
+        )
+    flat = [p for p in prior_l if np.ptp(df[p].to_numpy(dtype=float)) == 0]
+    if flat:
+        raise ModelSpecificationError(
+            f"table {_TABLE!r}{where}: prior score(s) {flat} take a single value in the {len(df)} rows "
+            "used; rule: a B-spline in a prior needs spread")
     kb = {p: knots_boundaries(df[p].to_numpy(dtype=float)) for p in prior_l}
     X = _design(df, prior_l, kb)
     y = df[outcome].to_numpy(dtype=float)
-    coefs = np.empty((X.shape[1], len(taus_a)))
-    # p <= 22 columns: threaded BLAS only adds overhead to the interior-point steps
-    with threadpool_limits(limits=1, user_api="blas"):
-        for j, tau in enumerate(tqdm(taus_a, disable=not progress, desc="quantile regressions")):
-            coefs[:, j] = rq_fit(y, X, float(tau), random_state=random_state)
+    pieces = [(*key, float(t)) for t in taus_a]
+    outcome_ = map_pieces(_quantile_piece, pieces, [(float(t),) for t in taus_a], backend=backend,
+                          client=client, progress=progress, desc=f"quantile regressions{where}",
+                          shared=(y, X, seed))
+    raise_failures(outcome_, "sgp quantile regressions", [*by, "tau"])
+    coefs = np.column_stack([outcome_[k] for k in pieces])
     pred = np.round(np.sort(X @ coefs, axis=1), 5)
     students = pd.DataFrame({"sgp": _count_below(pred, y)}, index=df.index)
     if target is not None:
@@ -387,18 +488,7 @@ def sgp(
     names = ["(Intercept)"] + [f"bs({p})[{i}]" for p in prior_l for i in range(1, 8)]
     coef_df = pd.DataFrame(coefs, index=pd.Index(names, name="term"),
                            columns=pd.Index(np.round(taus_a, 4), name="tau"))
-    draws = {}
-    for u in unit_l:
-        ok = ~_missing(df[u])   # students without a unit still get an SGP
-        draws[u] = _growth_draws(students["sgp"].to_numpy()[ok], df[u].to_numpy()[ok],
-                                 n_boot, random_state, progress)
-    res = SGPResult(students, coef_df, kb, draws, log, prior_l, outcome, level=level)
-    if res.estimates["flag"].any():
-        warnings.warn(f"sgp: {int(res.estimates['flag'].sum())} unit growth percentile(s) have "
-                      "no bootstrap spread (one student, or every student with the same SGP); "
-                      "their standard error is missing and flag=True", EstimationWarning,
-                      stacklevel=2)
-    return res
+    return students, coef_df, kb
 
 
 def _missing(values: pd.Series) -> np.ndarray:

@@ -10,17 +10,19 @@ The pipeline: check the input and log dropped rows -> build the control matrix
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
+from pdstats._parallel import check_backend, map_pieces, raise_failures, seed_of
 from pdstats.errors import ModelSpecificationError, PdstatsError
 from pdstats.results import SampleLog, add_ci, check_level, flag_unestimated
 from pdstats.vam._checks import clean_rows, positive_int, require_roles
 from pdstats.vam.measurement_error import error_moment
 from pdstats.vam.residualize import control_matrix, residualize
 from pdstats.vam.results import VAResult, moment_table
+from pdstats.vam.source import group_keys, is_source, read_group, source_columns, source_counts
 
 __all__ = ["METHODS", "value_added"]
 
@@ -76,13 +78,18 @@ def value_added(
     random_state: int | np.random.Generator | None = 0,
     level: float = 0.95,
     progress: bool = True,
+    backend: str = "local",
+    client: Any = None,
 ) -> VAResult:
     """Estimate value-added of teachers, schools or districts.
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        One row per student-year (or student-unit-year link, with ``dosage``).
+    data : pandas.DataFrame or path
+        One row per student-year (or student-unit-year link, with ``dosage``). A path
+        (or glob) of Parquet files reads one ``by`` group at a time with DuckDB instead
+        of the whole table (:mod:`pdstats.vam.source`): memory holds the largest group,
+        and each dask piece reads its own group. ``by`` is then required.
     outcome : str
         Current score.
     prior : str or list of str
@@ -132,6 +139,13 @@ def value_added(
         Confidence level of ``ci_lower``/``ci_upper``.
     progress : bool
         Progress bar over ``by`` groups.
+    backend : {"local", "dask"}
+        Fit the ``by`` groups one after another here, or as tasks on a
+        ``dask.distributed`` cluster (the current client, or ``client``); the result is
+        identical. A ``random_state`` Generator gives one integer seed used by every
+        group (as an integer ``random_state`` is).
+    client : distributed.Client, optional
+        The dask client for ``backend="dask"``.
 
     Returns
     -------
@@ -154,6 +168,8 @@ def value_added(
     if method not in METHODS:
         raise ModelSpecificationError(f"method={method!r}; choose one of {METHODS}")
     level = check_level(level)
+    check_backend(backend, client)
+    random_state = seed_of(random_state)
     degree = positive_int(degree, "degree")
     cfr_draws = positive_int(cfr_draws, "cfr_draws", minimum=0)
     prior_l, controls_l, by_l = _as_list(prior), _as_list(controls), _as_list(by)
@@ -169,21 +185,8 @@ def value_added(
     roles = {"outcome": [outcome], "prior": prior_l, "controls": controls_l, "unit": [unit],
              "year": _as_list(year), "classroom": _as_list(classroom), "by": by_l,
              "dosage": _as_list(dosage), "csem": list((csem or {}).values())}
-    require_roles(data, _TABLE, roles)
-    numeric: dict[str, dict] = {c: {} for c in [outcome, *prior_l]}
-    numeric.update({c: {} for c in controls_l if pd.api.types.is_numeric_dtype(data[c])
-                    and not pd.api.types.is_bool_dtype(data[c])})
-    numeric.update({c: {"lower": 0.0} for c in (csem or {}).values()})
-    if year is not None:
-        numeric[year] = {"integer": True}
-    if dosage is not None:  # the share of the year the student spent with the unit
-        numeric[dosage] = {"lower": 0.0, "upper": 1.0}
-    other = [c for c in [*controls_l, unit, *_as_list(classroom), *by_l] if c not in numeric]
-    clean, log = clean_rows(data, _TABLE, numeric, other, roles=roles)
-    clean = _drop_zero_dosage(clean, log, dosage)
-    if len(clean) == 0:
-        raise ModelSpecificationError(
-            f"table {_TABLE!r}: no rows left after dropping rows with missing values ({log})")
+    checks = dict(outcome=outcome, prior=prior_l, controls=controls_l, unit=unit, year=year,
+                  classroom=classroom, by=by_l, dosage=dosage, csem=csem, roles=roles)
     opts = dict(outcome=outcome, prior=prior_l, controls=controls_l, unit=unit, year=year,
                 classroom=classroom, method=method, degree=degree, class_means=class_means,
                 year_effects=year_effects,
@@ -191,12 +194,23 @@ def value_added(
                 by_year=by_year, dosage=dosage, reliability=reliability, csem=csem,
                 drift_limit=drift_limit, cfr_draws=cfr_draws, random_state=random_state,
                 level=level)
-    if not by_l:
-        parts = [(None, _fit_checked(clean, (), opts))]
+    if is_source(data):
+        parts, log = _fit_source(data, checks, opts, backend, client, progress)
     else:
-        groups = list(clean.groupby(by_l, sort=True, observed=True))
-        parts = [(key if isinstance(key, tuple) else (key,), _fit_checked(g, key, opts))
-                 for key, g in tqdm(groups, disable=not progress, desc="value_added by group")]
+        require_roles(data, _TABLE, roles)
+        clean, log = _clean(data, **checks)
+        _refuse_empty(len(clean), log)
+        if not by_l:
+            parts = [(None, _fit_checked(clean, (), opts))]
+        else:
+            groups = [(key if isinstance(key, tuple) else (key,), g)
+                      for key, g in clean.groupby(by_l, sort=True, observed=True)]
+            keys = [k for k, _ in groups]
+            outcome_ = map_pieces(_fit_group, keys, [(g, k) for k, g in groups], backend=backend,
+                                  client=client, progress=progress, desc="value_added by group",
+                                  shared=(opts,), capture_warnings=True)
+            raise_failures(outcome_, "value_added groups", by_l)
+            parts = [(k, outcome_[k]) for k in keys]
     tables = {}
     for name in ("effects", "varcomp", "coef", "acov", "rows"):
         frames = []
@@ -224,6 +238,73 @@ def value_added(
                     variance_components=tables["varcomp"], coefficients=tables["coef"],
                     sample_log=log, autocovariance=tables["acov"], rows=tables["rows"],
                     by=by_l, options=options)
+
+
+def _clean(data: pd.DataFrame, *, outcome: str, prior: list[str], controls: list[str], unit: str,
+           year: str | None, classroom: str | None, by: list[str], dosage: str | None,
+           csem: Mapping[str, str] | None, roles: dict) -> tuple[pd.DataFrame, SampleLog]:
+    """The input rule on the used columns: numeric checks, missing rows dropped and logged."""
+    numeric: dict[str, dict] = {c: {} for c in [outcome, *prior]}
+    numeric.update({c: {} for c in controls if pd.api.types.is_numeric_dtype(data[c])
+                    and not pd.api.types.is_bool_dtype(data[c])})
+    numeric.update({c: {"lower": 0.0} for c in (csem or {}).values()})
+    if year is not None:
+        numeric[year] = {"integer": True}
+    if dosage is not None:  # the share of the year the student spent with the unit
+        numeric[dosage] = {"lower": 0.0, "upper": 1.0}
+    other = [c for c in [*controls, unit, *_as_list(classroom), *by] if c not in numeric]
+    clean, log = clean_rows(data, _TABLE, numeric, other, roles=roles, stacklevel=5)
+    return _drop_zero_dosage(clean, log, dosage), log
+
+
+def _refuse_empty(n_rows: int, log: SampleLog) -> None:
+    if n_rows == 0:
+        raise ModelSpecificationError(
+            f"table {_TABLE!r}: no rows left after dropping rows with missing values ({log})")
+
+
+def _fit_group(opts: dict, df: pd.DataFrame, key: tuple) -> dict[str, pd.DataFrame | None]:
+    """One ``by`` group (a piece of :func:`value_added`)."""
+    return _fit_checked(df, key, opts)
+
+
+def _fit_source_group(path: object, checks: dict, opts: dict, key: tuple
+                      ) -> tuple[dict[str, pd.DataFrame | None] | None, SampleLog]:
+    """One ``by`` group read from Parquet, checked and fitted (a piece; memory: this group)."""
+    used = [c for cols in checks["roles"].values() for c in cols]
+    frame = read_group(path, used, checks["by"], key)
+    clean, log = _clean(frame, **checks)
+    # a group whose rows all lack a used value is absent, as after groupby in memory
+    return (_fit_checked(clean, key, opts) if len(clean) else None), log
+
+
+def _fit_source(path: object, checks: dict, opts: dict, backend: str, client: Any, progress: bool
+                ) -> tuple[list, SampleLog]:
+    """Every ``by`` group of a Parquet source, each read by its own piece."""
+    by = checks["by"]
+    if not by:
+        raise ModelSpecificationError(
+            f"value_added on Parquet data ({str(path)!r}) reads one by= group at a time: give by=")
+    have = set(source_columns(path))
+    for role, cols in checks["roles"].items():
+        missing = [c for c in cols if c not in have]
+        if missing:
+            raise ModelSpecificationError(
+                f"table {_TABLE!r} ({str(path)!r}): column(s) {missing} named by argument {role!r} not found")
+    keys = group_keys(path, by)
+    outcome = map_pieces(_fit_source_group, keys, [(k,) for k in keys], backend=backend, client=client,
+                         progress=progress, desc="value_added by group (Parquet)",
+                         shared=(path, checks, opts), capture_warnings=True)
+    raise_failures(outcome, "value_added groups", by)
+    n_total, n_missing_by = source_counts(path, by)
+    log = SampleLog(n_in=n_total, unit="rows")
+    for b, n in n_missing_by.items():
+        log.drop(f"missing {b!r}", n)
+    for k in keys:
+        for reason, n in outcome[k][1].dropped.items():
+            log.drop(reason, n)
+    _refuse_empty(log.n_used, log)
+    return [(k, outcome[k][0]) for k in keys if outcome[k][0] is not None], log
 
 
 def _fit_checked(df: pd.DataFrame, key: object, opts: dict) -> dict[str, pd.DataFrame | None]:
