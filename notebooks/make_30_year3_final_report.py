@@ -60,8 +60,10 @@ else:
 md("""## Program evaluations
 
 Each configured program by its design: staggered adoption by Callaway & Sant'Anna beside
-two-way fixed effects (`pds.evaluate`), on students' growth on the linked scale. Designs
-without an estimator in this version are listed as not available.""")
+two-way fixed effects (`pds.evaluate`), on students' growth on the linked scale; a randomized
+bonus by its intention-to-treat effect on the students of the randomized teachers or schools
+in the assignment year (prior-score adjusted, CR2 by the randomized unit, in student SDs of
+the state test). Designs without an estimator in this version are listed as not available.""")
 code("""program_tables = []
 for name in cfg.programs:
     res = evaluate_program(store, name, cfg, profile)
@@ -73,9 +75,10 @@ for name in cfg.programs:
     t.write(f"y3_program_{name}")
     program_tables.append(name)
     att = {k: v.estimates.iloc[0] for k, v in shown.items()}
+    short = {"Callaway-Sant'Anna": "cs", "TWFE": "twfe"}
     record_numbers(f"program_{name}", {
-        "n_units": int(res["_panel"].data["unit_id"].nunique()),
-        **{f"{'cs' if k.startswith('Call') else 'twfe'}_{s}": round(float(a[s]), 2)
+        "n_units": res["_n_units"],
+        **{f"{short.get(k, 'itt')}_{s}": round(float(a[s]), 2)
            for k, a in att.items() for s in ("estimate", "std_error")},
     })
 record_numbers("y3_programs", {"n_configured": len(cfg.programs), "n_evaluated": len(program_tables)})""")

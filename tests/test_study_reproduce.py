@@ -64,6 +64,7 @@ def test_the_numbers_describe_the_store(four_states: tuple[Path, Path, dict]) ->
         d = s.read("districts")
         n_schools = len(s.read("schools"))
         states = sorted(s.read("states")["state"])
+        n_bonus_teachers = len(s.read("program_adoption", program="teacher_bonus"))
     assert states == ["CA", "FL", "MA", "TX"]
     assert numbers["y1_sample"]["n_states"] == 4
     assert numbers["y1_sample"]["n_districts_studied"] == int(d["studied"].sum()) == 24
@@ -75,8 +76,11 @@ def test_the_numbers_describe_the_store(four_states: tuple[Path, Path, dict]) ->
     assert numbers["y3_power"]["n_districts"] == numbers["y3_growth"]["n_districts"]
     assert numbers["y3_linkage"]["n_models"] == 4
     assert numbers["run"] == {"profile": "fast", "store": "four_states.duckdb", "study": "Four-state test study"}
-    assert "missing" in numbers["program_teacher_bonus"] and "randomized" in numbers["program_teacher_bonus"]["missing"]
-    assert numbers["y3_programs"] == {"n_configured": 2, "n_evaluated": 1}
+    # the randomized teacher bonus: its ITT on the randomized teachers' students, with an SE
+    bonus = numbers["program_teacher_bonus"]
+    assert "missing" not in bonus and bonus["n_units"] == n_bonus_teachers
+    assert bonus["itt_std_error"] > 0
+    assert numbers["y3_programs"] == {"n_configured": 2, "n_evaluated": 2}
 
 
 def test_notebooks_paper_and_record(four_states: tuple[Path, Path, dict]) -> None:

@@ -172,11 +172,13 @@ def as_bool(df: pd.DataFrame, column: str, table: str) -> pd.Series:
 
 def drop_missing(df: pd.DataFrame, columns: Iterable[str], table: str,
                  log: SampleLog | None = None, warn: bool = True,
-                 stacklevel: int = 3) -> tuple[pd.DataFrame, SampleLog]:
+                 stacklevel: int = 3, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, SampleLog]:
     """Drop rows missing any of ``columns``; count each drop by its first missing column.
 
     Missing means NaN/None/``pd.NA`` or missing-text (``'*'``, empty). A
-    :class:`DroppedRowsWarning` names each column and count.
+    :class:`DroppedRowsWarning` names each column and count. ``labels`` maps working
+    column names to the caller's column names, so the log and the warning name the user's
+    columns.
 
     Examples
     --------
@@ -196,9 +198,10 @@ def drop_missing(df: pd.DataFrame, columns: Iterable[str], table: str,
                 else col.isna().to_numpy(dtype=bool)) & keep
         n = int(miss.sum())
         if n:
-            log.drop(f"missing {c!r}", n)
+            name = (labels or {}).get(c, c)
+            log.drop(f"missing {name!r}", n)
             if warn:
-                warnings.warn(f"table {table!r}: dropped {n} row(s) with a missing {c!r}",
+                warnings.warn(f"table {table!r}: dropped {n} row(s) with a missing {name!r}",
                               DroppedRowsWarning, stacklevel=stacklevel)
         keep &= ~miss
     return df.loc[keep], log

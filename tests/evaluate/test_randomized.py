@@ -100,6 +100,7 @@ def test_missing_outcomes_are_dropped_and_logged():
         r = pds.evaluate.randomized(d, "score", "bonus", level="teacher", cluster="teacher",
                                     methods=["difference in means"])
     assert r.sample_log.n_used == len(d) - 3
+    assert r.sample_log.dropped == {"missing 'score'": 3}  # the user's column, not a working name
 
 
 @st.composite

@@ -213,7 +213,9 @@ def randomized(data: pd.DataFrame, outcome: str, treatment: str, level: str = "s
     for c, name in xnames.items():
         work[name] = as_numeric(data, c, _TABLE)
     positions = pd.Series(np.arange(len(data)), index=data.index)
-    work, log = drop_missing(work, list(work.columns), _TABLE, stacklevel=3)
+    labels = {"_y": outcome, "_d": treatment, "_b": blocks, "_c": cluster, "_t": takeup,
+              **{name: c for c, name in xnames.items()}}
+    work, log = drop_missing(work, list(work.columns), _TABLE, stacklevel=3, labels=labels)
     positions = positions.loc[work.index].to_numpy()
     if len(work) < 4:
         raise ModelSpecificationError(f"{len(work)} usable rows; a trial needs at least 4")

@@ -8,10 +8,12 @@ from the file or derived from the store, checked against it). Each section first
 
 Program evaluations dispatch on the design the configuration names through
 :data:`PROGRAM_ESTIMATORS`. ``"staggered"`` runs :func:`pdstats.evaluate.staggered_did`
-(Callaway & Sant'Anna) beside :func:`pdstats.evaluate.twfe`. A design with no estimator
-registered (``"randomized"``, ``"rd"`` in this version) is reported as not available:
-register a function ``(store, program, spec, config, profile) -> dict[str, result]`` under
-its design name to add one.
+(Callaway & Sant'Anna) beside :func:`pdstats.evaluate.twfe`; ``"randomized"`` runs
+:func:`pdstats.evaluate.randomized` on the students of the randomized teachers or schools in
+the assignment year (outcome and prior score in student SDs of the state test). A design with
+no estimator registered is reported as not available: register a function
+``(store, program, spec, config, profile) -> dict[str, result]`` under its design name to add
+one (keys starting with ``_`` carry extras such as ``_n_units``).
 """
 
 from __future__ import annotations
@@ -149,11 +151,51 @@ def _staggered(store: Any, program: str, spec: dict[str, str], config: StudyConf
     d = d.assign(treated=(d["first_treated_year"].notna()
                           & (d["year"] >= d["first_treated_year"].fillna(10_000))).astype(int))
     tw = pds.evaluate.twfe(d, outcome="outcome", treatment="treated", unit="unit_id", time="year")
-    return {"Callaway-Sant'Anna": cs.aggregate("simple"), "TWFE": tw, "_panel": pp}
+    return {"Callaway-Sant'Anna": cs.aggregate("simple"), "TWFE": tw, "_panel": pp,
+            "_n_units": int(d["unit_id"].nunique())}
+
+
+def _standardized(scores: pd.DataFrame) -> pd.Series:
+    """Scale scores in student SDs of the state test (within state x grade x year)."""
+    g = scores.groupby(["state", "grade", "year"])["scale_score"]
+    return (scores["scale_score"] - g.transform("mean")) / g.transform("std")
+
+
+def _randomized(store: Any, program: str, spec: dict[str, str], config: StudyConfig,
+                profile: str) -> dict[str, Any]:
+    import pdstats as pds
+    from pdstats.errors import ModelSpecificationError
+
+    level, subject = spec["level"], config.subjects[0]
+    if level not in ("teacher", "school"):
+        raise ModelSpecificationError(f"program_adoption: a randomized {level}-level program is not "
+                                      "supported here (teacher or school)")
+    arms = store.read("program_adoption", program=program, unit_type=level)
+    if arms["arm"].isna().any() or arms["arm"].nunique() < 2:
+        raise ModelSpecificationError(f"program_adoption: program {program!r} needs both arms on every row")
+    year = int(arms.loc[arms["arm"] == "treatment", "first_treated_year"].min())
+    key = f"{level}_id"
+    en = store.read("enrollments", year=year, subject=subject)
+    en = en[en[key].isin(arms["unit_id"])]
+    # a student taught by units of both arms, or part-time, belongs to no single arm
+    whole = en.groupby("student_id")[key].transform("nunique").eq(1) & en["dosage"].eq(1)
+    students = en.loc[whole, ["student_id", key]].drop_duplicates("student_id")
+    sc = store.read("student_scores", subject=subject, year=[year - 1, year])
+    sc = sc.assign(score_sd=_standardized(sc))[["student_id", "year", "score_sd"]]
+    now = sc[sc["year"] == year].drop(columns="year")
+    prior = sc[sc["year"] == year - 1].drop(columns="year").rename(columns={"score_sd": "prior_sd"})
+    d = students.merge(now, on="student_id", how="left").merge(prior, on="student_id", how="left")
+    d["bonus"] = d[key].map(arms.set_index("unit_id")["arm"].eq("treatment")).astype(int)
+    res = pds.evaluate.randomized(d.drop(columns="student_id"), outcome="score_sd", treatment="bonus",
+                                  level=level, cluster=key, covariates="prior_sd",
+                                  methods=("regression",), random_state=config.random_state,
+                                  progress=False)
+    return {f"ITT ({subject}, student SDs)": res, "_n_units": int(d[key].nunique())}
 
 
 #: Program-evaluation estimators by design (see the module docstring to add one).
-PROGRAM_ESTIMATORS: dict[str, Callable[..., dict[str, Any]]] = {"staggered": _staggered}
+PROGRAM_ESTIMATORS: dict[str, Callable[..., dict[str, Any]]] = {"staggered": _staggered,
+                                                               "randomized": _randomized}
 
 
 def evaluate_program(store: Any, program: str, config: StudyConfig, profile: str = "fast") -> dict[str, Any] | None:
