@@ -207,7 +207,11 @@ class CrossedSystem:
         hcol = lv[i] * k0 * k0 + ef[i] * k0 + ef[j]
         # two effects of one rest column in one level meet twice in A H A' (H symmetric)
         twice = np.where((r[i] == r[j]) & (i != j), 2.0, 1.0)
-        self.P = sp.csr_matrix((twice * val[i] * val[j], (inv_schur, hcol)),
+        # P in compressed-column form straight from the pairs (ordered by level already):
+        # no coordinate sort, duplicates summed by the products
+        by_col = np.argsort(hcol, kind="stable")
+        indptr = np.r_[0, np.cumsum(np.bincount(hcol, minlength=self.l0 * k0 * k0))]
+        self.P = sp.csc_matrix(((twice * val[i] * val[j])[by_col], inv_schur[by_col], indptr),
                                shape=(npat, self.l0 * k0 * k0))
         self.zz = np.bincount(inv_zz, weights=ZrZr.data, minlength=npat)
 

@@ -138,7 +138,9 @@ class LMM:
     def _fit(self, reml: bool, ddf: str, optimizer: str, x0: np.ndarray, lower: np.ndarray,
              on_nonconvergence: str) -> LMMResult:
         ev = self.evaluator
-        opt = minimize_theta(lambda th: ev.deviance(th, reml), x0, lower, method=optimizer)
+        grad = (lambda th: ev.deviance_gradient(th, reml)) if ev.has_gradient else None
+        opt = minimize_theta(lambda th: ev.deviance(th, reml), x0, lower, method=optimizer,
+                             grad=grad)
         theta = opt.theta
         # tiny negative zero / round-off at the bound
         theta = np.where(np.isfinite(lower), np.maximum(theta, lower), theta)
