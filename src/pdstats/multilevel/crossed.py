@@ -380,17 +380,19 @@ class CrossedSystem:
             raise NotImplementedError("inverse block sums need the dense factorization")
         out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
         qr = self.qr
-        if qr:
-            inv, info = sla.lapack.dpotri(st.M, lower=1)
-            if info != 0:
-                raise np.linalg.LinAlgError("M could not be inverted")
-            low = np.tril(inv)
+        # the lower triangle of M^{-1} (the upper one is left as garbage by dpotri)
+        Minv, info = sla.lapack.dpotri(st.M, lower=1) if qr else (np.zeros((0, 0)), 0)
+        if info != 0:
+            raise np.linalg.LinAlgError("M could not be inverted")
+        if not self.scalar_rest:
+            low = np.tril(Minv)
             Minv = low + np.tril(low, -1).T
-        else:
-            Minv = np.zeros((0, 0))
         for pos, i in enumerate(self.rest):
             t = self.terms[i]
             base = self.offsets[pos]
+            if t.k == 1:
+                out[i] = np.trace(Minv[base: base + t.nlev, base: base + t.nlev]).reshape(1, 1)
+                continue
             blk = Minv[base: base + t.nlev * t.k, base: base + t.nlev * t.k]
             idx = np.arange(t.nlev)
             out[i] = blk.reshape(t.nlev, t.k, t.nlev, t.k)[idx, :, idx, :].sum(axis=0)
@@ -398,14 +400,14 @@ class CrossedSystem:
             T0, k0 = st.factors[self.first], self.k0
             total = st.D0inv.sum(axis=-1)
             if qr and self.P.shape[1]:
-                if self.scalar_rest:
+                r, c = self.pat_row, self.pat_col
+                if self.scalar_rest:  # the pattern is the upper triangle: read the lower one
                     lam = st.lam_r.diagonal()
-                    w = Minv[self.pat_row, self.pat_col] * lam[self.pat_row] * lam[self.pat_col]
+                    w = Minv[c, r] * lam[r] * lam[c]
                 else:
-                    LM = np.asarray(st.lam_r @ Minv)
-                    W = np.asarray(st.lam_r @ LM.T)
-                    w = W[self.pat_row, self.pat_col]
-                w = np.where(self.pat_diag, w, 2.0 * w)
+                    W = np.asarray(st.lam_r @ np.asarray(st.lam_r @ Minv).T)
+                    w = W[r, c]
+                w[~self.pat_diag] *= 2.0
                 G = np.asarray(self.P.T @ w).reshape(self.l0, k0, k0)
                 G = np.moveaxis(0.5 * (G + np.swapaxes(G, 1, 2)), 0, -1)  # (k0, k0, l0)
                 DT = soa_const_right(st.D0inv, T0.T)  # D^{-1} T0' per level

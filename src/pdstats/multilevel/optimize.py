@@ -83,7 +83,8 @@ def minimize_theta(
         optimizer); ``"lbfgsb"`` is scipy's L-BFGS-B, with the analytic gradient ``grad``
         when given, else with central-difference gradients.  ``"auto"`` uses L-BFGS-B
         when ``grad`` is given (falling back to BOBYQA from its end point when it stops
-        abnormally), else BOBYQA when the ``nlopt`` package is installed.
+        abnormally or ends where the projected gradient is not small), else BOBYQA when
+        the ``nlopt`` package is installed.
     maxeval : int
         Limit on deviance evaluations.
     xtol, ftol : float
@@ -163,6 +164,9 @@ def minimize_theta(
         if again.fun < res.fun:
             res = again
     note = f", restarted off the bound {restarts} time(s)" if restarts else ""
+    pg = np.where((res.x - lower <= 0) & (res.jac > 0), 0.0, res.jac)  # projected gradient
+    if res.success and np.max(np.abs(pg), initial=0.0) > _FINAL_GRAD * max(1.0, abs(res.fun)):
+        res.success, res.message = False, f"gradient {np.max(np.abs(pg)):.2g} at the end"
     if res.success or not _nlopt_available():
         return OptimizationResult(np.asarray(res.x, dtype=float), float(res.fun), count[0],
                                   bool(res.success), f"L-BFGS-B: {res.message}{note}")
@@ -196,6 +200,9 @@ _MAX_RESTARTS = 3
 #: or every projected gradient element below ``_LBFGSB_GTOL``.
 _LBFGSB_FTOL = 1e-14
 _LBFGSB_GTOL = 1e-6
+#: An end point whose projected gradient exceeds ``_FINAL_GRAD * max(1, |deviance|)`` is
+#: not accepted from L-BFGS-B (BOBYQA continues from it).
+_FINAL_GRAD = 1e-5
 
 
 def _bobyqa(f: Callable[[np.ndarray], float], start: np.ndarray, lower: np.ndarray,
