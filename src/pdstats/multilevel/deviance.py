@@ -29,7 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.sparse as sp
 
 from pdstats.multilevel.crossed import CrossedSystem
@@ -66,6 +65,33 @@ def theta_lower_bounds(terms: list[GroupTerm]) -> np.ndarray:
 def theta_start(terms: list[GroupTerm]) -> np.ndarray:
     """lme4's starting value: identity relative covariance factors."""
     return np.where(np.isfinite(theta_lower_bounds(terms)), 1.0, 0.0)
+
+
+def theta_moment_start(terms: list[GroupTerm], resid: np.ndarray, nested: bool) -> np.ndarray:
+    """Starting theta: lme4's identity, except for the random intercepts of crossed designs.
+
+    In a crossed (or multiple-membership) design each single-membership scalar term starts
+    at a method-of-moments ratio ``tau / sigma``: with ``r`` the least-squares residuals,
+    ``s^2 = r'r / n`` and ``m_g``, ``n_g`` the mean and count of ``r`` in level ``g``,
+    ``tau^2 = mean_g(m_g^2 - s^2 / n_g)`` (the other factors' effects are ignored, so it is
+    only a start), clipped to [0.1, 3].  Measured with the gradient optimizer: InstEval
+    takes 14 instead of 25 deviance-and-gradient evaluations.  Nested designs and vector
+    terms keep lme4's start (for nested intercepts the lower level's ratio absorbs the
+    upper level's variance and the fit took more evaluations from it).
+    """
+    start = theta_start(terms)
+    if nested:
+        return start
+    s2 = float(resid @ resid) / resid.size
+    pos = 0
+    for t in terms:
+        if t.k == 1 and getattr(t, "members", None) is None and s2 > 0:
+            cnt = np.bincount(t.codes, minlength=t.nlev)
+            m = np.bincount(t.codes, weights=resid, minlength=t.nlev)[cnt > 0] / cnt[cnt > 0]
+            tau2 = float(np.mean(m**2 - s2 / cnt[cnt > 0]))
+            start[pos] = float(np.clip(np.sqrt(max(tau2, 0.0) / s2), 0.1, 3.0))
+        pos += t.k * (t.k + 1) // 2
+    return start
 
 
 def theta_to_factors(theta: np.ndarray, terms: list[GroupTerm]) -> list[np.ndarray]:
@@ -202,16 +228,17 @@ class DevianceEvaluator:
     def solve(self, theta: np.ndarray, effects: bool = True) -> Solution:
         """Factor the penalized system at ``theta`` and solve for beta and u.
 
-        With ``effects=False`` a crossed design's solution leaves ``u`` and ``b`` empty
-        (the deviance does not need them).
+        With ``effects=False`` the solution leaves ``u`` and ``b`` empty (the deviance
+        does not need them).
         """
         theta = np.asarray(theta, dtype=float)
         factors = theta_to_factors(theta, self.terms)
         if self.nested:
-            return self._solve_nested(theta, factors)
+            return self._solve_nested(theta, factors, effects)
         return self._solve_general(theta, factors, effects)
 
-    def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
+    def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray],
+                      effects: bool = True) -> Solution:
         terms, K, p = self.terms, len(self.terms), self.p
         D = []
         for t, T, Z in zip(terms, factors, self.ZtZ_soa, strict=True):
@@ -247,8 +274,9 @@ class DevianceEvaluator:
         LX = np.linalg.cholesky(DX)
         beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
         state = {"Linv": Linv, "F": F, "FX": FX, "LX": LX}
-        u = [e[..., 0] for e in self._nested_effects(state, np.r_[-beta, 1.0][:, None])]
-        b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
+        u = ([e[..., 0] for e in self._nested_effects(state, np.r_[-beta, 1.0][:, None])]
+             if effects else [])
+        b = [ui @ T.T for ui, T in zip(u, factors, strict=False)]
         return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, state)
 
     def _nested_effects(self, state: dict, coef: np.ndarray) -> list[np.ndarray]:
@@ -363,7 +391,7 @@ class DevianceEvaluator:
         """
         theta = np.asarray(theta, dtype=float)
         try:
-            sol = self.solve(theta)
+            sol = self.solve(theta, effects=False)
         except np.linalg.LinAlgError:
             return np.inf, np.zeros_like(theta)
         dev = self.objective(sol, reml)
@@ -373,8 +401,11 @@ class DevianceEvaluator:
         else:
             c = (n - p if reml else n) / sol.pwrss
         sums = self._inverse_block_sums(sol)
-        Y = (self._effects_of(sol, np.vstack([sol.RXinv, np.zeros((1, p))]))
-             if reml and p else None)
+        # u (coef [-beta; 1]) and, for REML, Y (coef [R_X^{-1}; 0]) in one pass
+        coef = np.r_[-sol.beta, 1.0][:, None]
+        if reml and p:
+            coef = np.hstack([coef, np.vstack([sol.RXinv, np.zeros((1, p))])])
+        E = self._effects_of(sol, coef)
         grad = np.empty(theta.size)
         pos = 0
         for i, (t, T) in enumerate(zip(self.terms, sol.factors, strict=True)):
@@ -384,10 +415,10 @@ class DevianceEvaluator:
                 grad[pos: pos + len(idx)] = self._finite_differences(
                     theta, dev, range(pos, pos + len(idx)), reml)
             else:
-                G = t.nlev * np.eye(k) - sums[i] - c * (sol.u[i].T @ sol.u[i])
-                if Y is not None:
-                    G -= np.einsum("lkm,ljm->kj", Y[i], Y[i])
-                R = 2.0 * sla.solve_triangular(T, G, trans="T", lower=True)
+                u, Y = E[i][..., 0], E[i][..., 1:]
+                G = (t.nlev * np.eye(k) - sums[i] - c * (u.T @ u)
+                     - np.einsum("lkm,ljm->kj", Y, Y))
+                R = 2.0 * np.linalg.solve(T.T, G)
                 grad[pos: pos + len(idx)] = [R[a, b] for a, b in idx]
             pos += len(idx)
         return dev, grad

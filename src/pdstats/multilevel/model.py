@@ -20,7 +20,7 @@ from pdstats.multilevel.design import Design, build_design
 from pdstats.multilevel.deviance import (
     DevianceEvaluator,
     theta_lower_bounds,
-    theta_start,
+    theta_moment_start,
 )
 from pdstats.multilevel.formula import ParsedFormula, parse_formula
 from pdstats.multilevel.optimize import OptimizationResult, is_singular, minimize_theta
@@ -111,7 +111,9 @@ class LMM:
         optimizer : {"auto", "bobyqa", "lbfgsb"}
             See :func:`~pdstats.multilevel.optimize.minimize_theta`.
         start : numpy.ndarray, optional
-            Starting theta (default: lme4's identity start).
+            Starting theta (default: lme4's identity start; in crossed designs random
+            intercepts start at a moment estimate, see
+            :func:`~pdstats.multilevel.deviance.theta_moment_start`).
         on_nonconvergence : {"warn", "raise"}
             What to do when the convergence check fails.
 
@@ -124,7 +126,9 @@ class LMM:
             raise ModelSpecificationError(f"ddf={ddf!r}; choose one of {_DDF}")
         terms = self.design.terms
         lower = theta_lower_bounds(terms)
-        x0 = theta_start(terms) if start is None else np.asarray(start, dtype=float)
+        ev = self.evaluator
+        x0 = (theta_moment_start(terms, ev.design.y, ev.nested) if start is None
+              else np.asarray(start, dtype=float))
         if x0.shape != lower.shape:
             raise ModelSpecificationError(f"start has {x0.size} values; the model has {lower.size}")
         try:
@@ -183,7 +187,8 @@ class LMM:
         if not opt.converged:
             return False, opt.message
         ev = self.evaluator
-        f0 = ev.deviance(theta, reml)
+        f0 = (opt.deviance if np.array_equal(theta, opt.theta) and np.isfinite(opt.deviance)
+              else ev.deviance(theta, reml))
         worst = 0.0
         for i in range(len(theta)):
             h = 1e-4 * max(1.0, abs(theta[i]))
