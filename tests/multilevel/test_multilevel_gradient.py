@@ -3,8 +3,8 @@
 * The gradient (``DevianceEvaluator.deviance_gradient``) equals central finite differences of
   the deviance on every path: nested (egsingle, three levels with slopes), crossed with a
   dense Schur complement (Penicillin; slopes in a later term through the general path),
-  multiple membership, prior weights, known residual variances, REML and ML, and a singular
-  relative covariance factor (finite-difference fallback).
+  multiple membership, prior weights, known residual variances, REML and ML, and at a
+  singular relative covariance factor (a diagonal element on its bound).
 * The default optimizer (L-BFGS-B with that gradient) reaches a deviance no worse than
   BOBYQA's (lme4's optimizer, kept as ``optimizer="bobyqa"``) by more than 1e-6 on every
   lme4 reference model and on the multiple-membership reference, and leaves a variance
@@ -126,15 +126,20 @@ def test_gradient_with_known_variances(reml: bool) -> None:
     check_gradient(ev, np.array([0.8]), reml)
 
 
-def test_gradient_at_a_singular_factor_uses_finite_differences() -> None:
+@pytest.mark.parametrize("zero", [0, 2, 3])
+def test_gradient_at_a_singular_factor(zero: int) -> None:
+    # a diagonal element of a factor at 0 (T singular): the first (0) or last (2) of the
+    # child factor, the first of the school factor (3); central differences across 0 are
+    # defined (the deviance depends on T T' only)
     ev = LMM("math ~ year + (year | childid) + (year | schoolid)", egsingle_sub()).evaluator
     theta = some_theta(ev, 6)
-    theta[2] = 0.0  # the slope's diagonal element of the child factor: T singular
+    theta[zero] = 0.0
     dev, g = ev.deviance_gradient(theta, True)
-    fd = central_differences(ev, theta, True, h=1e-6)
-    # the forward difference on the bound agrees to first order; the rest are central ones
-    np.testing.assert_allclose(np.delete(g, 2), np.delete(fd, 2), rtol=1e-4)
-    assert g[2] == pytest.approx(0.0, abs=1e-3 * max(1.0, np.abs(fd).max()))
+    assert dev == pytest.approx(ev.deviance(theta, True), rel=1e-14)
+    fd = central_differences(ev, theta, True, h=1e-5)
+    np.testing.assert_allclose(g, fd, rtol=1e-5, atol=1e-5 * np.abs(fd).max())
+    if zero == 2:  # the deviance is even in the last diagonal element
+        assert abs(g[2]) < 1e-6 * np.abs(fd).max()
 
 
 def test_optimizer_falls_back_to_bobyqa_when_line_search_fails() -> None:

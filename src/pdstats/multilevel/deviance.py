@@ -47,9 +47,8 @@ from pdstats.multilevel.soa import (
 __all__ = ["DevianceEvaluator", "Solution", "theta_to_factors", "theta_lower_bounds"]
 
 #: A relative covariance factor with a diagonal element below this is treated as singular
-#: by the analytic gradient (its term takes finite differences of step ``_FD_STEP``).
-_SINGULAR_FACTOR = 1e-6
-_FD_STEP = 1e-7
+#: by the analytic gradient (see ``DevianceEvaluator.deviance_gradient``).
+_SINGULAR_FACTOR = 1e-7
 
 
 def theta_lower_bounds(terms: list[GroupTerm]) -> np.ndarray:
@@ -371,8 +370,12 @@ class DevianceEvaluator:
         ``S_i`` the sum of the diagonal blocks of ``[Omega^{-1}]_uu`` (of ``A^{-1}``,
         ``A = Lambda'Z'WZ Lambda + I``, for ML) and ``U_i = sum_l u_l u_l'``.  For REML
         ``[Omega^{-1}]_uu = A^{-1} + Y Y'`` with ``Y = A^{-1} Lambda'Z'W X R_X^{-1}``.
-        A term whose factor is (near) singular takes finite differences instead (on the
-        bound the forward difference).  Cost: about two to three deviance evaluations.
+        Where a factor is (near) singular -- a diagonal element within
+        ``_SINGULAR_FACTOR`` (1e-7) of zero, e.g. on the bound -- the gradient is taken at
+        theta with those elements moved to +-1e-7: the deviance is smooth in theta, so this
+        differs from the gradient at theta by O(1e-7), and ``T^{-1}`` (entries up to 1e7)
+        amplifies rounding only to about ``1e-9 (nlev + |c U|)``.  The deviance returned is
+        the one at theta itself.  Cost: about two to three deviance evaluations.
 
         Examples
         --------
@@ -392,9 +395,12 @@ class DevianceEvaluator:
         theta = np.asarray(theta, dtype=float)
         try:
             sol = self.solve(theta, effects=False)
+            dev = self.objective(sol, reml)
+            lifted = self._lift_singular(theta)
+            if lifted is not None:  # the gradient there differs by O(_SINGULAR_FACTOR)
+                sol = self.solve(lifted, effects=False)
         except np.linalg.LinAlgError:
             return np.inf, np.zeros_like(theta)
-        dev = self.objective(sol, reml)
         n, p = self.n, self.p
         if self.design.sigma_known:
             c = 1.0
@@ -410,34 +416,22 @@ class DevianceEvaluator:
         pos = 0
         for i, (t, T) in enumerate(zip(self.terms, sol.factors, strict=True)):
             k = t.k
-            idx = [(a, b) for b in range(k) for a in range(b, k)]
-            if np.min(np.abs(np.diag(T))) < _SINGULAR_FACTOR:
-                grad[pos: pos + len(idx)] = self._finite_differences(
-                    theta, dev, range(pos, pos + len(idx)), reml)
-            else:
-                u, Y = E[i][..., 0], E[i][..., 1:]
-                G = (t.nlev * np.eye(k) - sums[i] - c * (u.T @ u)
-                     - np.einsum("lkm,ljm->kj", Y, Y))
-                R = 2.0 * np.linalg.solve(T.T, G)
-                grad[pos: pos + len(idx)] = [R[a, b] for a, b in idx]
-            pos += len(idx)
+            u, Y = E[i][..., 0], E[i][..., 1:]
+            G = t.nlev * np.eye(k) - sums[i] - c * (u.T @ u) - np.einsum("lkm,ljm->kj", Y, Y)
+            R = 2.0 * np.linalg.solve(T.T, G)
+            for b in range(k):
+                grad[pos: pos + k - b] = R[b:, b]
+                pos += k - b
         return dev, grad
 
-    def _finite_differences(self, theta: np.ndarray, f0: float, coords: range,
-                            reml: bool) -> list[float]:
-        """Central differences (forward ones next to theta = 0) along ``coords``."""
-        out = []
-        bounded = np.isfinite(theta_lower_bounds(self.terms))
-        for j in coords:
-            h = _FD_STEP * max(1.0, abs(theta[j]))
-            e = np.zeros_like(theta)
-            e[j] = h
-            if bounded[j] and theta[j] - h < 0:
-                out.append((self.deviance(theta + e, reml) - f0) / h)
-            else:
-                out.append((self.deviance(theta + e, reml) - self.deviance(theta - e, reml))
-                           / (2 * h))
-        return out
+    def _lift_singular(self, theta: np.ndarray) -> np.ndarray | None:
+        """theta with diagonal factor elements smaller than ``_SINGULAR_FACTOR`` in absolute
+        value moved to ``+-_SINGULAR_FACTOR`` (None when there are none)."""
+        diag = np.isfinite(theta_lower_bounds(self.terms))
+        small = diag & (np.abs(theta) < _SINGULAR_FACTOR)
+        if not small.any():
+            return None
+        return np.where(small, np.where(theta < 0, -_SINGULAR_FACTOR, _SINGULAR_FACTOR), theta)
 
     def sigma2(self, sol: Solution, reml: bool) -> float:
         """Residual variance estimate at a solution (1 for known-variance models)."""

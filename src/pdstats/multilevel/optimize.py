@@ -35,6 +35,7 @@ class OptimizationResult:
     n_evaluations: int
     converged: bool
     message: str
+    gradient: np.ndarray | None = None  # at theta, when the optimizer had the analytic one
 
 
 def is_singular(theta: np.ndarray, lower: np.ndarray, tol: float = 1e-4) -> bool:
@@ -169,7 +170,8 @@ def minimize_theta(
         res.success, res.message = False, f"gradient {np.max(np.abs(pg)):.2g} at the end"
     if res.success or not _nlopt_available():
         return OptimizationResult(np.asarray(res.x, dtype=float), float(res.fun), count[0],
-                                  bool(res.success), f"L-BFGS-B: {res.message}{note}")
+                                  bool(res.success), f"L-BFGS-B: {res.message}{note}",
+                                  np.asarray(res.jac, dtype=float))
     # abnormal stop (line search failure near a kink or a bound): BOBYQA from the best point
     out = _bobyqa(f, best[1], lower, upper, maxeval, xtol, ftol, count, best)
     return OptimizationResult(out.theta, out.deviance, out.n_evaluations, out.converged,
