@@ -23,7 +23,12 @@ import pandas as pd
 import pytest
 
 from pdstats.data.datasets import load_rdataset
-from pdstats.multilevel.deviance import DevianceEvaluator, theta_lower_bounds, theta_start
+from pdstats.multilevel.deviance import (
+    DevianceEvaluator,
+    theta_lower_bounds,
+    theta_moment_start,
+    theta_start,
+)
 from pdstats.multilevel.model import LMM
 from pdstats.multilevel.optimize import minimize_theta
 from pdstats.multilevel.simulate import simulate_growth
@@ -193,3 +198,16 @@ def test_default_optimizer_choice() -> None:
     assert small.fit().optimization.message.startswith("L-BFGS-B")
     start = theta_start(small.evaluator.terms)
     assert small.fit(start=start, optimizer="bobyqa").optimization.message.startswith("NLopt")
+
+
+def test_moment_start_only_for_intercepts_of_crossed_designs() -> None:
+    pen = LMM("diameter ~ 1 + (1 | plate) + (1 | sample)", load_rdataset("lme4", "Penicillin"))
+    ev = pen.evaluator
+    start = theta_moment_start(ev.terms, ev.design.y, ev.nested)
+    assert np.all((start >= 0.1) & (start <= 3.0)) and not np.allclose(start, 1.0)
+    # samples differ far more than plates (lme4: theta 1.54 and 3.51 at the optimum)
+    assert start[1] > start[0]
+    nested = LMM("math ~ year + (1 | schoolid/childid)", egsingle_sub()).evaluator
+    np.testing.assert_array_equal(
+        theta_moment_start(nested.terms, nested.design.y, nested.nested),
+        theta_start(nested.terms))

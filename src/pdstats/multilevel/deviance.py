@@ -379,17 +379,14 @@ class DevianceEvaluator:
 
         Examples
         --------
-        >>> import numpy as np, pandas as pd
-        >>> from pdstats.multilevel.formula import parse_formula
-        >>> from pdstats.multilevel.design import build_design
-        >>> rng = np.random.default_rng(1)
-        >>> g = np.repeat(np.arange(20), 5)
-        >>> df = pd.DataFrame({"y": rng.normal(size=100) + rng.normal(size=20)[g], "g": g})
-        >>> ev = DevianceEvaluator(build_design("y ~ (1 | g)", parse_formula("y ~ (1 | g)"), df))
-        >>> f, g1 = ev.deviance_gradient(np.array([0.8]), reml=True)
-        >>> h = 1e-6
-        >>> fd = (ev.deviance(np.array([0.8 + h]), True) - ev.deviance(np.array([0.8 - h]), True))
-        >>> bool(abs(g1[0] - fd / (2 * h)) < 1e-5)
+        >>> from pdstats.data.datasets import load_rdataset
+        >>> from pdstats.multilevel.model import LMM
+        >>> sleep = load_rdataset("lme4", "sleepstudy")
+        >>> ev = LMM("Reaction ~ Days + (Days | Subject)", sleep).evaluator
+        >>> theta, step = np.array([0.9, 0.1, 0.3]), np.array([1e-6, 0.0, 0.0])
+        >>> dev, grad = ev.deviance_gradient(theta, reml=True)
+        >>> fd = (ev.deviance(theta + step, True) - ev.deviance(theta - step, True)) / 2e-6
+        >>> bool(abs(grad[0] - fd) < 1e-5 * abs(fd))
         True
         """
         theta = np.asarray(theta, dtype=float)

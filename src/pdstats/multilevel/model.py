@@ -109,7 +109,11 @@ class LMM:
             Denominator df used by ``.fe`` (Satterthwaite by default; ``"z"`` gives
             normal-theory intervals; ``"residual"`` uses n - p).
         optimizer : {"auto", "bobyqa", "lbfgsb"}
-            See :func:`~pdstats.multilevel.optimize.minimize_theta`.
+            ``"auto"``: L-BFGS-B with the analytic gradient of the deviance where it is
+            available (nested designs, and crossed or multiple-membership designs whose
+            Schur complement is factored densely), falling back to BOBYQA if it stops
+            abnormally; BOBYQA (lme4's optimizer) elsewhere.  See
+            :func:`~pdstats.multilevel.optimize.minimize_theta`.
         start : numpy.ndarray, optional
             Starting theta (default: lme4's identity start; in crossed designs random
             intercepts start at a moment estimate, see
@@ -251,7 +255,8 @@ def lmm(
     ddf : {"satterthwaite", "kenward-roger", "residual", "z"}
         Denominator degrees of freedom for the fixed-effects table.
     optimizer : {"auto", "bobyqa", "lbfgsb"}
-        Optimizer of the profiled deviance.
+        Optimizer of the profiled deviance: ``"auto"`` is L-BFGS-B with the analytic
+        gradient where available, else BOBYQA (see :meth:`LMM.fit`).
 
     Returns
     -------
