@@ -41,6 +41,7 @@ from pdstats.multilevel.soa import (
     soa_group,
     soa_mul_t,
     soa_sandwich,
+    soa_t_mul,
     soa_tri_inv,
 )
 
@@ -285,10 +286,10 @@ class DevianceEvaluator:
         Linv, F, FX = state["Linv"], state["F"], state["FX"]
         out: list[np.ndarray] = [np.empty(0)] * K
         for i in reversed(range(K)):
-            rhs = np.einsum("ckl,cm->kml", FX[i], coef)
+            rhs = np.tensordot(coef, FX[i], axes=(0, 0)).transpose(1, 0, 2)  # (k, m, L)
             for j in range(i + 1, K):
-                rhs = rhs - np.einsum("akl,aml->kml", F[(j, i)], out[j][:, :, self.maps[(i, j)]])
-            out[i] = np.einsum("akl,aml->kml", Linv[i], rhs)  # L^{-T} rhs
+                rhs -= soa_t_mul(F[(j, i)], out[j][:, :, self.maps[(i, j)]])
+            out[i] = soa_t_mul(Linv[i], rhs)  # L^{-T} rhs
         return [np.transpose(o, (2, 0, 1)) for o in out]
 
     def _fixed_part(self, LX: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
