@@ -115,8 +115,8 @@ class LMM:
             abnormally; BOBYQA (lme4's optimizer) elsewhere.  See
             :func:`~pdstats.multilevel.optimize.minimize_theta`.
         start : numpy.ndarray, optional
-            Starting theta (default: lme4's identity start; in crossed designs random
-            intercepts start at a moment estimate, see
+            Starting theta (default: lme4's identity start; in crossed designs fitted with
+            the gradient optimizer random intercepts start at a moment estimate, see
             :func:`~pdstats.multilevel.deviance.theta_moment_start`).
         on_nonconvergence : {"warn", "raise"}
             What to do when the convergence check fails.
@@ -131,7 +131,10 @@ class LMM:
         terms = self.design.terms
         lower = theta_lower_bounds(terms)
         ev = self.evaluator
-        x0 = (theta_moment_start(terms, ev.design.y, ev.nested) if start is None
+        # the moment start was measured with the gradient optimizer (which a sparse Schur
+        # complement does not have): lme4's identity start elsewhere
+        identity = ev.nested or not (ev.has_gradient and optimizer in ("auto", "lbfgsb"))
+        x0 = (theta_moment_start(terms, ev.design.y, identity) if start is None
               else np.asarray(start, dtype=float))
         if x0.shape != lower.shape:
             raise ModelSpecificationError(f"start has {x0.size} values; the model has {lower.size}")
