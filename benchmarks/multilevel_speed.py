@@ -28,7 +28,8 @@ The large models take ``--large-repeats`` fits (default 3; lme4 and mixedlm 1).
 Usage::
 
     PYTHONPATH=src python benchmarks/multilevel_speed.py [--repeats 5] [--large-repeats 3]
-        [--skip-large] [--only instevall,egsingle,...] [--timeout 1800]
+        [--skip-large] [--only insteval,egsingle,...] [--tools pdstats,mixedlm,...]
+        [--timeout 1800]
 """
 
 from __future__ import annotations
@@ -171,8 +172,11 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated: insteval,egsingle,growth,crossed")
+    ap.add_argument("--tools", default="pdstats,lme4,mixedlm,statsmodels",
+                    help="comma-separated subset of the contenders")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
+    chosen = set(filter(None, args.tools.split(",")))
     have_r = shutil.which("Rscript") is not None
     have_mixedlm = importlib.util.find_spec("mixedlm") is not None
     load = os.getloadavg()
@@ -191,6 +195,7 @@ def main() -> None:
 
     def compare(label: str, n: int, src: str, formula: str, repeats: int, tools: tuple[str, ...],
                 big: int = 1) -> None:
+        tools = tuple(t for t in tools if t in chosen)
         if "pdstats" in tools:
             record(label, n, "pdstats", run([PY, "-c", PDSTATS_CHILD, src, formula,
                                              str(repeats)], args.timeout))
@@ -211,9 +216,10 @@ def main() -> None:
                 "math ~ year + (year | childid) + (year | schoolid)", args.repeats, every)
         compare("egsingle 2-level", 7230, "egsingle", "math ~ year + (year | childid)",
                 args.repeats, every)
-        record("egsingle 2-level", 7230, "statsmodels",
-               run([PY, "-c", STATSMODELS_CHILD, "egsingle", "math ~ year", "childid", "~year"],
-                   args.timeout))
+        if "statsmodels" in chosen:
+            record("egsingle 2-level", 7230, "statsmodels",
+                   run([PY, "-c", STATSMODELS_CHILD, "egsingle", "math ~ year", "childid",
+                        "~year"], args.timeout))
 
     if not args.skip_large and (not only or only & {"growth", "crossed"}):
         sys.path.insert(0, str(HERE / "src"))
