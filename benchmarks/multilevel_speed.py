@@ -1,7 +1,9 @@
 """Speed and memory of pds.lmm against lme4 (Rscript) and mixedlm, timed in the same run.
 
 Each tool fits each model in its own subprocess (single-threaded BLAS), which reports the
-median (and the spread) of ``--repeats`` fits; peak memory (max RSS) is measured per child
+median (and the spread) of ``--repeats`` fits and the median CPU time of a fit (process time:
+with every contender's BLAS and thread pools pinned to one thread it compares single-threaded
+work even when other jobs share the machine); peak memory (max RSS) is measured per child
 (see ``_childrun``).  The fit time runs from a data frame in memory to a fitted model
 (formula parsing and model matrices included; data loading and start-up excluded).
 ``mixedlm`` (a Rust-backed port of lme4 on PyPI) is timed when it is installed;
@@ -26,7 +28,8 @@ The large models take ``--large-repeats`` fits (default 3; lme4 and mixedlm 1).
 Usage::
 
     PYTHONPATH=src python benchmarks/multilevel_speed.py [--repeats 5] [--large-repeats 3]
-        [--skip-large] [--only instevall,egsingle,...] [--timeout 1800]
+        [--skip-large] [--only insteval,egsingle,...] [--tools pdstats,mixedlm,...]
+        [--timeout 1800]
 """
 
 from __future__ import annotations
@@ -61,15 +64,17 @@ import json, statistics, time, warnings
 import pdstats as pds
 src, formula, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3])
 df = load(src)
-times = []
+times, cpu = [], []
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fit = pds.lmm(formula, df)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
 print(json.dumps({"seconds": statistics.median(times), "min": min(times), "max": max(times),
-                  "loglike": fit.loglike, "evaluations": fit.optimization.n_evaluations}))
+                  "cpu": statistics.median(cpu), "loglike": fit.loglike,
+                  "evaluations": fit.optimization.n_evaluations}))
 """
 
 MIXEDLM_CHILD = LOAD + r"""
@@ -80,15 +85,17 @@ df = load(src)
 for c in ("childid", "schoolid", "s", "d", "dept", "student", "teacher", "school"):
     if c in df.columns:
         df[c] = df[c].astype(str)
-times = []
+times, cpu = [], []
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         fit = mixedlm.lmer(formula, df, REML=True)
         times.append(time.perf_counter() - t)
+        cpu.append(time.process_time() - c)
 print(json.dumps({"seconds": statistics.median(times), "min": min(times), "max": max(times),
-                  "loglike": float(fit.logLik().value), "evaluations": fit.function_evals}))
+                  "cpu": statistics.median(cpu), "loglike": float(fit.logLik().value),
+                  "evaluations": fit.function_evals}))
 """
 
 STATSMODELS_CHILD = LOAD + r"""
@@ -98,10 +105,10 @@ src, fixed, group, re_formula = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[
 df = load(src)
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     fit = smf.mixedlm(fixed, df, groups=df[group], re_formula=re_formula).fit(reml=True)
-    sec = time.perf_counter() - t
-print(json.dumps({"seconds": sec, "loglike": float(fit.llf)}))
+    sec, cpu = time.perf_counter() - t, time.process_time() - c
+print(json.dumps({"seconds": sec, "cpu": cpu, "loglike": float(fit.llf)}))
 """
 
 R_CHILD = r"""
@@ -111,12 +118,14 @@ src <- args[1]; form <- as.formula(args[2]); repeats <- as.integer(args[3])
 d <- if (src == "egsingle") mlmRev::egsingle else if (src == "InstEval") lme4::InstEval else
   read.csv(src)
 for (v in intersect(c("student", "teacher", "school"), names(d))) d[[v]] <- factor(d[[v]])
-times <- numeric(0)
+times <- numeric(0); cpu <- numeric(0)
 for (i in seq_len(repeats)) {
-  times <- c(times, system.time(fit <- lmer(form, data = d, REML = TRUE))[["elapsed"]])
+  st <- system.time(fit <- lmer(form, data = d, REML = TRUE))
+  times <- c(times, st[["elapsed"]]); cpu <- c(cpu, st[["user.self"]] + st[["sys.self"]])
 }
-cat(sprintf('{"seconds": %.6f, "min": %.6f, "max": %.6f, "loglike": %.6f, "evaluations": %d}\n',
-            median(times), min(times), max(times), as.numeric(logLik(fit)),
+cat(sprintf(paste0('{"seconds": %.6f, "min": %.6f, "max": %.6f, "cpu": %.6f, "loglike": %.6f, ',
+                   '"evaluations": %d}\n'),
+            median(times), min(times), max(times), median(cpu), as.numeric(logLik(fit)),
             as.integer(fit@optinfo$feval)))
 """
 
@@ -163,8 +172,11 @@ def main() -> None:
     ap.add_argument("--timeout", type=float, default=1800.0)
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--only", default="", help="comma-separated: insteval,egsingle,growth,crossed")
+    ap.add_argument("--tools", default="pdstats,lme4,mixedlm,statsmodels",
+                    help="comma-separated subset of the contenders")
     args = ap.parse_args()
     only = set(filter(None, args.only.split(",")))
+    chosen = set(filter(None, args.tools.split(",")))
     have_r = shutil.which("Rscript") is not None
     have_mixedlm = importlib.util.find_spec("mixedlm") is not None
     load = os.getloadavg()
@@ -173,14 +185,17 @@ def main() -> None:
 
     def record(model: str, n: int, tool: str, res: dict) -> None:
         rows.append({"model": model, "rows": n, "tool": tool, "fit_seconds": res.get("seconds"),
-                     "min": res.get("min"), "max": res.get("max"), "peak_mb": res.get("peak_mb"),
+                     "min": res.get("min"), "max": res.get("max"),
+                     "cpu_seconds": res.get("cpu"), "peak_mb": res.get("peak_mb"),
                      "loglike": res.get("loglike"), "evaluations": res.get("evaluations"),
                      "note": res.get("note", "")})
         print(f"  {model:<34} {tool:<12} {res.get('seconds', float('nan')):9.3f} s  "
+              f"{res.get('cpu', float('nan')):9.3f} s CPU  "
               f"{res.get('peak_mb', float('nan')):8.0f} MB  {res.get('note', '')}", flush=True)
 
     def compare(label: str, n: int, src: str, formula: str, repeats: int, tools: tuple[str, ...],
                 big: int = 1) -> None:
+        tools = tuple(t for t in tools if t in chosen)
         if "pdstats" in tools:
             record(label, n, "pdstats", run([PY, "-c", PDSTATS_CHILD, src, formula,
                                              str(repeats)], args.timeout))
@@ -201,9 +216,10 @@ def main() -> None:
                 "math ~ year + (year | childid) + (year | schoolid)", args.repeats, every)
         compare("egsingle 2-level", 7230, "egsingle", "math ~ year + (year | childid)",
                 args.repeats, every)
-        record("egsingle 2-level", 7230, "statsmodels",
-               run([PY, "-c", STATSMODELS_CHILD, "egsingle", "math ~ year", "childid", "~year"],
-                   args.timeout))
+        if "statsmodels" in chosen:
+            record("egsingle 2-level", 7230, "statsmodels",
+                   run([PY, "-c", STATSMODELS_CHILD, "egsingle", "math ~ year", "childid",
+                        "~year"], args.timeout))
 
     if not args.skip_large and (not only or only & {"growth", "crossed"}):
         sys.path.insert(0, str(HERE / "src"))
@@ -231,9 +247,12 @@ def main() -> None:
                         "+ (1 | school)", lr, ("pdstats",))
 
     table = pd.DataFrame(rows)
-    ref = table[table.tool == "lme4"].set_index("model")["fit_seconds"]
-    table["time_vs_lme4"] = [r.fit_seconds / ref[r.model] if r.model in ref.index else np.nan
-                             for r in table.itertuples()]
+    for anchor in ("lme4", "mixedlm"):  # ratios of wall-clock and CPU seconds to an anchor
+        for col, short in (("fit_seconds", "time"), ("cpu_seconds", "cpu")):
+            ref = table[table.tool == anchor].set_index("model")[col]
+            table[f"{short}_vs_{anchor}"] = [
+                getattr(r, col) / ref[r.model] if r.model in ref.index else np.nan
+                for r in table.itertuples()]
     load = os.getloadavg()
     pd.set_option("display.width", 200)
     print()

@@ -8,9 +8,13 @@ The fit is a pipeline of small steps, each callable alone:
   dropped with a warning; lme4's refusals: one-level grouping factors, a constant
   response, collinear random terms);
 * :mod:`~pdstats.multilevel.deviance` - profiled (REML) deviance via a blocked Cholesky
-  (:mod:`~pdstats.multilevel.crossed` for crossed and multiple-membership designs);
+  (:mod:`~pdstats.multilevel.crossed` for crossed and multiple-membership designs) and its
+  analytic gradient in theta;
 * :mod:`~pdstats.multilevel.membership` - multiple membership, ``(1 | mm(t1 + t2, w1 + w2))``;
-* :mod:`~pdstats.multilevel.optimize` - bounded minimization over theta;
+* :mod:`~pdstats.multilevel.optimize` - bounded minimization over theta: L-BFGS-B with the
+  analytic gradient where it is available (nested designs; crossed ones whose Schur
+  complement is dense), NLopt's BOBYQA (lme4's optimizer) otherwise, as a fallback and
+  as ``optimizer="bobyqa"``;
 * :mod:`~pdstats.multilevel.model` / :mod:`~pdstats.multilevel.results` - the front end;
   ``LMMResult.estimates`` is the fixed-effects table (``.fe`` is the same indexed by term);
 * :mod:`~pdstats.multilevel.inference` - Satterthwaite / Kenward-Roger df, LR tests;

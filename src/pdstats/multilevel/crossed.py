@@ -207,7 +207,11 @@ class CrossedSystem:
         hcol = lv[i] * k0 * k0 + ef[i] * k0 + ef[j]
         # two effects of one rest column in one level meet twice in A H A' (H symmetric)
         twice = np.where((r[i] == r[j]) & (i != j), 2.0, 1.0)
-        self.P = sp.csr_matrix((twice * val[i] * val[j], (inv_schur, hcol)),
+        # P in compressed-column form straight from the pairs (ordered by level already):
+        # no coordinate sort, duplicates summed by the products
+        by_col = np.argsort(hcol, kind="stable")
+        indptr = np.r_[0, np.cumsum(np.bincount(hcol, minlength=self.l0 * k0 * k0))]
+        self.P = sp.csc_matrix(((twice * val[i] * val[j])[by_col], inv_schur[by_col], indptr),
                                shape=(npat, self.l0 * k0 * k0))
         self.zz = np.bincount(inv_zz, weights=ZrZr.data, minlength=npat)
 
@@ -340,18 +344,75 @@ class CrossedSystem:
 
     def spherical_effects(self, st: CrossedState, beta: np.ndarray) -> list[np.ndarray]:
         """Conditional modes u (per term, (nlev, k)) given the fixed effects."""
-        coef = np.r_[-beta, 1.0]
+        return [e[..., 0] for e in self.effects_of(st, np.r_[-beta, 1.0][:, None])]
+
+    def effects_of(self, st: CrossedState, coef: np.ndarray) -> list[np.ndarray]:
+        """``A^{-1} Lambda'Z'W [X y] coef`` per term, (nlev, k, m), for ``coef`` (p+1, m).
+
+        ``A = Lambda'Z'WZ Lambda + I``; ``coef = [-beta; 1]`` gives the conditional modes u.
+        """
+        m = coef.shape[1]
         ur = st.MinvB @ coef
         out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
         for pos, i in enumerate(self.rest):
             seg = ur[self.offsets[pos]: self.offsets[pos + 1]]
-            out[i] = seg.reshape(self.terms[i].nlev, self.terms[i].k)
+            out[i] = seg.reshape(self.terms[i].nlev, self.terms[i].k, m)
         if self.first is not None:
             T0 = st.factors[self.first]
-            rhs = self.Z0Xy @ coef - np.asarray(self.A.T @ (st.lam_r @ ur)).reshape(self.l0, self.k0)
-            rhs = np.einsum("ba,lb->al", T0, rhs)  # T0' rhs per level, (k0, l0)
-            y = np.einsum("abl,bl->al", st.Linv0, rhs)
-            out[self.first] = np.einsum("bal,bl->la", st.Linv0, y)  # D0^{-1} T0' rhs
+            rhs = (np.einsum("lkc,cm->lkm", self.Z0Xy, coef)
+                   - np.asarray(self.A.T @ (st.lam_r @ ur)).reshape(self.l0, self.k0, m))
+            rhs = np.einsum("ba,lbm->alm", T0, rhs)  # T0' rhs per level, (k0, l0, m)
+            y = np.einsum("abl,blm->alm", st.Linv0, rhs)
+            out[self.first] = np.einsum("bal,blm->lam", st.Linv0, y)  # D0^{-1} T0' rhs
+        return out
+
+    def inverse_block_sums(self, st: CrossedState) -> list[np.ndarray]:
+        """Per term, the sum over its levels of the diagonal blocks of ``A^{-1}``.
+
+        Needs the dense factor of ``M`` (:attr:`backend` ``"dense"``): ``M^{-1}`` comes
+        from LAPACK's ``dpotri``.  The first block's sum is
+        ``sum_l D_l^{-1} + D_l^{-1} T0' (A_l' W A_l) T0 D_l^{-1}`` with
+        ``W = Lambda_r M^{-1} Lambda_r'``; the per-level quadratic forms ``A_l' W A_l``
+        are gathered from ``W``'s entries on the pattern of ``M`` with the map ``P``
+        (its transpose), so no ``qr x q0`` product is formed.
+        """
+        if not isinstance(st.M, np.ndarray):
+            raise NotImplementedError("inverse block sums need the dense factorization")
+        out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
+        qr = self.qr
+        # the lower triangle of M^{-1} (the upper one is left as garbage by dpotri)
+        Minv, info = sla.lapack.dpotri(st.M, lower=1) if qr else (np.zeros((0, 0)), 0)
+        if info != 0:
+            raise np.linalg.LinAlgError("M could not be inverted")
+        if not self.scalar_rest:
+            low = np.tril(Minv)
+            Minv = low + np.tril(low, -1).T
+        for pos, i in enumerate(self.rest):
+            t = self.terms[i]
+            base = self.offsets[pos]
+            if t.k == 1:
+                out[i] = np.trace(Minv[base: base + t.nlev, base: base + t.nlev]).reshape(1, 1)
+                continue
+            blk = Minv[base: base + t.nlev * t.k, base: base + t.nlev * t.k]
+            idx = np.arange(t.nlev)
+            out[i] = blk.reshape(t.nlev, t.k, t.nlev, t.k)[idx, :, idx, :].sum(axis=0)
+        if self.first is not None:
+            T0, k0 = st.factors[self.first], self.k0
+            total = st.D0inv.sum(axis=-1)
+            if qr and self.P.shape[1]:
+                r, c = self.pat_row, self.pat_col
+                if self.scalar_rest:  # the pattern is the upper triangle: read the lower one
+                    lam = st.lam_r.diagonal()
+                    w = Minv[c, r] * lam[r] * lam[c]
+                else:
+                    W = np.asarray(st.lam_r @ np.asarray(st.lam_r @ Minv).T)
+                    w = W[r, c]
+                w[~self.pat_diag] *= 2.0
+                G = np.asarray(self.P.T @ w).reshape(self.l0, k0, k0)
+                G = np.moveaxis(0.5 * (G + np.swapaxes(G, 1, 2)), 0, -1)  # (k0, k0, l0)
+                DT = soa_const_right(st.D0inv, T0.T)  # D^{-1} T0' per level
+                total = total + soa_mul_t(soa_mul_t(DT, G), DT).sum(axis=-1)  # G symmetric
+            out[self.first] = total
         return out
 
     def conditional_cov(self, st: CrossedState, chunk: int = 1024) -> list[np.ndarray]:

@@ -174,8 +174,8 @@ def build_design(
     try:
         fixed_vars = sorted(Formula(parsed.fixed).required_variables)
         random_vars: list[str] = []
-        for term in parsed.random:
-            random_vars += sorted(Formula(term.expr).required_variables)
+        for expr in dict.fromkeys(term.expr for term in parsed.random):  # each once
+            random_vars += sorted(Formula(expr).required_variables)
     except Exception as exc:
         raise ModelSpecificationError(f"cannot parse formula {formula!r}: {exc}") from exc
     variables: list[str] = []
@@ -218,12 +218,15 @@ def build_design(
         )
 
     terms: list = []  # GroupTerm or MembershipTerm
+    built: dict[str, object] = {}  # one model matrix per distinct random-term expression
     for spec in parsed.random:
         if spec.membership is not None:
             terms.append(build_membership_term(spec, data.iloc[np.flatnonzero(keep)]))
             continue
         try:
-            rm = model_matrix(spec.expr, used, na_action="raise")
+            if spec.expr not in built:
+                built[spec.expr] = model_matrix(spec.expr, used, na_action="raise")
+            rm = built[spec.expr]
         except Exception as exc:
             raise ModelSpecificationError(
                 f"cannot build random term ({spec.expr} | {spec.group_name}): {exc}"

@@ -41,10 +41,15 @@ from pdstats.multilevel.soa import (
     soa_group,
     soa_mul_t,
     soa_sandwich,
+    soa_t_mul,
     soa_tri_inv,
 )
 
 __all__ = ["DevianceEvaluator", "Solution", "theta_to_factors", "theta_lower_bounds"]
+
+#: A relative covariance factor with a diagonal element below this is treated as singular
+#: by the analytic gradient (see ``DevianceEvaluator.deviance_gradient``).
+_SINGULAR_FACTOR = 1e-7
 
 
 def theta_lower_bounds(terms: list[GroupTerm]) -> np.ndarray:
@@ -60,6 +65,35 @@ def theta_lower_bounds(terms: list[GroupTerm]) -> np.ndarray:
 def theta_start(terms: list[GroupTerm]) -> np.ndarray:
     """lme4's starting value: identity relative covariance factors."""
     return np.where(np.isfinite(theta_lower_bounds(terms)), 1.0, 0.0)
+
+
+def theta_moment_start(terms: list[GroupTerm], resid: np.ndarray, identity: bool) -> np.ndarray:
+    """Starting theta: lme4's identity, except for the random intercepts of crossed designs.
+
+    With ``identity`` true (the caller's choice for nested designs, and for crossed ones
+    without the gradient optimizer) it is lme4's identity start throughout.
+    In a crossed (or multiple-membership) design each single-membership scalar term starts
+    at a method-of-moments ratio ``tau / sigma``: with ``r`` the least-squares residuals,
+    ``s^2 = r'r / n`` and ``m_g``, ``n_g`` the mean and count of ``r`` in level ``g``,
+    ``tau^2 = mean_g(m_g^2 - s^2 / n_g)`` (the other factors' effects are ignored, so it is
+    only a start), clipped to [0.1, 3].  Measured with the gradient optimizer: InstEval
+    takes 14 instead of 25 deviance-and-gradient evaluations.  Vector terms keep lme4's
+    start, and nested designs do (for nested intercepts the lower level's ratio absorbs
+    the upper level's variance, and egsingle's nested intercepts took 22 instead of 12).
+    """
+    start = theta_start(terms)
+    if identity:
+        return start
+    s2 = float(resid @ resid) / resid.size
+    pos = 0
+    for t in terms:
+        if t.k == 1 and getattr(t, "members", None) is None and s2 > 0:
+            cnt = np.bincount(t.codes, minlength=t.nlev)
+            m = np.bincount(t.codes, weights=resid, minlength=t.nlev)[cnt > 0] / cnt[cnt > 0]
+            tau2 = float(np.mean(m**2 - s2 / cnt[cnt > 0]))
+            start[pos] = float(np.clip(np.sqrt(max(tau2, 0.0) / s2), 0.1, 3.0))
+        pos += t.k * (t.k + 1) // 2
+    return start
 
 
 def theta_to_factors(theta: np.ndarray, terms: list[GroupTerm]) -> list[np.ndarray]:
@@ -196,16 +230,17 @@ class DevianceEvaluator:
     def solve(self, theta: np.ndarray, effects: bool = True) -> Solution:
         """Factor the penalized system at ``theta`` and solve for beta and u.
 
-        With ``effects=False`` a crossed design's solution leaves ``u`` and ``b`` empty
-        (the deviance does not need them).
+        With ``effects=False`` the solution leaves ``u`` and ``b`` empty (the deviance
+        does not need them).
         """
         theta = np.asarray(theta, dtype=float)
         factors = theta_to_factors(theta, self.terms)
         if self.nested:
-            return self._solve_nested(theta, factors)
+            return self._solve_nested(theta, factors, effects)
         return self._solve_general(theta, factors, effects)
 
-    def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray]) -> Solution:
+    def _solve_nested(self, theta: np.ndarray, factors: list[np.ndarray],
+                      effects: bool = True) -> Solution:
         terms, K, p = self.terms, len(self.terms), self.p
         D = []
         for t, T, Z in zip(terms, factors, self.ZtZ_soa, strict=True):
@@ -240,21 +275,24 @@ class DevianceEvaluator:
             DX -= FXf @ FXf.T
         LX = np.linalg.cholesky(DX)
         beta, RXinv, ldRX2, pwrss = self._fixed_part(LX)
-        # back substitution for u (coarsest term first)
-        u_soa: list[np.ndarray] = [np.empty(0)] * K
-        for i in reversed(range(K)):
-            rhs = FX[i][p].copy()
-            for a in range(p):
-                rhs -= beta[a] * FX[i][a]
-            for j in range(i + 1, K):
-                uj = u_soa[j][:, self.maps[(i, j)]]
-                Fji = F[(j, i)]
-                rhs = rhs - np.einsum("akl,al->kl", Fji, uj)
-            u_soa[i] = np.einsum("akl,al->kl", Linv[i], rhs)  # L^{-T} rhs
-        u = [ui.T for ui in u_soa]
-        b = [ui @ T.T for ui, T in zip(u, factors, strict=True)]
         state = {"Linv": Linv, "F": F, "FX": FX, "LX": LX}
+        u = ([e[..., 0] for e in self._nested_effects(state, np.r_[-beta, 1.0][:, None])]
+             if effects else [])
+        b = [ui @ T.T for ui, T in zip(u, factors, strict=False)]
         return Solution(theta, ldL2, ldRX2, pwrss, beta, u, b, RXinv, factors, state)
+
+    def _nested_effects(self, state: dict, coef: np.ndarray) -> list[np.ndarray]:
+        """``A^{-1} Lambda'Z'W [X y] coef`` per term, (nlev, k, m), by back substitution
+        (coarsest term first); ``coef = [-beta; 1]`` gives the conditional modes u."""
+        K = len(self.terms)
+        Linv, F, FX = state["Linv"], state["F"], state["FX"]
+        out: list[np.ndarray] = [np.empty(0)] * K
+        for i in reversed(range(K)):
+            rhs = np.tensordot(coef, FX[i], axes=(0, 0)).transpose(1, 0, 2)  # (k, m, L)
+            for j in range(i + 1, K):
+                rhs -= soa_t_mul(F[(j, i)], out[j][:, :, self.maps[(i, j)]])
+            out[i] = soa_t_mul(Linv[i], rhs)  # L^{-T} rhs
+        return [np.transpose(o, (2, 0, 1)) for o in out]
 
     def _fixed_part(self, LX: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
         p = self.p
@@ -301,6 +339,99 @@ class DevianceEvaluator:
         except np.linalg.LinAlgError:
             return np.inf
         return self.objective(sol, reml)
+
+    # ------------------------------------------------------------------ gradient
+    @property
+    def has_gradient(self) -> bool:
+        """True when :meth:`deviance_gradient` is analytic: nested designs, and crossed or
+        multiple-membership designs whose Schur complement is factored densely."""
+        return self.nested or self.crossed.backend == "dense"
+
+    def _effects_of(self, sol: Solution, coef: np.ndarray) -> list[np.ndarray]:
+        if self.nested:
+            return self._nested_effects(sol.state, coef)
+        return self.crossed.effects_of(sol.state["crossed"], coef)
+
+    def _inverse_block_sums(self, sol: Solution) -> list[np.ndarray]:
+        if self.nested:
+            return [d.sum(axis=0) for d in self._cond_nested(sol)]
+        return self.crossed.inverse_block_sums(sol.state["crossed"])
+
+    def deviance_gradient(self, theta: np.ndarray, reml: bool) -> tuple[float, np.ndarray]:
+        """Profiled deviance and its gradient with respect to theta.
+
+        With ``V = Z Lambda Lambda'Z' + W^{-1}`` (in units of sigma^2) and ``P`` the REML
+        projection, the derivative along one element ``theta_j`` of a factor ``T_i`` is
+        ``tr(P dV) - c y'P dV P y``, with ``c = (n - p) / pwrss`` (REML; ``n / pwrss`` for
+        ML, where ``V^{-1}`` replaces ``P`` in the trace; ``c = 1`` when sigma is known).
+        Because ``Lambda'Z'PZ Lambda = I - [Omega^{-1}]_uu`` (``Omega`` the penalized
+        system matrix including the fixed effects) and ``Lambda'Z'P y = u``, both
+        pieces reduce to sums over the levels of term ``i``:
+
+            d dev / d T_i[a, b] = 2 [T_i^{-T} (nlev_i I - S_i - c U_i)]_{ab},
+
+        ``S_i`` the sum of the diagonal blocks of ``[Omega^{-1}]_uu`` (of ``A^{-1}``,
+        ``A = Lambda'Z'WZ Lambda + I``, for ML) and ``U_i = sum_l u_l u_l'``.  For REML
+        ``[Omega^{-1}]_uu = A^{-1} + Y Y'`` with ``Y = A^{-1} Lambda'Z'W X R_X^{-1}``.
+        Where a factor is (near) singular -- a diagonal element within
+        ``_SINGULAR_FACTOR`` (1e-7) of zero, e.g. on the bound -- the gradient is taken at
+        theta with those elements moved to +-1e-7: the deviance is smooth in theta, so this
+        differs from the gradient at theta by O(1e-7), and ``T^{-1}`` (entries up to 1e7)
+        amplifies rounding only to about ``1e-9 (nlev + |c U|)``.  The deviance returned is
+        the one at theta itself.  Cost: about two to three deviance evaluations.
+
+        Examples
+        --------
+        >>> from pdstats.data.datasets import load_rdataset
+        >>> from pdstats.multilevel.model import LMM
+        >>> sleep = load_rdataset("lme4", "sleepstudy")
+        >>> ev = LMM("Reaction ~ Days + (Days | Subject)", sleep).evaluator
+        >>> theta, step = np.array([0.9, 0.1, 0.3]), np.array([1e-6, 0.0, 0.0])
+        >>> dev, grad = ev.deviance_gradient(theta, reml=True)
+        >>> fd = (ev.deviance(theta + step, True) - ev.deviance(theta - step, True)) / 2e-6
+        >>> bool(abs(grad[0] - fd) < 1e-5 * abs(fd))
+        True
+        """
+        theta = np.asarray(theta, dtype=float)
+        try:
+            sol = self.solve(theta, effects=False)
+            dev = self.objective(sol, reml)
+            lifted = self._lift_singular(theta)
+            if lifted is not None:  # the gradient there differs by O(_SINGULAR_FACTOR)
+                sol = self.solve(lifted, effects=False)
+        except np.linalg.LinAlgError:
+            return np.inf, np.zeros_like(theta)
+        n, p = self.n, self.p
+        if self.design.sigma_known:
+            c = 1.0
+        else:
+            c = (n - p if reml else n) / sol.pwrss
+        sums = self._inverse_block_sums(sol)
+        # u (coef [-beta; 1]) and, for REML, Y (coef [R_X^{-1}; 0]) in one pass
+        coef = np.r_[-sol.beta, 1.0][:, None]
+        if reml and p:
+            coef = np.hstack([coef, np.vstack([sol.RXinv, np.zeros((1, p))])])
+        E = self._effects_of(sol, coef)
+        grad = np.empty(theta.size)
+        pos = 0
+        for i, (t, T) in enumerate(zip(self.terms, sol.factors, strict=True)):
+            k = t.k
+            u, Y = E[i][..., 0], E[i][..., 1:]
+            G = t.nlev * np.eye(k) - sums[i] - c * (u.T @ u) - np.einsum("lkm,ljm->kj", Y, Y)
+            R = 2.0 * np.linalg.solve(T.T, G)
+            for b in range(k):
+                grad[pos: pos + k - b] = R[b:, b]
+                pos += k - b
+        return dev, grad
+
+    def _lift_singular(self, theta: np.ndarray) -> np.ndarray | None:
+        """theta with diagonal factor elements smaller than ``_SINGULAR_FACTOR`` in absolute
+        value moved to ``+-_SINGULAR_FACTOR`` (None when there are none)."""
+        diag = np.isfinite(theta_lower_bounds(self.terms))
+        small = diag & (np.abs(theta) < _SINGULAR_FACTOR)
+        if not small.any():
+            return None
+        return np.where(small, np.where(theta < 0, -_SINGULAR_FACTOR, _SINGULAR_FACTOR), theta)
 
     def sigma2(self, sol: Solution, reml: bool) -> float:
         """Residual variance estimate at a solution (1 for known-variance models)."""

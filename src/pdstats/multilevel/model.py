@@ -20,7 +20,7 @@ from pdstats.multilevel.design import Design, build_design
 from pdstats.multilevel.deviance import (
     DevianceEvaluator,
     theta_lower_bounds,
-    theta_start,
+    theta_moment_start,
 )
 from pdstats.multilevel.formula import ParsedFormula, parse_formula
 from pdstats.multilevel.optimize import OptimizationResult, is_singular, minimize_theta
@@ -109,9 +109,15 @@ class LMM:
             Denominator df used by ``.fe`` (Satterthwaite by default; ``"z"`` gives
             normal-theory intervals; ``"residual"`` uses n - p).
         optimizer : {"auto", "bobyqa", "lbfgsb"}
-            See :func:`~pdstats.multilevel.optimize.minimize_theta`.
+            ``"auto"``: L-BFGS-B with the analytic gradient of the deviance where it is
+            available (nested designs, and crossed or multiple-membership designs whose
+            Schur complement is factored densely), falling back to BOBYQA if it stops
+            abnormally; BOBYQA (lme4's optimizer) elsewhere.  See
+            :func:`~pdstats.multilevel.optimize.minimize_theta`.
         start : numpy.ndarray, optional
-            Starting theta (default: lme4's identity start).
+            Starting theta (default: lme4's identity start; in crossed designs fitted with
+            the gradient optimizer random intercepts start at a moment estimate, see
+            :func:`~pdstats.multilevel.deviance.theta_moment_start`).
         on_nonconvergence : {"warn", "raise"}
             What to do when the convergence check fails.
 
@@ -124,7 +130,12 @@ class LMM:
             raise ModelSpecificationError(f"ddf={ddf!r}; choose one of {_DDF}")
         terms = self.design.terms
         lower = theta_lower_bounds(terms)
-        x0 = theta_start(terms) if start is None else np.asarray(start, dtype=float)
+        ev = self.evaluator
+        # the moment start was measured with the gradient optimizer (which a sparse Schur
+        # complement does not have): lme4's identity start elsewhere
+        identity = ev.nested or not (ev.has_gradient and optimizer in ("auto", "lbfgsb"))
+        x0 = (theta_moment_start(terms, ev.design.y, identity) if start is None
+              else np.asarray(start, dtype=float))
         if x0.shape != lower.shape:
             raise ModelSpecificationError(f"start has {x0.size} values; the model has {lower.size}")
         try:
@@ -138,7 +149,9 @@ class LMM:
     def _fit(self, reml: bool, ddf: str, optimizer: str, x0: np.ndarray, lower: np.ndarray,
              on_nonconvergence: str) -> LMMResult:
         ev = self.evaluator
-        opt = minimize_theta(lambda th: ev.deviance(th, reml), x0, lower, method=optimizer)
+        grad = (lambda th: ev.deviance_gradient(th, reml)) if ev.has_gradient else None
+        opt = minimize_theta(lambda th: ev.deviance(th, reml), x0, lower, method=optimizer,
+                             grad=grad)
         theta = opt.theta
         # tiny negative zero / round-off at the bound
         theta = np.where(np.isfinite(lower), np.maximum(theta, lower), theta)
@@ -177,11 +190,20 @@ class LMM:
     def _check_convergence(
         self, theta: np.ndarray, lower: np.ndarray, reml: bool, opt: OptimizationResult
     ) -> tuple[bool, str]:
-        """Newton-step check: each free theta would move by < 1e-3 (relative) per coordinate."""
+        """Newton-step check: each free theta would move by < 1e-3 (relative) per coordinate.
+
+        The step is gradient / curvature per coordinate from finite differences of step
+        ``h = 1e-4 max(1, |theta|)``: central ones for both, or -- when the optimizer
+        returned the analytic gradient at theta -- that gradient and the curvature
+        ``2 (f(theta + h) - f(theta) - h g) / h^2`` (one evaluation per coordinate).
+        """
         if not opt.converged:
             return False, opt.message
         ev = self.evaluator
-        f0 = ev.deviance(theta, reml)
+        same = np.array_equal(theta, opt.theta)
+        f0 = (opt.deviance if same and np.isfinite(opt.deviance)
+              else ev.deviance(theta, reml))
+        grad = opt.gradient if same else None
         worst = 0.0
         for i in range(len(theta)):
             h = 1e-4 * max(1.0, abs(theta[i]))
@@ -189,9 +211,14 @@ class LMM:
                 continue  # on or near the bound: the gradient need not vanish
             e = np.zeros_like(theta)
             e[i] = h
-            fp, fm = ev.deviance(theta + e, reml), ev.deviance(theta - e, reml)
-            g = (fp - fm) / (2 * h)
-            curv = (fp - 2 * f0 + fm) / h**2
+            fp = ev.deviance(theta + e, reml)
+            if grad is not None:
+                g = grad[i]
+                curv = 2.0 * (fp - f0 - h * g) / h**2
+            else:
+                fm = ev.deviance(theta - e, reml)
+                g = (fp - fm) / (2 * h)
+                curv = (fp - 2 * f0 + fm) / h**2
             if curv <= 0:
                 continue
             worst = max(worst, abs(g / curv) / max(1.0, abs(theta[i])))
@@ -231,7 +258,8 @@ def lmm(
     ddf : {"satterthwaite", "kenward-roger", "residual", "z"}
         Denominator degrees of freedom for the fixed-effects table.
     optimizer : {"auto", "bobyqa", "lbfgsb"}
-        Optimizer of the profiled deviance.
+        Optimizer of the profiled deviance: ``"auto"`` is L-BFGS-B with the analytic
+        gradient where available, else BOBYQA (see :meth:`LMM.fit`).
 
     Returns
     -------

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["soa_mul_t", "soa_const_right", "soa_const_left", "soa_sandwich", "soa_cholesky",
+__all__ = ["soa_mul_t", "soa_t_mul", "soa_const_right", "soa_const_left", "soa_sandwich", "soa_cholesky",
            "soa_tri_inv", "soa_group", "aos"]
 
 def soa_mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -33,6 +33,14 @@ def soa_mul_t(A: np.ndarray, B: np.ndarray) -> np.ndarray:
             for b in range(1, nb):
                 acc += A[a, b] * B[c, b]
             out[a, c] = acc
+    return out
+
+
+def soa_t_mul(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """out[b, c, l] = sum_a A[a, b, l] * B[a, c, l]  (A' @ B per level)."""
+    out = A[0][:, None, :] * B[0][None, :, :]
+    for a in range(1, A.shape[0]):
+        out += A[a][:, None, :] * B[a][None, :, :]
     return out
 
 
