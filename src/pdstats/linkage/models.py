@@ -109,12 +109,17 @@ def _fit_one(data: pd.DataFrame, outcome: str, var: str | None, covariates: list
     return row, fit, wild
 
 
-def _row_weights(fit: Any, data: pd.DataFrame, var: str | None, model: str) -> np.ndarray | None:
-    if model not in ("district", "value_added"):
-        return None
+def _gls_covariance(fit: Any, data: pd.DataFrame, var: str | None,
+                    model: str) -> tuple[np.ndarray | None, list[tuple[np.ndarray, float]]]:
+    """Row weights (inverse residual variances) and random intercepts of the fitted model."""
+    if model == "within":
+        return None, []
     vc = fit.varcomp.set_index("group")["estimate"]
-    tau = float(vc.get("district_id", 0.0)) + float(vc.get("district_year", 0.0))
-    return 1.0 / (data[var].to_numpy(float) + tau)
+    if model == "student":
+        return (np.full(len(data), 1.0 / float(vc["Residual"])),
+                [(data["school_id"].to_numpy(), float(vc.get("school_id", 0.0)))])
+    return (1.0 / data[var].to_numpy(float),
+            [(data[g].to_numpy(), float(vc.get(g, 0.0))) for g in ("district_id", "district_year")])
 
 
 def _holm_bh(p: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -299,8 +304,9 @@ def _one_score(panel: PanelResult, data: pd.DataFrame, kind: str, name: str, fir
         rows.append({"term": name, "kind": kind, "flag": "score without true variation"})
         return
     row, fit, wild = _fit_one(d, outcome, var, covariates, model, inference, n_boot, rng, progress)
+    weights, random = _gls_covariance(fit, d, var, model)
     rel = conditional_reliability(d["score"], d["score_se"], _design_z(d, covariates, model == "within"),
-                                  d["district_year"], d["district_id"], _row_weights(fit, d, var, model))
+                                  d["district_year"], d["district_id"], weights, random)
     lam = rel.value if correction else 1.0
     b, se_b = row["estimate"], row["std_error"]
     naive = {"term": name, "kind": kind, "estimate": b * sd, "std_error": se_b * sd, "df": row["df"],
