@@ -3,14 +3,17 @@
 Four models, one result class (:class:`~pdstats.linkage.results.LinkageResult`):
 
 ``"district"``
-    District x year x grade cohort growth on the linked scale, as a V-known
-    meta-regression (``pds.lmm(known_variance=...)``): the growth estimates' sampling
-    variances known, fixed effects for state x year x grade cells (which absorb the
-    state-level NAEP, linking and interpolation errors; a handful of states cannot support
-    a state variance), a district and a district-by-year random effect; CR2 clustered by
-    district. Its estimand is the effect on district *mean* cohort growth, which mobility
-    dilutes (entrants carry none of the district's past practice effect): in simulated
-    worlds it recovers about 80% of the per-student effect (``README.md``).
+    District x year x grade growth on the linked scale, as a V-known meta-regression
+    (``pds.lmm(known_variance=...)``): the growth estimates' sampling variances known,
+    fixed effects for state x year x grade cells (which absorb the state-level NAEP,
+    linking and interpolation errors; a handful of states cannot support a state
+    variance), a district and a district-by-year random effect; CR2 clustered by
+    district. Growth is matched growth (the students in the district in both years) when
+    the study has student tables, so the estimand is the per-student effect; on an
+    aggregate-only study it is cohort growth of district means, whose estimand is the
+    effect on mean growth, diluted by mobility (entrants carry none of the district's past
+    practice effect): the effect row is flagged ``composition-diluted`` and
+    ``benchmarks/linkage_oracle.py`` shows the size of the dilution.
 ``"student"``
     Students' yearly gains on the linked scale (:mod:`pdstats.linkage.students`): gains
     (occasions) within schools, with a school random intercept, the same cell fixed effects,
@@ -273,6 +276,12 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     if not index_rows:
         raise ModelSpecificationError("the practice index has no variation: nothing to estimate")
     fit_index, data_index = index_rows[0].pop("_fit"), index_rows[0].pop("_data")
+    if model in ("district", "within") and panel.growth_kind == "cohort":
+        msg = ("cohort growth of district means (growth='cohort' or no student tables): composition-diluted - "
+               "entrants carry none of "
+               "the district's past practice effect, so the effect on mean growth is below the per-student effect")
+        notes.append(msg)
+        rows = [{**r, "flag": "; ".join(x for x in (r.get("flag", ""), "composition-diluted") if x)} for r in rows]
     for r in att:
         r.pop("_fit", None)
         r.pop("_data", None)
