@@ -92,7 +92,19 @@ class _Fit:
     n_iter: int
 
 
-def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
+#: A category parameter (or its SE) beyond this many logits means the CML estimate does not exist.
+_DIVERGED = 25.0
+
+
+def _not_identified(params: np.ndarray, m: np.ndarray, names: list[str]) -> str:
+    item = sorted({names[i] for i in np.repeat(np.arange(len(m)), m)[params]})
+    return ("CML estimates do not exist for these responses (not identified): the category parameters of "
+            f"item(s) {item} run off "
+            f"(beyond {_DIVERGED:g} logits or with such SEs): the conditional likelihood has no maximum, as when "
+            "a sparse category is separated by the raw score; collapse sparse categories or add persons")
+
+
+def _cml(x: np.ndarray, m: np.ndarray, names: list[str]) -> _Fit:
     n_items = x.shape[1]
     counts = [np.array([(x[:, i] == h).sum() for h in range(1, m[i] + 1)], float)
               for i in range(n_items)]
@@ -102,9 +114,12 @@ def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
     phi0 = np.zeros(k - 1)
     res = optimize.minimize(_negll_grad, phi0, args=(m, counts, score_freq), jac=True,
                             method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
-    if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-5):
-        raise ConvergenceError(f"CML estimation did not converge: {res.message}")
     phi = res.x
+    if not np.all(np.isfinite(phi)) or (not res.success and np.max(np.abs(res.jac)) > 1e-5):
+        big = np.flatnonzero(np.abs(np.concatenate([phi, [-phi.sum()]])) > _DIVERGED)
+        if big.size:
+            raise ConvergenceError(_not_identified(big, m, names))
+        raise ConvergenceError(f"CML estimation did not converge: {res.message}")
     # numerical Hessian from the analytic gradient
     h = 1e-5
     hess = np.empty((k - 1, k - 1))
@@ -119,6 +134,10 @@ def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
     p = np.vstack([np.eye(k - 1), -np.ones((1, k - 1))])
     cov = p @ cov_phi @ p.T
     beta = np.concatenate([phi, [-phi.sum()]])
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    diverged = np.flatnonzero(~np.isfinite(se) | (se > _DIVERGED))
+    if diverged.size:
+        raise ConvergenceError(_not_identified(diverged, m, names))
     return _Fit(beta=beta, cov=cov, loglik=-float(res.fun), n_iter=int(res.nit))
 
 
@@ -417,7 +436,7 @@ def fit_pcm(
     x = np.column_stack(x_cols)
     m = x.max(axis=0).astype(int)
     try:
-        fit = _cml(x, m)
+        fit = _cml(x, m, [str(c) for c in keep])
     except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
         raise ConvergenceError(f"CML estimation failed ({type(exc).__name__}: {exc})") from exc
     se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
