@@ -91,3 +91,20 @@ def test_se_is_inverse_root_information() -> None:
         info = -(_criterion(t + h, 0, betas, False) - 2 * _criterion(t, 0, betas, False)
                  + _criterion(t - h, 0, betas, False)) / h**2
         assert se == pytest.approx(1 / np.sqrt(info), rel=1e-4)
+
+
+def test_cml_without_a_maximum_is_refused_naming_the_items() -> None:
+    """Item a is never failed by a person who passes b or c: its CML estimate is infinite."""
+    import pandas as pd
+
+    import pdstats as pds
+    from pdstats.practices.rasch import fit_pcm
+
+    x = pd.DataFrame([[1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 0], [1, 0, 1], [0, 0, 0], [1, 1, 1], [1, 0, 0]],
+                     columns=["a", "b", "c"])
+    with pytest.raises(pds.ConvergenceError, match=r"not identified.*'a'"):
+        fit_pcm(x)
+    ok = x.copy()
+    ok.loc[len(ok)] = [0, 1, 0]  # a person who fails a but passes b: now identified
+    ok.loc[len(ok)] = [0, 0, 1]
+    assert np.isfinite(fit_pcm(ok).items["beta"]).all()
