@@ -31,7 +31,11 @@ Four models, one result class (:class:`~pdstats.linkage.results.LinkageResult`):
     District-year value-added from :func:`pdstats.vam.value_added` (``method="ols"``,
     unshrunk covariate-adjusted means, by state and grade) with their sampling variances
     as known variances, in the same meta-regression as ``"district"`` - never
-    empirical-Bayes estimates as an outcome.
+    empirical-Bayes estimates as an outcome. The prior score is corrected for its
+    measurement error with the students' CSEMs (``csem=``) when ``student_scores`` has
+    them: with an error-prone prior the prior slope falls below 1 and part of a district's
+    past practice effect, carried in its students' prior scores, is credited to the
+    current year.
 
 Every score effect is corrected for measurement error in the practice score by the
 conditional reliability (:mod:`pdstats.linkage.measurement`), with the naive estimate in
@@ -146,8 +150,11 @@ def _model_data(panel: PanelResult, model: str, log: SampleLog, random_state: An
 
     with warnings.catch_warnings():  # vam's note on class vs unit effects concerns its EB variance only
         warnings.filterwarnings("ignore", message="eb: no unit has two classes", category=EstimationWarning)
+        # the prior's measurement error would credit part of a district's past practice effect to the
+        # current year (a prior slope below 1); pds.vam corrects it with the scores' CSEMs where known
+        csem = {"prior": "prior_csem"} if gains["prior_csem"].notna().all() else None
         va = pds.vam.value_added(gains, "score", prior="prior", unit="district_id", year="year", method="ols",
-                                 by=["state", "grade"], by_year=True, absorb_unit=False, degree=1,
+                                 by=["state", "grade"], by_year=True, absorb_unit=False, degree=1, csem=csem,
                                  random_state=random_state, progress=progress)
     eff = va.effects.rename(columns={"unit": "district_id"}).astype({"district_id": str, "year": int})
     eff = eff.dropna(subset=["estimate", "std_error"])

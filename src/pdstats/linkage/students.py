@@ -22,7 +22,7 @@ __all__ = ["COLUMNS", "student_gains"]
 
 #: Columns of :func:`student_gains`.
 COLUMNS = ("student_id", "state", "district_id", "prior_district_id", "school_id", "year", "grade", "score",
-           "prior", "gain")
+           "prior", "prior_csem", "gain")
 
 
 def _primary_enrollment(enr: pd.DataFrame, subject: str) -> pd.DataFrame:
@@ -67,7 +67,8 @@ def student_gains(tables: dict[str, pd.DataFrame], means: pd.DataFrame, subject:
     pandas.DataFrame
         ``student_id``, ``state``, ``district_id``, ``prior_district_id`` (the district of
         the prior-year score), ``school_id``, ``year``, ``grade``, ``score`` (linked),
-        ``prior`` (linked, previous year and grade), ``gain``.
+        ``prior`` (linked, previous year and grade), ``prior_csem`` (the prior score's
+        conditional SEM times the link's slope; NaN without a ``csem`` column), ``gain``.
 
     Examples
     --------
@@ -99,9 +100,12 @@ def student_gains(tables: dict[str, pd.DataFrame], means: pd.DataFrame, subject:
         log.drop("student score in a state-grade-year without a linked line", int(no_link.sum()))
     d = d[~no_link]
     d["score"] = d["link_a"] + d["link_b"] * d["scale_score"].astype(float)
-    prior = d[["student_id", "year", "grade", "score", "district_id"]].assign(
+    # the score's conditional SEM on the linked scale (NaN when the table has no csem column)
+    d["score_csem"] = d["link_b"].abs() * (d["csem"].astype(float) if "csem" in d.columns else np.nan)
+    prior = d[["student_id", "year", "grade", "score", "score_csem", "district_id"]].assign(
         year=lambda x: x["year"] + 1, grade=lambda x: x["grade"] + 1)
-    g = d.merge(prior.rename(columns={"score": "prior", "district_id": "prior_district_id"}),
+    g = d.merge(prior.rename(columns={"score": "prior", "score_csem": "prior_csem",
+                                      "district_id": "prior_district_id"}),
                 on=["student_id", "year", "grade"], how="inner")
     if log is not None:
         log.drop("student-year without a prior-year score (first year, grade 3, entrants, retained)",
