@@ -79,11 +79,13 @@ save_figure(ax, "linkage_models_coefplot"); plt.show()""")
 md("""## Naive versus corrected: the attenuation
 
 The naive slope is attenuated by the reliability of the practice index conditional on the
-other covariates (here the cell fixed effects and pay-for-performance). The PCM index of 48
-stage cells is reliable between districts, so the correction is small for the
-district-level models; *within* districts, the change over two years is almost all
-measurement error (conditional reliability near or below zero), and the within model is
-descriptive only.""")
+other covariates (here the cell fixed effects and pay-for-performance), in the metric of the
+model's own fit. The PCM index of 48 stage cells is reliable between districts, but the
+models' random intercepts (district, or school) compare a district partly with itself over
+the years, where the index's change is mostly measurement error, so the attenuation is
+larger than the marginal reliability suggests. *Within* districts alone, the change over two
+years is almost all error (conditional reliability near or below zero), and the within model
+is descriptive only.""")
 code("""att = pd.concat({m: f.attenuation.set_index("term").loc["practice_index"] for m, f in fits.items()}, axis=1).T
 att["naive_over_corrected"] = att["naive"] / att["corrected"]
 display(att.round(3))""")
