@@ -232,11 +232,15 @@ def _matched_growth(study: Any, means: pd.DataFrame, subject: str, tables: dict[
 
 
 def _has_student_tables(study: Any) -> bool:
-    try:
-        read_tables(study, ("student_scores",))
-    except (StoreError, ModelSpecificationError):
-        return False
-    return True
+    """Whether the study holds student scores and enrollments (a store has every table, maybe empty)."""
+    names = ("student_scores", "enrollments")
+    source = getattr(study, "tables", study)
+    if isinstance(source, Mapping):
+        return all(n in source and len(source[n]) > 0 for n in names)
+    if callable(source):  # pds.Study.tables(): rows held per table
+        held = source().set_index("table")["n_rows"]
+        return all(int(held.get(n, 0)) > 0 for n in names)
+    return False
 
 
 def _p4p(adoption: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
