@@ -24,7 +24,7 @@ def test_two_worlds_through_the_runner():
 
 def _only_non_identified_failures(res):
     """Worlds may fail only where the practice ratings do not identify the PCM (counted, never dropped;
-    about a quarter of the default small worlds), leaving at least 200 of the 300."""
+    about 8% of the default small worlds), leaving at least 200 of the 300."""
     assert res.sample_log.n_used >= 200, res.failures
     assert res.failures["message"].str.contains("not identified").all(), res.failures["message"].tolist()
 
