@@ -166,3 +166,54 @@ def test_table_level_problems_are_pdstats_errors_naming_the_table(world):
     with pytest.raises(pds.ModelSpecificationError, match="state_assessment_aggregates"):
         pds.linkage.analysis_panel(t, subject="math")
 
+
+
+def test_conditional_reliability_in_the_gls_metric_matches_a_dense_computation():
+    """lambda = 1 - E[u'Mu] / x'Mx with M = V^-1 - V^-1 Z (Z'V^-1 Z)^-1 Z'V^-1, V built densely."""
+    rng = np.random.default_rng(8)
+    n_d, years, per = 12, 2, 5  # districts, years, rows per district-year (e.g. schools x grades)
+    district = np.repeat(np.arange(n_d), years * per)
+    year = np.tile(np.repeat(np.arange(years), per), n_d)
+    school = district * 10 + np.tile(np.arange(per) % 3, n_d * years)
+    block = district * years + year
+    n = len(district)
+    se_dy = rng.uniform(0.2, 0.5, n_d * years)
+    se = np.repeat(se_dy, per)
+    xi = np.repeat(rng.normal(size=n_d), years) + rng.normal(0, 0.15, n_d * years)  # stable over years
+    x = np.repeat(xi + se_dy * rng.normal(size=n_d * years), per)
+    Z = np.column_stack([np.ones(n), year, rng.normal(size=n)])
+    w = rng.uniform(0.5, 2.0, n)
+    tau_s, tau_d = 0.7, 2.0
+    V = (np.diag(1 / w) + tau_s * (school[:, None] == school[None, :])
+         + tau_d * (district[:, None] == district[None, :]))
+    Vi = np.linalg.inv(V)
+    M = Vi - Vi @ Z @ np.linalg.solve(Z.T @ Vi @ Z, Z.T @ Vi)
+    B = (block[:, None] == np.unique(block)[None, :]).astype(float)
+    se_b = np.array([se[block == b][0] for b in np.unique(block)])
+    expected = 1 - float(np.sum(se_b**2 * np.einsum("ib,ij,jb->b", B, M, B))) / float(x @ M @ x)
+    r = conditional_reliability(x, se, Z, block, district, w, [(school, tau_s), (district, tau_d)])
+    assert r.value == pytest.approx(expected, rel=1e-10)
+    # the random intercepts make the fit lean on changes over years, mostly error: the diagonal
+    # metric (ignoring them) overstates the reliability
+    assert conditional_reliability(x, se, Z, block, district, w).value > r.value + 0.01
+
+
+def test_wild_inference_is_refused_pointing_at_cr2(panel):
+    with pytest.raises(pds.ModelSpecificationError, match="cr2"):
+        pds.linkage.practice_growth(panel, inference="wild")
+
+
+def test_matched_growth_with_student_tables_and_flagged_cohort_growth_without(panel, world):
+    assert panel.growth_kind == "matched"
+    assert (panel.data["growth"] != panel.data["cohort_growth"]).any()
+    assert np.all(panel.data["var_growth"] > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        aggregate_only = {k: v for k, v in _tables(world).items() if k not in ("student_scores", "enrollments")}
+        cohort = pds.linkage.analysis_panel(aggregate_only)  # growth="auto" falls back to cohort growth
+        fit = pds.linkage.practice_growth(cohort, model="district", progress=False)
+    assert cohort.growth_kind == "cohort"
+    assert "composition-diluted" in fit.effect()["flag"]
+    assert any("composition-diluted" in n for n in fit.notes)
+    assert "composition-diluted" not in pds.linkage.practice_growth(panel, model="district",
+                                                                    progress=False).effect()["flag"]

@@ -22,21 +22,30 @@ def test_two_worlds_through_the_runner():
     assert res.sample_log.n_used == 2
 
 
+def _only_non_identified_failures(res):
+    """Worlds may fail only where the practice ratings do not identify the PCM (counted, never dropped;
+    about 8% of the default small worlds), leaving at least 200 of the 300."""
+    assert res.sample_log.n_used >= 200, res.failures
+    assert res.failures["message"].str.contains("not identified").all(), res.failures["message"].tolist()
+
+
 @pytest.mark.slow
 def test_coverage_and_bias_over_200_worlds():
-    res = validate(n_worlds=200, practice_effect=2.0, progress=False, random_state=20261204)
+    res = validate(n_worlds=300, practice_effect=2.0, progress=False, random_state=20261204)
+    _only_non_identified_failures(res)
     t = res.table()
     for m in ("district", "student", "value_added"):
         assert 0.92 <= t.loc[m, "coverage"] <= 0.98, (m, t.loc[m])
         assert abs(t.loc[m, "bias"]) <= 0.2 * t.loc[m, "mean_se"], (m, t.loc[m])
-        # the naive estimate is attenuated by about the conditional reliability
+        # the naive estimate is attenuated by about the conditional reliability; the corrected one is not
         lam = res.draws.query("term == @m")["reliability"].mean()
-        assert t.loc[f"{m}_naive", "mean"] == pytest.approx(lam * t.loc[m, "mean"], rel=0.05)
+        assert t.loc[f"{m}_naive", "mean"] == pytest.approx(lam * 2.0, abs=2 * t.loc[m, "mean_se"] / 200**0.5 + 0.05)
 
 
 @pytest.mark.slow
 def test_size_over_200_worlds_without_an_effect():
-    res = validate(n_worlds=200, practice_effect=0.0, progress=False, random_state=20261205)
+    res = validate(n_worlds=300, practice_effect=0.0, progress=False, random_state=20261205)
+    _only_non_identified_failures(res)
     t = res.table()
     for m in ("district", "student", "value_added"):
         assert 0.02 <= t.loc[m, "rejection"] <= 0.08, (m, t.loc[m])

@@ -14,8 +14,7 @@ def test_district_model_matches_metafor_clubsandwich():
     d = pd.read_csv(REF / "district_panel.csv", dtype={"district_id": str})
     ref = json.loads((REF / "district_model.json").read_text())
     d = d.rename(columns={"practice_index": "score"})
-    row, fit, _ = _fit_one(d, "growth", "var_growth", ["p4p"], "district", "cr2", 0,
-                           np.random.default_rng(0), False)
+    row, fit = _fit_one(d, "growth", "var_growth", ["p4p"], "district")
     r = {t["term"]: t for t in ref["terms"]}
     np.testing.assert_allclose(row["estimate"], r["practice_index"]["estimate"], rtol=1e-4)
     np.testing.assert_allclose(row["std_error"], r["practice_index"]["std_error"], rtol=1e-4)

@@ -3,14 +3,20 @@
 A practice score ``x = xi + u`` is the error-free score ``xi`` plus an error with a known
 variance (its squared standard error). Regressing growth on ``x`` and other covariates
 ``Z`` attenuates the slope on ``x`` by the reliability of ``x`` *conditional on Z*: the
-share of the variance of ``x`` left after partialling out ``Z`` that is not error. With
-weights ``W`` (the inverse of each row's variance in the outcome model) and the residual
-maker ``M = W - W Z (Z' W Z)^-1 Z' W``::
+share of the variance of ``x`` left after partialling out ``Z`` that is not error, in the
+metric of the outcome model's own (GLS) fit. With ``V`` the outcome model's covariance of
+the rows (residual or known sampling variances plus its random intercepts, e.g. district
+and district-year, or school) and the residual maker
+``M = V^-1 - V^-1 Z (Z' V^-1 Z)^-1 Z' V^-1``::
 
     lambda = 1 - E[u' M u] / x' M x,     E[u' M u] = sum_b se_b^2 1' M_bb 1,
 
 where ``b`` runs over the blocks of rows that share one error (the grades of one
-district-year share that district-year's score). The corrected slope is the naive slope
+district-year share that district-year's score). A random intercept of a unit observed
+in several years makes the GLS slope lean on the unit's changes over time, which are
+mostly error; an equal-weight (or diagonal-weight) reliability misses that and
+under-corrects (in the simulated worlds the student model's school intercept took the
+attenuation from 0.95 to about 0.85). The corrected slope is the naive slope
 divided by ``lambda`` (regression calibration; exact in expectation for a linear model
 with normal scores). Its standard error adds the uncertainty of ``lambda``, estimated by
 the delete-one-cluster (district) jackknife::
@@ -23,6 +29,7 @@ Effects are reported per SD of the error-free score among year-1 districts,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,9 +58,51 @@ def _lambda(A: np.ndarray, b: np.ndarray, s: float, G: np.ndarray, wsum: np.ndar
     return 1.0 - noise / signal if signal > 0 else np.nan
 
 
+def _cluster_stats(x: np.ndarray, Z: np.ndarray, w: np.ndarray, binv: np.ndarray, nb: int,
+                   random: list[tuple[np.ndarray, float]]) -> tuple[np.ndarray, np.ndarray, float, np.ndarray,
+                                                                  np.ndarray, np.ndarray]:
+    """One cluster's ``Z'V^-1 Z``, ``Z'V^-1 x``, ``x'V^-1 x`` and, per block ``b`` in it,
+    ``1_b'V^-1 1_b`` and ``Z'V^-1 1_b``, with ``V = D + U T U'`` (Woodbury)."""
+    from scipy import sparse
+
+    n = len(x)
+    wZ, wx = w[:, None] * Z, w * x
+    A, b, s = Z.T @ wZ, Z.T @ wx, float(x @ wx)
+    blocks, local = np.unique(binv, return_inverse=True)
+    B = sparse.csr_matrix((np.ones(n), (np.arange(n), local)), shape=(n, len(blocks)))
+    wsum = np.asarray(B.T @ w).ravel()
+    G = np.asarray(B.T @ wZ)
+    cols, tinv = [], []
+    for codes, tau in random:
+        if not tau > 0:
+            continue
+        _, lc = np.unique(codes, return_inverse=True)
+        cols.append(sparse.csr_matrix((np.ones(n), (np.arange(n), lc)), shape=(n, lc.max() + 1)))
+        tinv.append(np.full(lc.max() + 1, 1.0 / tau))
+    if cols:
+        U = sparse.hstack(cols).tocsr()
+        UW = U.T.multiply(w).tocsr()
+        K = np.linalg.inv(np.diag(np.concatenate(tinv)) + (UW @ U).toarray())
+        P, px, M = np.asarray(UW @ Z), UW @ x, (UW @ B).toarray()
+        A = A - P.T @ K @ P
+        b = b - P.T @ K @ px
+        s = s - float(px @ K @ px)
+        wsum = wsum - np.einsum("ib,ij,jb->b", M, K, M)
+        G = G - M.T @ K @ P
+    out_w, out_g = np.zeros(nb), np.zeros((nb, Z.shape[1]))
+    out_w[blocks], out_g[blocks] = wsum, G
+    return A, b, s, blocks, out_w, out_g
+
+
 def conditional_reliability(x: np.ndarray, se: np.ndarray, Z: np.ndarray, block: np.ndarray,
-                            cluster: np.ndarray, weights: np.ndarray | None = None) -> Reliability:
-    """Reliability of ``x`` conditional on ``Z`` (rows sharing an error form a ``block``).
+                            cluster: np.ndarray, weights: np.ndarray | None = None,
+                            random: Sequence[tuple[np.ndarray, float]] = ()) -> Reliability:
+    """Reliability of ``x`` conditional on ``Z`` in the outcome model's GLS metric.
+
+    The slope of a GLS fit with covariance ``V`` is attenuated by ``1 - E[u'Mu] / x'Mx``
+    with ``M = V^-1 - V^-1 Z (Z'V^-1 Z)^-1 Z'V^-1``: a model with random intercepts
+    partly compares a unit with itself over time, where a score's variation is mostly
+    error, so its attenuation is stronger than the equal-weight reliability says.
 
     Parameters
     ----------
@@ -65,7 +114,10 @@ def conditional_reliability(x: np.ndarray, se: np.ndarray, Z: np.ndarray, block:
         Block (e.g. district-year) and cluster (district) codes of each row; a block lies
         inside one cluster.
     weights : numpy.ndarray, optional
-        Row weights of the outcome model (default equal).
+        Inverse residual (or known sampling) variance of each row (default equal).
+    random : sequence of (codes, variance)
+        The outcome model's random intercepts (e.g. ``(school codes, school variance)``),
+        each nested within ``cluster``; ``V = diag(1 / weights) + sum variance * J_group``.
 
     Returns
     -------
@@ -87,24 +139,22 @@ def conditional_reliability(x: np.ndarray, se: np.ndarray, Z: np.ndarray, block:
     se = np.asarray(se, float)
     Z = np.asarray(Z, float)
     w = np.ones(len(x)) if weights is None else np.asarray(weights, float)
+    random = [(np.asarray(c), float(t)) for c, t in random]
     bcode, binv = np.unique(np.asarray(block), return_inverse=True)
     nb = len(bcode)
-    # per-block sums
-    wsum = np.bincount(binv, weights=w, minlength=nb)
-    G = np.zeros((nb, Z.shape[1]))
-    np.add.at(G, binv, w[:, None] * Z)
     se2 = np.zeros(nb)
     se2[binv] = se**2
     ccode, cinv = np.unique(np.asarray(cluster), return_inverse=True)
+    k, p = len(ccode), Z.shape[1]
+    A_c, b_c, s_c = np.zeros((k, p, p)), np.zeros((k, p)), np.zeros(k)
+    wsum, G = np.zeros(nb), np.zeros((nb, p))
     block_cluster = np.zeros(nb, dtype=int)
-    block_cluster[binv] = cinv
-    k = len(ccode)
-    # per-cluster sufficient statistics
-    A_c = np.zeros((k, Z.shape[1], Z.shape[1]))
-    np.add.at(A_c, cinv, (w[:, None] * Z)[:, :, None] * Z[:, None, :])
-    b_c = np.zeros((k, Z.shape[1]))
-    np.add.at(b_c, cinv, (w * x)[:, None] * Z)
-    s_c = np.bincount(cinv, weights=w * x * x, minlength=k)
+    for c in range(k):
+        r = np.flatnonzero(cinv == c)
+        A_c[c], b_c[c], s_c[c], blocks, wb, gb = _cluster_stats(
+            x[r], Z[r], w[r], binv[r], nb, [(codes[r], tau) for codes, tau in random])
+        wsum[blocks], G[blocks] = wb[blocks], gb[blocks]
+        block_cluster[blocks] = c
     A, b, s = A_c.sum(0), b_c.sum(0), float(s_c.sum())
     lam = _lambda(A, b, s, G, wsum, se2)
     jk = np.empty(k)

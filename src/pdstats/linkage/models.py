@@ -3,14 +3,17 @@
 Four models, one result class (:class:`~pdstats.linkage.results.LinkageResult`):
 
 ``"district"``
-    District x year x grade cohort growth on the linked scale, as a V-known
-    meta-regression (``pds.lmm(known_variance=...)``): the growth estimates' sampling
-    variances known, fixed effects for state x year x grade cells (which absorb the
-    state-level NAEP, linking and interpolation errors; a handful of states cannot support
-    a state variance), a district and a district-by-year random effect; CR2 clustered by
-    district. Its estimand is the effect on district *mean* cohort growth, which mobility
-    dilutes (entrants carry none of the district's past practice effect): in simulated
-    worlds it recovers about 80% of the per-student effect (``README.md``).
+    District x year x grade growth on the linked scale, as a V-known meta-regression
+    (``pds.lmm(known_variance=...)``): the growth estimates' sampling variances known,
+    fixed effects for state x year x grade cells (which absorb the state-level NAEP,
+    linking and interpolation errors; a handful of states cannot support a state
+    variance), a district and a district-by-year random effect; CR2 clustered by
+    district. Growth is matched growth (the students in the district in both years) when
+    the study has student tables, so the estimand is the per-student effect; on an
+    aggregate-only study it is cohort growth of district means, whose estimand is the
+    effect on mean growth, diluted by mobility (entrants carry none of the district's past
+    practice effect): the effect row is flagged ``composition-diluted`` and
+    ``benchmarks/linkage_oracle.py`` shows the size of the dilution.
 ``"student"``
     Students' yearly gains on the linked scale (:mod:`pdstats.linkage.students`): gains
     (occasions) within schools, with a school random intercept, the same cell fixed effects,
@@ -28,18 +31,21 @@ Four models, one result class (:class:`~pdstats.linkage.results.LinkageResult`):
     District-year value-added from :func:`pdstats.vam.value_added` (``method="ols"``,
     unshrunk covariate-adjusted means, by state and grade) with their sampling variances
     as known variances, in the same meta-regression as ``"district"`` - never
-    empirical-Bayes estimates as an outcome.
+    empirical-Bayes estimates as an outcome. The prior score is corrected for its
+    measurement error with the students' CSEMs (``csem=``) when ``student_scores`` has
+    them: with an error-prone prior the prior slope falls below 1 and part of a district's
+    past practice effect, carried in its students' prior scores, is credited to the
+    current year.
 
 Every score effect is corrected for measurement error in the practice score by the
 conditional reliability (:mod:`pdstats.linkage.measurement`), with the naive estimate in
 ``.naive``; effects are per SD of the error-free score among year-1 districts.
 
-Inference. ``"cr2"`` (default): CR2 standard errors with Bell-McCaffrey df, clustered by
-district - deterministic, fast, and close to nominal size with 20-40 clusters (the
-validation in the README). ``"wild"``: the restricted wild cluster bootstrap (Webb
-weights, 999 draws) of :func:`pdstats.inference.mixed.wild_bootstrap_lmm` /
-``OLSResult.wild_bootstrap`` gives the p-value and the interval (by test inversion, divided
-by the conditional reliability); the standard error stays CR2's.
+Inference. ``"cr2"`` (the only option): CR2 standard errors with Bell-McCaffrey df,
+clustered by district - deterministic, fast, and validated for size and coverage with 28
+districts (the README). The wild cluster bootstrap is not offered here: its interval would
+have to be carried through the measurement-error correction, and it has not been
+validated for these models; ``inference="wild"`` raises an error pointing at ``"cr2"``.
 """
 
 from __future__ import annotations
@@ -60,7 +66,7 @@ from pdstats.results import SampleLog, add_ci, check_level
 __all__ = ["MODELS", "practice_growth"]
 
 MODELS = ("district", "student", "within", "value_added")
-_INFERENCE = ("cr2", "wild")
+_INFERENCE = ("cr2",)
 #: Fewer districts than this: a warning that only few-cluster inference is left.
 MIN_CLUSTERS = 10
 
@@ -74,9 +80,9 @@ def _design_z(data: pd.DataFrame, covariates: list[str], district_fe: bool) -> n
     return np.column_stack(parts)
 
 
-def _fit_one(data: pd.DataFrame, outcome: str, var: str | None, covariates: list[str], model: str,
-             inference: str, n_boot: int, rng: np.random.Generator, progress: bool) -> tuple[pd.Series, Any, Any]:
-    """Fit the model for the score in column ``score``; return its naive row, the fit, and p/ci of wild."""
+def _fit_one(data: pd.DataFrame, outcome: str, var: str | None, covariates: list[str],
+             model: str) -> tuple[pd.Series, Any]:
+    """Fit the model for the score in column ``score``; return its naive row and the fit."""
     import pdstats as pds
 
     rhs = " + ".join(["cell", "score", *covariates])
@@ -96,25 +102,20 @@ def _fit_one(data: pd.DataFrame, outcome: str, var: str | None, covariates: list
         fit = pds.ols(f"{outcome} ~ {rhs} + C(district_fe)", data, cluster="district_id")
         row = fit.estimates.set_index("term").loc["score"]
     row = row[["estimate", "std_error", "df", "p_value"]].astype(float)
-    wild = None
-    if inference == "wild":
-        seed = int(rng.integers(2**31 - 1))
-        kw = dict(weights="webb", n_boot=n_boot, random_state=seed, progress=progress)
-        if model == "within":
-            wild = fit.wild_bootstrap("score", **kw)
-        else:
-            from pdstats.inference.mixed import wild_bootstrap_lmm
-
-            wild = wild_bootstrap_lmm(fit, "score", cluster="district_id", **kw)
-    return row, fit, wild
+    return row, fit
 
 
-def _row_weights(fit: Any, data: pd.DataFrame, var: str | None, model: str) -> np.ndarray | None:
-    if model not in ("district", "value_added"):
-        return None
+def _gls_covariance(fit: Any, data: pd.DataFrame, var: str | None,
+                    model: str) -> tuple[np.ndarray | None, list[tuple[np.ndarray, float]]]:
+    """Row weights (inverse residual variances) and random intercepts of the fitted model."""
+    if model == "within":
+        return None, []
     vc = fit.varcomp.set_index("group")["estimate"]
-    tau = float(vc.get("district_id", 0.0)) + float(vc.get("district_year", 0.0))
-    return 1.0 / (data[var].to_numpy(float) + tau)
+    if model == "student":
+        return (np.full(len(data), 1.0 / float(vc["Residual"])),
+                [(data["school_id"].to_numpy(), float(vc.get("school_id", 0.0)))])
+    return (1.0 / data[var].to_numpy(float),
+            [(data[g].to_numpy(), float(vc.get(g, 0.0))) for g in ("district_id", "district_year")])
 
 
 def _holm_bh(p: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -149,8 +150,11 @@ def _model_data(panel: PanelResult, model: str, log: SampleLog, random_state: An
 
     with warnings.catch_warnings():  # vam's note on class vs unit effects concerns its EB variance only
         warnings.filterwarnings("ignore", message="eb: no unit has two classes", category=EstimationWarning)
+        # the prior's measurement error would credit part of a district's past practice effect to the
+        # current year (a prior slope below 1); pds.vam corrects it with the scores' CSEMs where known
+        csem = {"prior": "prior_csem"} if gains["prior_csem"].notna().all() else None
         va = pds.vam.value_added(gains, "score", prior="prior", unit="district_id", year="year", method="ols",
-                                 by=["state", "grade"], by_year=True, absorb_unit=False, degree=1,
+                                 by=["state", "grade"], by_year=True, absorb_unit=False, degree=1, csem=csem,
                                  random_state=random_state, progress=progress)
     eff = va.effects.rename(columns={"unit": "district_id"}).astype({"district_id": str, "year": int})
     eff = eff.dropna(subset=["estimate", "std_error"])
@@ -176,7 +180,7 @@ def _score_columns(panel: PanelResult, scores: str) -> list[tuple[str, str]]:
 
 def practice_growth(study: Any, model: str = "district", subject: str = "math", scores: str = "index",
                     inference: str = "cr2", correction: bool = True, covariates: tuple[str, ...] = ("p4p",),
-                    n_boot: int = 999, level: float = 0.95, random_state: int | np.random.Generator | None = 0,
+                    level: float = 0.95, random_state: int | np.random.Generator | None = 0,
                     progress: bool = True) -> LinkageResult:
     """Estimate the link between practice scores and achievement growth.
 
@@ -191,21 +195,19 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     scores : {"index", "all"}
         The practice index only, or also each of the 12 practices and 5 groups (one model
         per score; Holm and Benjamini-Hochberg p-values across the 12 practices).
-    inference : {"cr2", "wild"}
-        CR2 + Bell-McCaffrey df (default: deterministic and near nominal with 28 districts)
-        or the wild cluster bootstrap (p-value and interval).
+    inference : {"cr2"}
+        CR2 + Bell-McCaffrey df, clustered by district (validated: see the README). The
+        wild cluster bootstrap is not validated for these models and is refused.
     correction : bool
         Errors-in-variables correction by the conditional reliability (default on); the
         naive estimates are always in ``.naive``.
     covariates : tuple of str
         District-year covariates beside the cell fixed effects (panel columns: ``p4p``,
         ``pct_frl``, ``pct_lep``, ``log_enrollment``).
-    n_boot : int
-        Wild bootstrap draws.
     level : float
         Confidence level of the intervals.
     random_state : int or numpy.random.Generator, optional
-        Seeds the wild bootstrap (and the value-added model).
+        Seeds the value-added model.
     progress : bool
         Progress bars.
 
@@ -223,10 +225,15 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     """
     if model not in MODELS:
         raise ModelSpecificationError(f"model must be one of {MODELS}, got {model!r}")
+    if inference == "wild":
+        raise ModelSpecificationError(
+            "inference='wild' is not available in pds.linkage: the wild cluster bootstrap has not been validated "
+            "for the practice-growth models (its interval would also have to carry the measurement-error "
+            "correction); use inference='cr2' (CR2 with Bell-McCaffrey df by district, validated for size and "
+            "coverage in src/pdstats/linkage/README.md)")
     if inference not in _INFERENCE:
         raise ModelSpecificationError(f"inference must be one of {_INFERENCE}, got {inference!r}")
     level = check_level(level)
-    rng = np.random.default_rng(random_state)
     panel = study if isinstance(study, PanelResult) else analysis_panel(study, subject=subject)
     covariates = list(covariates)
     missing = [c for c in covariates if c not in panel.data.columns]
@@ -241,8 +248,8 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     n_clusters = int(data["district_id"].nunique())
     notes = []
     if n_clusters < MIN_CLUSTERS:
-        msg = (f"only {n_clusters} districts: few-cluster inference (CR2 with Bell-McCaffrey df, or the wild "
-               "bootstrap) is all that is left, and intervals are wide")
+        msg = (f"only {n_clusters} districts: few-cluster inference (CR2 with Bell-McCaffrey df) "
+               "is all that is left, and intervals are wide")
         warnings.warn(msg, EstimationWarning, stacklevel=2)
         notes.append(msg)
     if n_clusters < 3:
@@ -256,8 +263,8 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         for kind, name in _score_columns(panel, scores):
-            _one_score(panel, data, kind, name, first, covariates, model, var, outcome, inference, n_boot, rng,
-                       progress, correction, level, student_sd, rows, naive_rows, att)
+            _one_score(panel, data, kind, name, first, covariates, model, var, outcome, correction, student_sd,
+                       rows, naive_rows, att)
     seen = set()
     for w in caught:
         key = (w.category, str(w.message))
@@ -268,6 +275,12 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
     if not index_rows:
         raise ModelSpecificationError("the practice index has no variation: nothing to estimate")
     fit_index, data_index = index_rows[0].pop("_fit"), index_rows[0].pop("_data")
+    if model in ("district", "within") and panel.growth_kind == "cohort":
+        msg = ("cohort growth of district means (growth='cohort' or no student tables): composition-diluted - "
+               "entrants carry none of "
+               "the district's past practice effect, so the effect on mean growth is below the per-student effect")
+        notes.append(msg)
+        rows = [{**r, "flag": "; ".join(x for x in (r.get("flag", ""), "composition-diluted") if x)} for r in rows]
     for r in att:
         r.pop("_fit", None)
         r.pop("_data", None)
@@ -284,9 +297,8 @@ def practice_growth(study: Any, model: str = "district", subject: str = "math", 
 
 
 def _one_score(panel: PanelResult, data: pd.DataFrame, kind: str, name: str, first: int, covariates: list[str],
-               model: str, var: str | None, outcome: str, inference: str, n_boot: int, rng: np.random.Generator,
-               progress: bool, correction: bool, level: float, student_sd: float, rows: list, naive_rows: list,
-               att: list) -> None:
+               model: str, var: str | None, outcome: str, correction: bool, student_sd: float, rows: list,
+               naive_rows: list, att: list) -> None:
     """Fit the model for one score and append its corrected, naive and attenuation rows."""
     s = panel.scores[(panel.scores["kind"] == kind) & (panel.scores["score"] == name)]
     y1 = s[s["year"] == first]
@@ -298,10 +310,10 @@ def _one_score(panel: PanelResult, data: pd.DataFrame, kind: str, name: str, fir
         naive_rows.append({"term": name, "kind": kind})
         rows.append({"term": name, "kind": kind, "flag": "score without true variation"})
         return
-    row, fit, wild = _fit_one(d, outcome, var, covariates, model, inference, n_boot, rng, progress)
+    row, fit = _fit_one(d, outcome, var, covariates, model)
+    weights, random = _gls_covariance(fit, d, var, model)
     rel = conditional_reliability(d["score"], d["score_se"], _design_z(d, covariates, model == "within"),
-                                  d["district_year"], d["district_id"], _row_weights(fit, d, var, model))
-    lam = rel.value if correction else 1.0
+                                  d["district_year"], d["district_id"], weights, random)
     b, se_b = row["estimate"], row["std_error"]
     naive = {"term": name, "kind": kind, "estimate": b * sd, "std_error": se_b * sd, "df": row["df"],
              "p_value": row["p_value"]}
@@ -319,9 +331,6 @@ def _one_score(panel: PanelResult, data: pd.DataFrame, kind: str, name: str, fir
     if model == "within" and rel.value < 0.5:
         out = naive
         flag = f"descriptive (naive): conditional reliability {rel.value:.2f}"
-    if wild is not None:
-        lo, hi = wild.conf_int(level)[["ci_lower", "ci_upper"]].iloc[0]
-        out = {**out, "p_value": wild.p_value, "wild_lower": lo * sd / lam, "wild_upper": hi * sd / lam}
     rows.append({**out, "flag": flag})
     naive_rows.append(naive)
     att.append({"term": name, "kind": kind, "naive": naive["estimate"], "corrected": corr["estimate"],
@@ -350,11 +359,6 @@ def _finish(rows: pd.DataFrame, cov: pd.DataFrame, level: float) -> pd.DataFrame
         est["flag"] = ""
     est["flag"] = est["flag"].fillna("")
     add_ci(est, level)
-    if "wild_lower" in est:
-        w = est["wild_lower"].notna()
-        est.loc[w, "ci_lower"] = est.loc[w, "wild_lower"]
-        est.loc[w, "ci_upper"] = est.loc[w, "wild_upper"]
-        est = est.drop(columns=["wild_lower", "wild_upper"])
     prac = est["kind"] == "practice"
     est["p_holm"] = np.nan
     est["p_bh"] = np.nan

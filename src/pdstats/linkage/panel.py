@@ -3,8 +3,7 @@
 :func:`analysis_panel` reads a study (a :class:`pdstats.Study` store, a simulated study or
 a dict of data-dictionary tables), links the district results of
 ``state_assessment_aggregates`` to the NAEP scale with
-:func:`pdstats.harmonize.harmonize_aggregates`, forms cohort growth
-(``mean[d, t, g] - mean[d, t-1, g-1]``), scores the practices
+:func:`pdstats.harmonize.harmonize_aggregates`, forms district growth, scores the practices
 (:func:`pdstats.linkage.scores.practice_scores`) and joins district covariates and
 pay-for-performance participation. Every join is checked: a district (or district-year)
 present in one table and absent from the other is listed by id in ``.mismatches`` and
@@ -16,6 +15,19 @@ shared by every district of a state, grade and year. The models put fixed effect
 state x year x grade cells, which absorb the shared errors exactly, so the *known*
 variance of a growth estimate is the sum of its two means' squared estimation SEs
 (``var_growth``); the total, with the shared parts, is in ``se_growth_total``.
+
+Which growth. With student-level tables (``student_scores``, ``enrollments``) growth is
+*matched* growth: the mean yearly gain of the students enrolled in the district in both
+years (grade g-1 in year t-1 to grade g in year t), their scores put on the linked scale
+by the same state-grade-year line that carries the district means
+(:mod:`pdstats.linkage.students`), with known variance ``var(gain) / n``. It follows the
+same students, so it carries the whole per-student effect of a district's practices.
+Without student tables it is *cohort* growth of the linked means,
+``mean[d, t, g] - mean[d, t-1, g-1]``: the cohort's mean in year t includes students who
+entered since t-1, whose earlier status carries none of the district's past practice
+effect, and lacks those who left, so mobility dilutes a persistent effect (its estimand is
+the effect on district *mean* growth; ``growth_kind == "cohort"`` and the district
+model's effect row is flagged composition-diluted). ``growth="cohort"`` forces it.
 """
 
 from __future__ import annotations
@@ -96,6 +108,9 @@ class PanelResult(ResultsBase):
     sample_log : SampleLog
         Linked achievement rows in, dropped by reason (ids in ``mismatches``), used.
     subject : str
+    growth_kind : str
+        ``"matched"`` (students present in both years) or ``"cohort"`` (district means;
+        composition-diluted). ``data["cohort_growth"]`` always holds cohort growth.
     means : pandas.DataFrame
         Linked district means of every district, year and grade.
     tables : dict
@@ -107,8 +122,9 @@ class PanelResult(ResultsBase):
 
     def __init__(self, data: pd.DataFrame, scores: pd.DataFrame, mismatches: pd.DataFrame,
                  sample_log: SampleLog, subject: str, tables: dict[str, pd.DataFrame],
-                 means: pd.DataFrame, source: Any) -> None:
+                 means: pd.DataFrame, source: Any, growth_kind: str = "cohort") -> None:
         self.data = data
+        self.growth_kind = growth_kind
         self.means = means
         self.source = source
         self.scores = scores
@@ -135,6 +151,7 @@ class PanelResult(ResultsBase):
         info["Districts"] = self.n_districts
         info["Years"] = ", ".join(str(y) for y in sorted(self.data["year"].unique()))
         info["Join mismatches"] = len(self.mismatches)
+        info["Growth"] = self.growth_kind
         return info
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
@@ -200,6 +217,32 @@ def _growth(means: pd.DataFrame) -> pd.DataFrame:
     return g
 
 
+def _matched_growth(study: Any, means: pd.DataFrame, subject: str, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Mean linked gain of the students in the district in both years, by district, year, grade."""
+    from pdstats.linkage.students import student_gains
+
+    t = dict(tables)
+    t.update(read_tables(study, ("student_scores", "enrollments")))
+    g = student_gains(t, means, subject)
+    g = g[g["district_id"] == g["prior_district_id"]]
+    m = g.groupby(["district_id", "year", "grade"], as_index=False)["gain"].agg(
+        matched_growth="mean", var_gain="var", n_matched="size")
+    m["var_matched"] = m.pop("var_gain") / m["n_matched"]
+    return m.astype({"district_id": str, "year": int, "grade": int})
+
+
+def _has_student_tables(study: Any) -> bool:
+    """Whether the study holds student scores and enrollments (a store has every table, maybe empty)."""
+    names = ("student_scores", "enrollments")
+    source = getattr(study, "tables", study)
+    if isinstance(source, Mapping):
+        return all(n in source and len(source[n]) > 0 for n in names)
+    if callable(source):  # pds.Study.tables(): rows held per table
+        held = source().set_index("table")["n_rows"]
+        return all(int(held.get(n, 0)) > 0 for n in names)
+    return False
+
+
 def _p4p(adoption: pd.DataFrame, keys: pd.DataFrame) -> np.ndarray:
     a = adoption[(adoption["unit_type"] == "district") & (adoption["program"] == "pay_for_performance")]
     first = pd.to_numeric(a.set_index(a["unit_id"].astype(str))["first_treated_year"], errors="coerce")
@@ -226,7 +269,7 @@ def _check_scores(scores: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, str
 
 
 def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | None = None,
-                   progress: bool = False) -> PanelResult:
+                   growth: str = "auto", progress: bool = False) -> PanelResult:
     """Join linked achievement growth, practice scores and covariates by district and year.
 
     Parameters
@@ -241,6 +284,10 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
         ``district_id``, ``year``, ``kind``, ``score``, ``value``, ``se``; the ``kind ==
         "index"`` rows are the practice index). Rows without a standard error are dropped
         and logged (a score without an SE cannot be corrected for measurement error).
+    growth : {"auto", "matched", "cohort"}
+        District growth: matched growth of the students present in both years (``"auto"``
+        when the study has student tables) or cohort growth of the linked district means
+        (``"auto"`` without them; composition-diluted, see the module docstring).
     progress : bool
         Progress bar of the harmonization.
 
@@ -258,11 +305,27 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
     """
     if subject not in ("math", "reading"):
         raise ModelSpecificationError(f"subject must be 'math' or 'reading', got {subject!r}")
+    if growth not in ("auto", "matched", "cohort"):
+        raise ModelSpecificationError(f"growth must be 'auto', 'matched' or 'cohort', got {growth!r}")
     t = read_tables(study)
     means, link_log = _linked_means(t, subject, progress)
+    growth_kind = growth if growth != "auto" else ("matched" if _has_student_tables(study) else "cohort")
     growth = _growth(means)
     log = SampleLog(n_in=len(growth), unit="district-year-grade growth estimates")
     mism: list[dict[str, Any]] = []
+    growth["cohort_growth"] = growth["growth"]
+    if growth_kind == "matched":
+        matched = _matched_growth(study, means, subject, t)
+        growth = growth.merge(matched, on=["district_id", "year", "grade"], how="left")
+        none = ~(growth["n_matched"] >= 2) | ~(growth["var_matched"] > 0)
+        if none.any():
+            log.drop("district-year-grade without two students present in both years (no matched growth)",
+                     int(none.sum()))
+            _mismatch(mism, "student_scores", "matched growth", growth.loc[none, ["district_id", "year"]],
+                      "fewer than two students in the district in both years")
+        growth = growth[~none]
+        growth["growth"], growth["var_growth"] = growth.pop("matched_growth"), growth.pop("var_matched")
+        growth["se_growth_total"] = np.sqrt(growth["var_growth"])
 
     districts = t["districts"].astype({"district_id": str})
     require_columns(districts, ["district_id", "state"], "districts", "analysis_panel")
@@ -357,4 +420,4 @@ def analysis_panel(study: Any, subject: str = "math", scores: pd.DataFrame | Non
                                                      "missing_from": "harmonization", "district_id": pd.NA,
                                                      "year": pd.NA, "reason": f"{reason}: {n} rows"}])],
                             ignore_index=True) if "not unit_type" not in reason else mism_df
-    return PanelResult(data, scores, mism_df, log, subject, t, means, study)
+    return PanelResult(data, scores, mism_df, log, subject, t, means, study, growth_kind)

@@ -26,9 +26,8 @@ class LinkageResult(ResultsBase):
         ``p_bh`` (Holm and Benjamini-Hochberg across the 12 practices), ``flag``. Score
         rows are errors-in-variables corrected (unless ``correction=False``) and in NAEP
         points of yearly growth per SD of the error-free score among year-1 districts;
-        covariate rows are in points per unit of the covariate. With ``inference="wild"``
-        the p-values and 95% intervals are the bootstrap's; :meth:`conf_int` at another
-        level recomputes intervals from the CR2 standard error and df.
+        covariate rows are in points per unit of the covariate (CR2 standard errors and
+        Bell-McCaffrey df).
     naive : pandas.DataFrame
         The same rows without the measurement-error correction.
     attenuation : pandas.DataFrame

@@ -4,10 +4,7 @@ Three kinds of score come from one partial-credit model (PCM) fitted by
 :func:`pdstats.practices.score` to the consensus evidence of every district-year:
 
 * ``practice_index``: the district-year's PCM person estimate (Warm's WLE) and its
-  standard error ``1 / sqrt(test information)``. Where pds.practices cannot find the person
-  estimates (its root search fails when an item's category parameters are extreme), an
-  ``EstimationWarning`` says so and the index is the share of the 48 cells evidenced with
-  its binomial standard error (practices: ``4 q (1 - q)`` with ``q`` = count / 4);
+  standard error ``1 / sqrt(test information)`` (finite for every raw score);
 * one score per practice (the 12 practices of Table 6.1): the number of the practice's
   four stages evidenced (0-4), with the model-implied standard error
   ``sqrt(Var[X_i | theta])`` at the district-year's estimate (the item-level randomness of
@@ -21,13 +18,11 @@ into units of the error-free score's SD among year-1 districts.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 
 from pdstats._inputs import require_columns
-from pdstats.errors import EstimationWarning, ModelSpecificationError
+from pdstats.errors import ModelSpecificationError
 
 __all__ = ["INDEX", "practice_scores"]
 
@@ -69,28 +64,14 @@ def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     if list(counts.index.names) != ["district_id", "year"]:
         raise ModelSpecificationError("practice_ratings: scores are not keyed by district_id and year")
     keys = counts.index.to_frame(index=False).astype({"district_id": str, "year": int})
-    try:
-        pcm = score(ratings, method="pcm")
-    except ValueError as exc:  # pds.practices' person root search failed (item parameters out of range)
-        warnings.warn(f"practice scores: the PCM person estimates failed ({exc}); the practice index is the "
-                      "share of the 48 stage cells evidenced, with the binomial standard error",
-                      EstimationWarning, stacklevel=2)
-        pcm = None
-    var = {}
-    if pcm is not None:
-        wide = pcm.wide.reindex(counts.index)
-        theta, index_se = wide["theta"].to_numpy(float), wide["se"].to_numpy(float)
-        items = pcm.model.items  # type: ignore[union-attr]
-        betas = {str(i): g["beta"].to_numpy(float) for i, g in items.groupby("item", sort=False)}
-        for p in PRACTICES:  # an item the PCM dropped (no variation) carries no error
-            var[p] = (np.array([_moments(t, [betas[p]])[1] for t in theta]) if p in betas
-                      else np.zeros(len(theta)))
-    else:
-        share = counts.sum(axis=1).to_numpy(float) / (4 * len(PRACTICES))
-        theta, index_se = share, np.sqrt(share * (1 - share) / (4 * len(PRACTICES)))
-        for p in PRACTICES:
-            q = counts[p].to_numpy(float) / 4
-            var[p] = 4 * q * (1 - q)
+    pcm = score(ratings, method="pcm")
+    wide = pcm.wide.reindex(counts.index)
+    theta, index_se = wide["theta"].to_numpy(float), wide["se"].to_numpy(float)
+    items = pcm.model.items  # type: ignore[union-attr]
+    betas = {str(i): g["beta"].to_numpy(float) for i, g in items.groupby("item", sort=False)}
+    var = {p: (np.array([_moments(t, [betas[p]])[1] for t in theta]) if p in betas
+               else np.zeros(len(theta)))  # an item the PCM dropped (no variation) carries no error
+           for p in PRACTICES}
     parts = [keys.assign(kind="index", score=INDEX, value=theta, se=index_se)]
     for p in PRACTICES:
         parts.append(keys.assign(kind="practice", score=p, value=counts[p].to_numpy(float), se=np.sqrt(var[p])))

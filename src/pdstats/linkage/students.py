@@ -18,7 +18,11 @@ import pandas as pd
 from pdstats._inputs import refuse, require_columns
 from pdstats.results import SampleLog
 
-__all__ = ["student_gains"]
+__all__ = ["COLUMNS", "student_gains"]
+
+#: Columns of :func:`student_gains`.
+COLUMNS = ("student_id", "state", "district_id", "prior_district_id", "school_id", "year", "grade", "score",
+           "prior", "prior_csem", "gain")
 
 
 def _primary_enrollment(enr: pd.DataFrame, subject: str) -> pd.DataFrame:
@@ -61,8 +65,10 @@ def student_gains(tables: dict[str, pd.DataFrame], means: pd.DataFrame, subject:
     Returns
     -------
     pandas.DataFrame
-        ``student_id``, ``state``, ``district_id``, ``school_id``, ``year``, ``grade``,
-        ``score`` (linked), ``prior`` (linked, previous year and grade), ``gain``.
+        ``student_id``, ``state``, ``district_id``, ``prior_district_id`` (the district of
+        the prior-year score), ``school_id``, ``year``, ``grade``, ``score`` (linked),
+        ``prior`` (linked, previous year and grade), ``prior_csem`` (the prior score's
+        conditional SEM times the link's slope; NaN without a ``csem`` column), ``gain``.
 
     Examples
     --------
@@ -94,17 +100,20 @@ def student_gains(tables: dict[str, pd.DataFrame], means: pd.DataFrame, subject:
         log.drop("student score in a state-grade-year without a linked line", int(no_link.sum()))
     d = d[~no_link]
     d["score"] = d["link_a"] + d["link_b"] * d["scale_score"].astype(float)
-    prior = d[["student_id", "year", "grade", "score"]].assign(year=lambda x: x["year"] + 1,
-                                                               grade=lambda x: x["grade"] + 1)
-    g = d.merge(prior.rename(columns={"score": "prior"}), on=["student_id", "year", "grade"], how="inner")
+    # the score's conditional SEM on the linked scale (NaN when the table has no csem column)
+    d["score_csem"] = d["link_b"].abs() * (d["csem"].astype(float) if "csem" in d.columns else np.nan)
+    prior = d[["student_id", "year", "grade", "score", "score_csem", "district_id"]].assign(
+        year=lambda x: x["year"] + 1, grade=lambda x: x["grade"] + 1)
+    g = d.merge(prior.rename(columns={"score": "prior", "score_csem": "prior_csem",
+                                      "district_id": "prior_district_id"}),
+                on=["student_id", "year", "grade"], how="inner")
     if log is not None:
         log.drop("student-year without a prior-year score (first year, grade 3, entrants, retained)",
                  len(d) - len(g))
     if g.empty:
-        return pd.DataFrame(columns=["student_id", "state", "district_id", "school_id", "year", "grade",
-                                     "score", "prior", "gain"])
+        return pd.DataFrame(columns=COLUMNS)
     g["gain"] = g["score"] - g["prior"]
     bad = np.flatnonzero(~np.isfinite(g["gain"].to_numpy(dtype=float)))
     if bad.size:
         raise refuse("student_scores", "scale_score", "finite gain on the linked scale", bad)
-    return g[["student_id", "state", "district_id", "school_id", "year", "grade", "score", "prior", "gain"]]
+    return g[list(COLUMNS)]

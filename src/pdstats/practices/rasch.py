@@ -92,7 +92,19 @@ class _Fit:
     n_iter: int
 
 
-def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
+#: A category parameter (or its SE) beyond this many logits means the CML estimate does not exist.
+_DIVERGED = 25.0
+
+
+def _not_identified(params: np.ndarray, m: np.ndarray, names: list[str]) -> str:
+    item = sorted({names[i] for i in np.repeat(np.arange(len(m)), m)[params]})
+    return ("CML estimates do not exist for these responses (not identified): the category parameters of "
+            f"item(s) {item} run off "
+            f"(beyond {_DIVERGED:g} logits or with such SEs): the conditional likelihood has no maximum, as when "
+            "a sparse category is separated by the raw score; collapse sparse categories or add persons")
+
+
+def _cml(x: np.ndarray, m: np.ndarray, names: list[str]) -> _Fit:
     n_items = x.shape[1]
     counts = [np.array([(x[:, i] == h).sum() for h in range(1, m[i] + 1)], float)
               for i in range(n_items)]
@@ -102,9 +114,12 @@ def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
     phi0 = np.zeros(k - 1)
     res = optimize.minimize(_negll_grad, phi0, args=(m, counts, score_freq), jac=True,
                             method="BFGS", options={"gtol": 1e-9, "maxiter": 5000})
-    if not np.all(np.isfinite(res.x)) or (not res.success and np.max(np.abs(res.jac)) > 1e-5):
-        raise ConvergenceError(f"CML estimation did not converge: {res.message}")
     phi = res.x
+    if not np.all(np.isfinite(phi)) or (not res.success and np.max(np.abs(res.jac)) > 1e-5):
+        big = np.flatnonzero(np.abs(np.concatenate([phi, [-phi.sum()]])) > _DIVERGED)
+        if big.size:
+            raise ConvergenceError(_not_identified(big, m, names))
+        raise ConvergenceError(f"CML estimation did not converge: {res.message}")
     # numerical Hessian from the analytic gradient
     h = 1e-5
     hess = np.empty((k - 1, k - 1))
@@ -119,6 +134,10 @@ def _cml(x: np.ndarray, m: np.ndarray) -> _Fit:
     p = np.vstack([np.eye(k - 1), -np.ones((1, k - 1))])
     cov = p @ cov_phi @ p.T
     beta = np.concatenate([phi, [-phi.sum()]])
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    diverged = np.flatnonzero(~np.isfinite(se) | (se > _DIVERGED))
+    if diverged.size:
+        raise ConvergenceError(_not_identified(diverged, m, names))
     return _Fit(beta=beta, cov=cov, loglik=-float(res.fun), n_iter=int(res.nit))
 
 
@@ -137,6 +156,84 @@ def _moments(theta: float, betas: list[np.ndarray]) -> tuple[float, float, float
         v_sum += var
         k3 += float(((h - mu) ** 3 * p).sum())
     return e_sum, v_sum, k3
+
+
+def _grid_moments(t: np.ndarray, betas: list[np.ndarray]) -> tuple[np.ndarray, ...]:
+    """Log-likelihood kernel ``-sum_i log sum_h exp(h t + beta_ih)``, E[R], Var[R] and the
+    third central moment of the raw score, at every ``t`` of an array."""
+    t = np.asarray(t, float)
+    kern, e, v, k3 = (np.zeros(len(t)) for _ in range(4))
+    for b in betas:
+        h = np.arange(len(b) + 1)
+        z = t[:, None] * h + np.concatenate([[0.0], b])
+        zmax = z.max(axis=1, keepdims=True)
+        p = np.exp(z - zmax)
+        tot = p.sum(axis=1, keepdims=True)
+        kern -= (zmax + np.log(tot)).ravel()
+        p /= tot
+        mu = (p * h).sum(axis=1)
+        dev = h - mu[:, None]
+        e += mu
+        v += (p * dev**2).sum(axis=1)
+        k3 += (p * dev**3).sum(axis=1)
+    return kern, e, v, k3
+
+
+def _estimating_equation(t: np.ndarray, r: int, betas: list[np.ndarray], method: str, top: int) -> np.ndarray:
+    """ML (``r - E[R]``) or Warm's WLE (``+ third moment / (2 variance)``) equation at ``t``.
+
+    Where the test information underflows (``t`` far outside the item parameters) the WLE
+    term takes its limit, +1/2 below every category and -1/2 above, so the sign stays right.
+    """
+    _, e, v, k3 = _grid_moments(np.atleast_1d(t), betas)
+    if method == "ml":
+        return r - e
+    tiny = v <= 1e-250
+    return r - e + np.where(tiny, np.where(e < top / 2, 0.5, -0.5), k3 / (2 * np.where(tiny, 1.0, v)))
+
+
+def _criterion(t: float, r: int, betas: list[np.ndarray], method: str) -> float:
+    """Log-likelihood (ML) or log-likelihood plus half the log test information (WLE)."""
+    kern, _, v, _ = _grid_moments(np.array([t]), betas)
+    return float(r * t + kern[0] + (0.5 * np.log(v[0]) if method == "wle" else 0.0))
+
+
+def _person_root(r: int, betas: list[np.ndarray], method: str) -> float:
+    """The person estimate for raw score ``r``.
+
+    The estimating equation is positive far below every category threshold (``r + 1/2`` in
+    the limit for the WLE) and negative far above (``r - max - 1/2``), so a bracket around
+    the thresholds, widened until the signs differ, contains every root - for any item
+    parameters, and for the extreme raw scores 0 and the maximum under WLE. With extreme
+    item parameters the WLE equation can have several roots (the weighted likelihood is
+    then multimodal): every sign change on a grid of step 0.05 over the bracket is refined
+    by Brent's method and the root with the largest criterion is returned (for ML, whose
+    equation is monotone, there is one).
+    """
+    top = int(sum(len(b) for b in betas))
+    steps = np.concatenate([-np.diff(np.concatenate([[0.0], b])) for b in betas])
+    lo, hi = float(steps.min()) - 10.0, float(steps.max()) + 10.0
+    width = 10.0
+    for _ in range(60):
+        f_lo, f_hi = _estimating_equation(np.array([lo, hi]), r, betas, method, top)
+        if f_lo > 0 and f_hi < 0:
+            break
+        width *= 2
+        lo, hi = (lo if f_lo > 0 else lo - width), (hi if f_hi < 0 else hi + width)
+    else:  # pragma: no cover - the limits above make this unreachable for finite parameters
+        raise ConvergenceError(f"person estimate for raw score {r}: no sign change of the "
+                               f"{method.upper()} equation in [{lo:.3g}, {hi:.3g}]")
+    grid = np.linspace(lo, hi, max(int((hi - lo) / 0.05), 2) + 1)
+    f = _estimating_equation(grid, r, betas, method, top)
+    change = np.flatnonzero((f[:-1] > 0) & (f[1:] <= 0))
+
+    def eq(t: float) -> float:
+        return float(_estimating_equation(np.array([t]), r, betas, method, top)[0])
+
+    roots = [grid[i + 1] if f[i + 1] == 0 else optimize.brentq(eq, grid[i], grid[i + 1], xtol=1e-12,
+                                                                  rtol=4 * np.finfo(float).eps, maxiter=500)
+             for i in change]
+    return float(max(roots, key=lambda t: _criterion(t, r, betas, method)))
 
 
 def person_estimates(
@@ -169,24 +266,16 @@ def person_estimates(
     """
     if method not in ("wle", "ml"):
         raise ModelSpecificationError(f"argument 'method' must be 'wle' or 'ml', got {method!r}")
+    if not all(np.all(np.isfinite(b)) for b in betas):
+        raise ModelSpecificationError("person_estimates: item parameters must be finite")
     max_score = int(sum(len(b) for b in betas))
     cache: dict[int, tuple[float, float]] = {}
     for r in np.unique(raw):
         r = int(r)
-        extreme = r <= 0 or r >= max_score
-        if method == "ml" and extreme:
+        if method == "ml" and (r <= 0 or r >= max_score):
             cache[r] = (np.nan, np.nan)
             continue
-
-        def f(t: float, r: int = r) -> float:
-            e, v, k3 = _moments(t, betas)
-            return r - e + (k3 / (2 * v) if method == "wle" else 0.0)
-
-        try:
-            t = optimize.brentq(f, -30, 30, xtol=1e-12)
-        except ValueError:  # no root in [-30, 30]: the estimate is off the scale
-            cache[r] = (np.nan, np.nan)
-            continue
+        t = _person_root(r, betas, method)
         _, v, _ = _moments(t, betas)
         cache[r] = (t, 1.0 / np.sqrt(v) if v > 0 else np.nan)
     theta = np.array([cache[int(r)][0] for r in raw])
@@ -347,7 +436,7 @@ def fit_pcm(
     x = np.column_stack(x_cols)
     m = x.max(axis=0).astype(int)
     try:
-        fit = _cml(x, m)
+        fit = _cml(x, m, [str(c) for c in keep])
     except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
         raise ConvergenceError(f"CML estimation failed ({type(exc).__name__}: {exc})") from exc
     se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
