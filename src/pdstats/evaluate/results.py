@@ -175,7 +175,7 @@ class StaggeredDiDResult(DiDResultBase):
             return np.asarray(se, dtype=float), None
         from pdstats.evaluate.smallsample import cohort_t
 
-        cohort = self._panel.units()["g"].to_numpy()
+        cohort = np.asarray(self._mp.G, dtype=float)  # the influence functions' row order
         inf = np.asarray(inf, dtype=float).reshape(len(cohort), -1)
         out_se, df = cohort_t(inf, cohort, self._cluster)
         return out_se, df

@@ -153,5 +153,19 @@ def staggered_did(
     }
     if cluster:
         settings["Clusters"] = f"{cluster} ({len(np.unique(cluster_codes))})"
+        cluster_codes = _in_influence_order(work, np.asarray(mp.G, dtype=float), cluster_codes)
     return StaggeredDiDResult(mp, panel, settings, level, int(n_boot), cluster_codes,
                               random_state)
+
+
+def _in_influence_order(work: pd.DataFrame, g_rows: np.ndarray, values: np.ndarray
+                        ) -> np.ndarray:
+    """Per-unit ``values`` (unit-code order) in the row order of moderndid's influence
+    functions: units sorted by cohort (never treated last), stably."""
+    g = work.drop_duplicates("unit_code")["g"].to_numpy(dtype=float)
+    g = np.where(g > 0, g, np.inf)
+    order = np.argsort(g, kind="stable")
+    if not np.array_equal(g[order], g_rows):
+        raise ModelSpecificationError("staggered_did: unexpected unit order in moderndid's "
+                                      "influence functions")
+    return np.asarray(values)[order]
