@@ -22,11 +22,16 @@ from pdstats.simulate.runner import summarize_draws
 
 
 def run_chunks(estimator: Callable, world: Callable, seeds: Sequence[int], out: pathlib.Path,
-               chunk: int, truth: Any = None) -> None:
-    """Fit ``estimator`` on the worlds of ``seeds``, ``chunk`` at a time, saving each chunk's draws."""
+               chunk: int, truth: Any = None, reverse: bool = False) -> None:
+    """Fit ``estimator`` on the worlds of ``seeds``, ``chunk`` at a time, saving each chunk's draws.
+
+    Chunks already saved are skipped; ``reverse`` works from the last chunk, so a second
+    process can share a run.
+    """
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
-    for i in range(0, len(seeds), chunk):
+    starts = list(range(0, len(seeds), chunk))
+    for i in starts[::-1] if reverse else starts:
         path = out / f"draws_{i:04d}.csv"
         if path.exists():
             continue

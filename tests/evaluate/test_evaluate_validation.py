@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 import pdstats as pds
-from pdstats.evaluate.validation import did_estimates, exposure_world, p4p_world
+from pdstats.evaluate.validation import TERMS, did_estimates, exposure_world, p4p_world
+
+ROBUST = ("CS simple ATT", "imputation ATT", "Sun-Abraham ATT")  # default inference
 
 
 def _truth(d):
@@ -40,7 +42,7 @@ def test_one_simulated_world_recovers_the_p4p_effect():
 def _p4p_run(effect, seed):
     from functools import partial
 
-    truth = {t: effect for t in ("CS simple ATT", "imputation ATT", "Sun-Abraham ATT", "TWFE")}
+    truth = dict.fromkeys(TERMS, effect)
     return pds.simulate.run(lambda d, rng: did_estimates(d, rng),
                             partial(p4p_world, years=6, p4p_effect=effect), n_worlds=200,
                             truth=truth, random_state=seed, progress=False)
@@ -53,14 +55,24 @@ def _value(res, term, quantity):
 
 
 @pytest.mark.slow
-def test_coverage_200_worlds():
-    res = _p4p_run(3.0, 2026)
-    cov, _ = _value(res, "CS simple ATT", "coverage")
+@pytest.mark.parametrize("term", ROBUST)
+def test_coverage_200_worlds(p4p_effect3, term):
+    cov, _ = _value(p4p_effect3, term, "coverage")
     assert 0.92 <= cov <= 0.98
 
 
 @pytest.mark.slow
-def test_size_200_worlds():
-    res = _p4p_run(0.0, 77)
-    rej, _ = _value(res, "CS simple ATT", "rejection")
+@pytest.mark.parametrize("term", ROBUST)
+def test_size_200_worlds(p4p_effect0, term):
+    rej, _ = _value(p4p_effect0, term, "rejection")
     assert 0.02 <= rej <= 0.08
+
+
+@pytest.fixture(scope="module")
+def p4p_effect3():
+    return _p4p_run(3.0, 2026)
+
+
+@pytest.fixture(scope="module")
+def p4p_effect0():
+    return _p4p_run(0.0, 77)

@@ -29,7 +29,7 @@ def mpdta():
 @pytest.fixture(scope="module")
 def res(mpdta):
     return pds.evaluate.staggered_did(mpdta, "lemp", "countyreal", "year", "first.treat",
-                                      n_boot=999, random_state=7)
+                                      n_boot=999, random_state=7, inference="analytic")
 
 
 def test_att_gt_matches_r_documentation(res):
@@ -83,7 +83,7 @@ def test_uniform_band_wider_than_pointwise_and_reproducible(mpdta, res):
     est = res.aggregate("event").estimates
     assert (est["cband_upper"] - est["cband_lower"] > est["ci_upper"] - est["ci_lower"]).all()
     again = pds.evaluate.staggered_did(mpdta, "lemp", "countyreal", "year", "first.treat",
-                                       n_boot=999, random_state=7)
+                                       n_boot=999, random_state=7, inference="analytic")
     assert again.critical_value == res.critical_value
     assert 2.3 < res.critical_value < 3.3
 
@@ -163,3 +163,33 @@ def test_bad_arguments():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         pds.evaluate.staggered_did(_toy(), "y", "id", "t", "g", n_boot=0)
+
+
+@pytest.mark.parametrize("estimator", ["sun_abraham", "imputation"])
+def test_bad_input_list_for_the_event_studies(estimator):
+    fit = getattr(pds.evaluate, estimator)
+    d = _toy()
+    d.loc[d.id == 39, "g"] = 1  # treated before the panel starts: dropped, logged
+    with pytest.warns(pds.DroppedRowsWarning, match="at or before"):
+        r = fit(d, "y", "id", "t", "g")
+    assert r.sample_log.dropped["treated before the panel starts"] == 6
+    d = _toy()
+    d.loc[(d.id == 12) & (d.t == 6), "g"] = 0  # switches off
+    with pytest.raises(pds.DataValidationError, match="constant within unit"):
+        fit(d, "y", "id", "t", "g")
+    d = _toy()
+    d = d[d.g == 3]  # no never-treated and no not-yet-treated unit
+    with pytest.raises(pds.ModelSpecificationError, match="never-treated|not-yet-treated"):
+        fit(d, "y", "id", "t", "g")
+    d = _toy()
+    d.loc[d.g == 4, "y"] = np.nan  # outcome missing for a whole cohort: dropped, logged
+    with pytest.warns(pds.DroppedRowsWarning, match="missing 'y'"):
+        r = fit(d, "y", "id", "t", "g")
+    assert r.sample_log.dropped["missing 'y'"] == 60
+    with pytest.raises(pds.ModelSpecificationError, match="inference"):
+        fit(_toy(), "y", "id", "t", "g", inference="wild")
+
+
+def test_inference_argument_is_checked():
+    with pytest.raises(pds.ModelSpecificationError, match="inference"):
+        pds.evaluate.staggered_did(_toy(), "y", "id", "t", "g", inference="normal")

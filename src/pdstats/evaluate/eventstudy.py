@@ -1,5 +1,16 @@
 """Heterogeneity-robust event studies: Sun & Abraham (2021) and imputation (Borusyak,
-Jaravel & Spiess 2024), both from ``diff_diff`` on a checked panel."""
+Jaravel & Spiess 2024), both from ``diff_diff`` on a checked panel.
+
+Default inference is the small-sample one (``inference="small_sample"``), because a state
+program has a few districts per adoption year and a handful of comparison districts:
+Sun & Abraham uses CR2 standard errors with Bell-McCaffrey (Satterthwaite) df of the
+aggregated contrast (diff-diff's ``vcov_type="hc2_bm"``, the method of
+:func:`pdstats.ols`; checked against it in the tests); imputation uses the
+leave-one-out refinement of the conservative variance (Borusyak, Jaravel & Spiess 2024,
+Supplementary Appendix A.9; an option of the authors' Stata ``did_imputation``).
+``inference="analytic"`` gives the libraries' defaults (HC1 and normal critical values;
+Theorem 3 variance without the refinement, as R ``didimputation``).
+"""
 
 from __future__ import annotations
 
@@ -27,16 +38,29 @@ def _fit(estimator: Any, panel: Any, **kwargs: Any) -> Any:
         raise ModelSpecificationError(f"{type(estimator).__name__} could not estimate: {exc}") from exc
 
 
+_INFERENCE = ("small_sample", "analytic")
+
+
+def _check_inference(inference: str) -> None:
+    if inference not in _INFERENCE:
+        raise ModelSpecificationError(
+            f"inference={inference!r}; choose 'small_sample' or 'analytic'")
+
+
 def _result(title: str, res: Any, panel: Any, settings: dict[str, object], level: float
             ) -> EventStudyResult:
     eff = pd.DataFrame(res.event_study_effects).T
     eff = eff[eff["se"].astype(float) > 0] if "n_obs" in eff else eff
     eff = eff.sort_index()
     keys = np.asarray(eff.index, dtype=int)
+    es_df = getattr(res, "event_study_df", None)  # Bell-McCaffrey df per event time (hc2_bm)
+    df = None if not es_df else np.array([es_df.get(k, np.inf) for k in keys], dtype=float)
+    all_df = getattr(res, "inference_df", None) if es_df else None
     est = stat_frame({"event_time": keys}, eff["effect"].to_numpy(float), eff["se"].to_numpy(float),
-                     None, level)
+                     None, level, df)
     overall = stat_frame({"term": ["ATT (post-treatment average)"]}, np.array([res.overall_att]),
-                         np.array([res.overall_se]), None, level)
+                         np.array([res.overall_se]), None, level,
+                         None if all_df is None else np.array([all_df]))
     vcov = None
     v = getattr(res, "event_study_vcov", None)
     idx = getattr(res, "event_study_vcov_index", None)
@@ -50,7 +74,7 @@ def _result(title: str, res: Any, panel: Any, settings: dict[str, object], level
 
 def sun_abraham(data: pd.DataFrame, outcome: str, unit: str, time: str, first_treated: str,
                 control: str = "never", cluster: str | None = None,
-                level: float = 0.95) -> EventStudyResult:
+                inference: str = "small_sample", level: float = 0.95) -> EventStudyResult:
     """Sun & Abraham interaction-weighted event study.
 
     Cohort x relative-period effects from a saturated two-way fixed-effects regression
@@ -64,6 +88,9 @@ def sun_abraham(data: pd.DataFrame, outcome: str, unit: str, time: str, first_tr
         Never-treated units, or the last-treated cohort, as the comparison.
     cluster : str, optional
         Cluster column (default: the unit).
+    inference : {"small_sample", "analytic"}
+        CR2 standard errors with Bell-McCaffrey df (default), or cluster-robust HC1 with
+        normal critical values (see the module docstring).
     level : float
         Confidence level.
 
@@ -85,19 +112,23 @@ def sun_abraham(data: pd.DataFrame, outcome: str, unit: str, time: str, first_tr
     from diff_diff import SunAbraham
 
     level = check_level(level)
+    _check_inference(inference)
     panel = prepare_panel(data, outcome, unit, time, first_treated, table="sun_abraham data",
                           control=control, extra=(cluster,) if cluster else ())
     est = SunAbraham(control_group="never_treated" if control == "never" else "not_yet_treated",
-                     alpha=1 - level, cluster=cluster)
+                     alpha=1 - level, cluster=cluster,
+                     vcov_type="hc2_bm" if inference == "small_sample" else "hc1")
     res = _fit(est, panel)
     return _result("Event study (Sun & Abraham interaction-weighted)", res, panel,
                    {"Comparison": control, "Reference period": -1,
-                    "Clusters": cluster or unit}, level)
+                    "Clusters": cluster or unit,
+                    "Inference": "CR2, Bell-McCaffrey df" if inference == "small_sample"
+                    else "HC1 (cluster-robust), normal"}, level)
 
 
 def imputation(data: pd.DataFrame, outcome: str, unit: str, time: str, first_treated: str,
                cluster: str | None = None, horizon_max: int | None = None,
-               level: float = 0.95) -> EventStudyResult:
+               inference: str = "small_sample", level: float = 0.95) -> EventStudyResult:
     """Imputation event study (Borusyak, Jaravel & Spiess).
 
     Unit and period effects are fitted on untreated observations only; each treated
@@ -112,6 +143,9 @@ def imputation(data: pd.DataFrame, outcome: str, unit: str, time: str, first_tre
         Cluster column (default: the unit).
     horizon_max : int, optional
         Largest event time reported.
+    inference : {"small_sample", "analytic"}
+        Conservative variance with the leave-one-out refinement (default), or without it
+        (R ``didimputation``); see the module docstring.
     level : float
         Confidence level.
 
@@ -132,10 +166,14 @@ def imputation(data: pd.DataFrame, outcome: str, unit: str, time: str, first_tre
     from diff_diff import ImputationDiD
 
     level = check_level(level)
+    _check_inference(inference)
     panel = prepare_panel(data, outcome, unit, time, first_treated, table="imputation data",
                           control="notyet", extra=(cluster,) if cluster else ())
-    est = ImputationDiD(alpha=1 - level, cluster=cluster, horizon_max=horizon_max)
+    est = ImputationDiD(alpha=1 - level, cluster=cluster, horizon_max=horizon_max,
+                        leave_one_out=inference == "small_sample")
     res = _fit(est, panel, aggregate="event_study")
     return _result("Event study (imputation, Borusyak-Jaravel-Spiess)", res, panel,
-                   {"Comparison": "not-yet-treated observations", "Clusters": cluster or unit},
+                   {"Comparison": "not-yet-treated observations", "Clusters": cluster or unit,
+                    "Inference": "conservative variance, leave-one-out refinement"
+                    if inference == "small_sample" else "conservative variance (Theorem 3)"},
                    level)

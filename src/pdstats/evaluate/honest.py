@@ -94,6 +94,11 @@ def event_study_moments(es: EventStudyResult | AggregateResult
         inf = es.influence
         n = inf.shape[0]
         vcov = inf.T @ inf / n**2
+        # the correlations of the influence functions, the variances the result reports
+        # (the small-sample ones by default)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = es.estimates["std_error"].to_numpy(dtype=float) / np.sqrt(np.diag(vcov))
+        vcov = vcov * np.outer(scale, scale)
     elif isinstance(es, EventStudyResult):
         if es.vcov is None:
             raise ModelSpecificationError(f"{es.title} carries no covariance of its coefficients")
@@ -207,7 +212,7 @@ def honest_did(event_study: Any, restriction: str = "relative_magnitude",
             out = create_sensitivity_results_sm(beta, vcov, n_pre, n_post, m_vec=m, l_vec=l_vec,
                                                 alpha=1 - level)
     out = out.to_pandas() if hasattr(out, "to_pandas") else pd.DataFrame(out)
-    mcol = "m_bar" if "m_bar" in out.columns else ("mbar" if "mbar" in out.columns else "m")
+    mcol = next(c for c in out.columns if c.lower() in ("m_bar", "mbar", "m"))  # RM: "Mbar"
     point = float(l_vec @ beta[n_pre:])
     se = float(np.sqrt(l_vec @ vcov[n_pre:, n_pre:] @ l_vec))
     rows = [{"restriction": restriction, "m": np.nan, "method": "original", "estimate": point,

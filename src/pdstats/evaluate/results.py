@@ -19,8 +19,12 @@ __all__ = ["DiDResultBase", "StaggeredDiDResult", "AggregateResult", "EventStudy
 
 
 def stat_frame(keys: dict[str, Any], est: np.ndarray, se: np.ndarray,
-               crit: float | None = None, level: float = 0.95) -> pd.DataFrame:
-    """Tidy estimates: key columns, estimate, std_error, 95% interval, p-value, uniform band.
+               crit: float | None = None, level: float = 0.95,
+               df: np.ndarray | None = None) -> pd.DataFrame:
+    """Tidy estimates: key columns, estimate, std_error, interval, p-value, uniform band.
+
+    With ``df`` the intervals and p-values are Student t (column ``df``), else normal; the
+    uniform band is never narrower than the pointwise interval.
 
     Examples
     --------
@@ -35,13 +39,20 @@ def stat_frame(keys: dict[str, Any], est: np.ndarray, se: np.ndarray,
     se = np.asarray(se, dtype=float)
     flag = ~np.isfinite(se) | (se <= 0)
     out["std_error"] = np.where(flag, np.nan, se)
+    if df is not None:
+        out["df"] = np.broadcast_to(np.asarray(df, dtype=float), len(out)).copy()
     add_ci(out, level)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["statistic"] = out["estimate"] / out["std_error"]
-    out["p_value"] = 2 * stats.norm.sf(np.abs(out["statistic"]))
+    dfs = out["df"].to_numpy() if df is not None else np.full(len(out), np.inf)
+    fin = np.isfinite(dfs) & (dfs > 0)
+    tail = np.where(fin, stats.t.sf(np.abs(out["statistic"]), np.where(fin, dfs, 1.0)),
+                    stats.norm.sf(np.abs(out["statistic"])))
+    out["p_value"] = 2 * tail
     if crit is not None:
-        out["cband_lower"] = out["estimate"] - crit * out["std_error"]
-        out["cband_upper"] = out["estimate"] + crit * out["std_error"]
+        band = crit if df is None else np.maximum(crit, critical_value(level, dfs))
+        out["cband_lower"] = out["estimate"] - band * out["std_error"]
+        out["cband_upper"] = out["estimate"] + band * out["std_error"]
     out["flag"] = np.where(flag, "standard error not estimable", "")
     if flag.any():
         import warnings
@@ -142,14 +153,32 @@ class StaggeredDiDResult(DiDResultBase):
         groups = np.asarray(mp.groups).astype(int)
         times = np.asarray(mp.times).astype(int)
         keep = self._not_reference(times - groups)
+        se, df = self._inference(inf, se)
         self.estimates = stat_frame({"group": groups[keep], "time": times[keep],
                                      "event_time": (times - groups)[keep]},
-                                    np.asarray(mp.att_gt)[keep], se[keep], crit, level)
+                                    np.asarray(mp.att_gt)[keep], se[keep], crit, level,
+                                    None if df is None else df[keep])
         self.pretest = pd.DataFrame({
             "test": ["all pre-treatment ATT(g,t) = 0"],
             "statistic": [float(mp.wald_stat) if mp.wald_stat is not None else np.nan],
             "df": [int((self.estimates["event_time"] < 0).sum())],
             "p_value": [float(mp.wald_pvalue) if mp.wald_pvalue is not None else np.nan]})
+
+    def _inference(self, inf: np.ndarray, se: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray | None]:
+        """(SE, t df) of estimates with influence functions ``inf`` (units x estimates).
+
+        ``inference="small_sample"``: :func:`~pdstats.evaluate.smallsample.cohort_t`;
+        ``"analytic"``: R ``did``'s analytic SEs ``se`` and normal critical values.
+        """
+        if self.settings.get("Inference", "").startswith("analytic"):
+            return np.asarray(se, dtype=float), None
+        from pdstats.evaluate.smallsample import cohort_t
+
+        cohort = np.asarray(self._mp.G, dtype=float)  # the influence functions' row order
+        inf = np.asarray(inf, dtype=float).reshape(len(cohort), -1)
+        out_se, df = cohort_t(inf, cohort, self._cluster)
+        return out_se, df
 
     def _not_reference(self, event_time: np.ndarray) -> np.ndarray:
         """Rows that are estimates (the universal base period -1 is a normalization)."""
@@ -220,9 +249,10 @@ class AggregateResult(DiDResultBase):
         self.title = f"Aggregated ATT ({kind})"
         self.sample_log = parent.sample_log
         self.level = parent.level
-        self.overall = stat_frame({"term": [f"ATT ({kind})"]}, np.array([agg.overall_att]),
-                                  np.array([agg.overall_se]), None, parent.level)
         self.influence_overall = np.asarray(agg.influence_func_overall, dtype=float)
+        se_all, df_all = parent._inference(self.influence_overall, np.array([agg.overall_se]))
+        self.overall = stat_frame({"term": [f"ATT ({kind})"]}, np.array([agg.overall_att]),
+                                  se_all, None, parent.level, df_all)
         if kind == "simple":
             self.estimates = self.overall.copy()
             self.critical_value = float(critical_value(parent.level))
@@ -235,6 +265,7 @@ class AggregateResult(DiDResultBase):
         keys = np.asarray(agg.event_times).astype(int)
         keep = parent._not_reference(keys) if key == "event_time" else np.ones(len(keys), bool)
         se, inf, keys = se[keep], inf[:, keep], keys[keep]
+        se, df = parent._inference(inf, se)
         if parent.n_boot:
             ok = np.isfinite(se) & (se > 0)
             crit, _ = _bootstrap_crit(inf[:, ok], parent._mp.n_units, parent.n_boot,
@@ -242,7 +273,7 @@ class AggregateResult(DiDResultBase):
         self.critical_value = crit
         self.influence = inf
         self.estimates = stat_frame({key: keys}, np.asarray(agg.att_by_event)[keep], se, crit,
-                                    parent.level)
+                                    parent.level, df)
 
     def _summary_blocks(self) -> list[tuple[str, pd.DataFrame]]:
         return [("Overall", self.overall), ("Estimates", self.estimates)]

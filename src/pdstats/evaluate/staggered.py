@@ -38,6 +38,7 @@ def staggered_did(
     anticipation: int = 0,
     base_period: str = "varying",
     n_boot: int = 999,
+    inference: str = "small_sample",
     level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
 ) -> StaggeredDiDResult:
@@ -67,6 +68,14 @@ def staggered_did(
         As R ``did``.
     n_boot : int
         Multiplier-bootstrap draws for the uniform confidence bands (0: pointwise only).
+    inference : {"small_sample", "analytic"}
+        Pointwise standard errors, intervals and p-values. ``"small_sample"`` (default):
+        the influence-function variance with each adoption cohort's leverage correction
+        and Student t with Welch-Satterthwaite df over cohorts (``G - 1`` df with
+        ``cluster``), see :mod:`pdstats.evaluate.smallsample` - with a few units per
+        cohort or a few comparison units the analytic intervals are too short.
+        ``"analytic"``: R ``did``'s analytic SEs and normal critical values (``bstrap =
+        FALSE``), equal in large cohorts.
     level : float
         Confidence level.
     random_state : int or numpy.random.Generator, optional
@@ -98,6 +107,9 @@ def staggered_did(
         raise ModelSpecificationError(f"method={method!r}; choose one of {list(_METHODS)}")
     if base_period not in ("varying", "universal"):
         raise ModelSpecificationError(f"base_period={base_period!r}; 'varying' or 'universal'")
+    if inference not in ("small_sample", "analytic"):
+        raise ModelSpecificationError(
+            f"inference={inference!r}; choose 'small_sample' or 'analytic'")
     if int(n_boot) < 0 or (0 < int(n_boot) < 99):
         raise ModelSpecificationError("n_boot must be 0 or at least 99")
     covariates = list(covariates or [])
@@ -135,9 +147,25 @@ def staggered_did(
         "Units": int(mp.n_units), "Cohorts": len(panel.cohorts),
         "Periods": f"{panel.periods[0]}-{panel.periods[-1]}",
         "Bootstrap draws": int(n_boot), "_clustervars": clustervars,
+        "Inference": "analytic (normal)" if inference == "analytic" else
+        "small-sample (cohort leverage, t with Welch-Satterthwaite df)",
         "_base_period": base_period, "_anticipation": int(anticipation),
     }
     if cluster:
         settings["Clusters"] = f"{cluster} ({len(np.unique(cluster_codes))})"
+        cluster_codes = _in_influence_order(work, np.asarray(mp.G, dtype=float), cluster_codes)
     return StaggeredDiDResult(mp, panel, settings, level, int(n_boot), cluster_codes,
                               random_state)
+
+
+def _in_influence_order(work: pd.DataFrame, g_rows: np.ndarray, values: np.ndarray
+                        ) -> np.ndarray:
+    """Per-unit ``values`` (unit-code order) in the row order of moderndid's influence
+    functions: units sorted by cohort (never treated last), stably."""
+    g = work.drop_duplicates("unit_code")["g"].to_numpy(dtype=float)
+    g = np.where(g > 0, g, np.inf)
+    order = np.argsort(g, kind="stable")
+    if not np.array_equal(g[order], g_rows):
+        raise ModelSpecificationError("staggered_did: unexpected unit order in moderndid's "
+                                      "influence functions")
+    return np.asarray(values)[order]

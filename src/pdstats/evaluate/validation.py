@@ -5,7 +5,8 @@
   its district panel of mean yearly growth on the linked scale (``pds.evaluate.panel``),
   where the true effect is ``p4p_effect`` in every treated district-year;
 * :func:`did_estimates` fits Callaway & Sant'Anna (simple ATT), the imputation and Sun &
-  Abraham averages and TWFE on one panel (``estimator`` for the runner);
+  Abraham averages (default small-sample inference, and ``"(analytic)"`` rows with the
+  libraries' analytic inference) and TWFE on one panel (``estimator`` for the runner);
 * :func:`exposure_world` is a small panel whose effect grows with exposure (TWFE's bias).
 
 Used by ``tests/evaluate/test_validation.py`` and ``benchmarks/evaluate_validation.py``.
@@ -20,7 +21,8 @@ import pandas as pd
 
 __all__ = ["p4p_world", "did_estimates", "exposure_world", "TERMS"]
 
-TERMS = ("CS simple ATT", "imputation ATT", "Sun-Abraham ATT", "TWFE")
+TERMS = ("CS simple ATT", "imputation ATT", "Sun-Abraham ATT", "TWFE",
+         "CS simple ATT (analytic)", "imputation ATT (analytic)", "Sun-Abraham ATT (analytic)")
 
 
 def p4p_world(rng: np.random.Generator, years: int = 6, p4p_effect: float = 3.0,
@@ -62,17 +64,23 @@ def did_estimates(data: pd.DataFrame, rng: np.random.Generator | None = None,
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if "CS simple ATT" in terms:
-            rows.append(pds.evaluate.staggered_did(*args, n_boot=0).aggregate("simple").overall)
-        if "imputation ATT" in terms:
-            rows.append(pds.evaluate.imputation(*args).overall)
-        if "Sun-Abraham ATT" in terms:
-            rows.append(pds.evaluate.sun_abraham(*args).overall)
-        if "TWFE" in terms:
-            d = data.assign(treated=((data["first_treated_year"].fillna(0) > 0)
-                                     & (data["year"] >= data["first_treated_year"].fillna(0)))
-                            .astype(int))
-            rows.append(pds.evaluate.twfe(d, "outcome", "treated", "unit_id", "year").estimates)
+        fits = {
+            "CS simple ATT": lambda inf: pds.evaluate.staggered_did(
+                *args, n_boot=0, inference=inf).aggregate("simple").overall,
+            "imputation ATT": lambda inf: pds.evaluate.imputation(*args, inference=inf).overall,
+            "Sun-Abraham ATT": lambda inf: pds.evaluate.sun_abraham(*args,
+                                                                    inference=inf).overall}
+        for term in TERMS:
+            if term not in terms:
+                continue
+            if term == "TWFE":
+                d = data.assign(treated=((data["first_treated_year"].fillna(0) > 0)
+                                         & (data["year"] >= data["first_treated_year"].fillna(0)))
+                                .astype(int))
+                rows.append(pds.evaluate.twfe(d, "outcome", "treated", "unit_id", "year").estimates)
+            else:
+                name, _, analytic = term.partition(" (")
+                rows.append(fits[name]("analytic" if analytic else "small_sample"))
     out = pd.concat(rows, ignore_index=True)
     out["term"] = [t for t in TERMS if t in terms]
     return out[["term", "estimate", "std_error", "ci_lower", "ci_upper", "p_value"]]
