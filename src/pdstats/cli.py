@@ -104,7 +104,7 @@ def method_notebooks(folder: Path | None = None) -> list[Path]:
     --------
     >>> from pdstats.cli import method_notebooks
     >>> method_notebooks()[-1].name
-    '06_practices_and_growth.ipynb'
+    '07_incentive_programs.ipynb'
     """
     return [p for p in study_notebooks(folder) if p.name not in YEARLY]
 

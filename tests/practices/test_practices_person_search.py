@@ -10,6 +10,7 @@ ML maximizes ``log L(theta)``.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import optimize
 from scipy.special import logsumexp
@@ -108,3 +109,25 @@ def test_cml_without_a_maximum_is_refused_naming_the_items() -> None:
     ok.loc[len(ok)] = [0, 1, 0]  # a person who fails a but passes b: now identified
     ok.loc[len(ok)] = [0, 0, 1]
     assert np.isfinite(fit_pcm(ok).items["beta"]).all()
+
+
+def test_a_category_seen_only_in_an_extreme_person_counts_as_unobserved():
+    # item "a" reaches category 2 only for the one person with the maximum raw score, who
+    # carries no information in the conditional likelihood: the CML has no maximum unless
+    # that category is merged (it used to raise "not identified")
+    import warnings
+
+    from pdstats.practices.rasch import fit_pcm
+
+    rng = np.random.default_rng(3)
+    theta = rng.normal(size=60)
+    x = pd.DataFrame({c: np.clip(np.round(theta + rng.normal(size=60) + 1), 0, 2).astype(int)
+                      for c in "bcd"})
+    x["a"] = (theta + rng.normal(size=60) > 0).astype(int)
+    x.loc[len(x)] = {"a": 2, "b": 2, "c": 2, "d": 2}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fit_pcm(x)
+    rec = res.recode[res.recode["item"] == "a"].set_index("original")["recoded"]
+    assert rec.to_dict() == {0: 0, 1: 1, 2: 1}
+    assert np.all(np.isfinite(res.items["se"])) and (res.items["se"] > 0).all()

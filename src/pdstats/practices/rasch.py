@@ -372,6 +372,51 @@ class PCMResult(ResultsBase):
         return est
 
 
+#: Minimum counts of a category (among informative persons) tried in turn when the CML does not exist.
+_COLLAPSE_STEPS = (1, 2, 3, 5)
+
+
+def _category_map(x: pd.Series, informative: np.ndarray, min_count: int) -> dict[int, int]:
+    """Observed categories to 0..m, merging those seen fewer than ``min_count`` times.
+
+    Counts are over informative persons only (raw score neither 0 nor the maximum): persons
+    with an extreme raw score carry no information in the conditional likelihood, so a
+    category seen only among them is as good as unobserved. A sparse category is merged into
+    its lower neighbour (the lowest into the one above).
+    """
+    values = np.sort(x.unique().astype(int))
+    seen = x[informative].value_counts()
+    groups = [[int(v)] for v in values]
+    n = [int(seen.get(v, 0)) for v in values]
+    i = 0
+    while len(groups) > 2 and i < len(groups):
+        if n[i] >= min_count:
+            i += 1
+            continue
+        j = i - 1 if i > 0 else 1
+        lo, hi = min(i, j), max(i, j)
+        groups[lo] = groups[lo] + groups[hi]
+        n[lo] += n[hi]
+        del groups[hi], n[hi]
+        i = 0
+    return {v: k for k, g in enumerate(groups) for v in g}
+
+
+def _recoded(d: pd.DataFrame, keep: list, min_count: int) -> tuple[np.ndarray, list[tuple]]:
+    """Responses recoded by :func:`_category_map` until the informative persons stop changing."""
+    informative = np.ones(len(d), bool)
+    for _ in range(20):
+        maps = {c: _category_map(d[c].astype(int), informative, min_count) for c in keep}
+        x = np.column_stack([d[c].astype(int).map(maps[c]).to_numpy() for c in keep])
+        raw, top = x.sum(axis=1), int(x.max(axis=0).sum())
+        now = (raw > 0) & (raw < top)
+        if np.array_equal(now, informative):
+            break
+        informative = now
+    rows = [(str(c), int(v), k) for c in keep for v, k in maps[c].items()]
+    return x, rows
+
+
 def fit_pcm(
     data: pd.DataFrame, person_method: str = "wle", level: float = 0.95
 ) -> PCMResult:
@@ -385,7 +430,13 @@ def fit_pcm(
         :class:`~pdstats.DroppedRowsWarning`); negative, fractional, infinite or
         non-numeric scores are refused. Items without variance are dropped
         (logged); categories never observed are collapsed so each item's observed
-        categories are consecutive from 0 (table ``recode``).
+        categories are consecutive from 0 (table ``recode``); a category seen only among
+        persons with an extreme raw score (who carry no information in the conditional
+        likelihood) counts as never observed. Where the conditional likelihood then has no
+        maximum (a sparse category separated by the raw score), categories observed fewer
+        than 2, then 3, then 5 times are merged into their neighbour, the usual remedy for
+        sparse rating categories, with an :class:`~pdstats.EstimationWarning` (the merge is
+        in ``recode``); if none of these identifies the model, :class:`~pdstats.ConvergenceError`.
     person_method : {"wle", "ml"}
         Person estimator (see :func:`person_estimates`).
     level : float
@@ -416,29 +467,32 @@ def fit_pcm(
                      index=data.index)
     if len(d.columns):
         d, log = drop_missing(d, list(d.columns), "responses", log)
-    recode_rows, keep, dropped = [], [], []
-    x_cols = []
-    for c in d.columns:
-        obs = np.sort(d[c].unique().astype(int))
-        if len(obs) < 2:
-            dropped.append(str(c))
-            continue
-        mapping = {int(v): k for k, v in enumerate(obs)}
-        recode_rows += [(str(c), int(v), k) for v, k in mapping.items()]
-        keep.append(c)
-        x_cols.append(d[c].astype(int).map(mapping).to_numpy())
+    dropped = [str(c) for c in d.columns if d[c].nunique() < 2]
+    keep = [c for c in d.columns if str(c) not in dropped]
     if len(keep) < 2:
         raise DataValidationError(
             "responses",
             pd.DataFrame({"table": "responses", "column": "*", "rule": "at least 2 items with variance",
                           "row": None, "key": "", "value": None}, index=[0]),
         )
-    x = np.column_stack(x_cols)
-    m = x.max(axis=0).astype(int)
-    try:
-        fit = _cml(x, m, [str(c) for c in keep])
-    except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
-        raise ConvergenceError(f"CML estimation failed ({type(exc).__name__}: {exc})") from exc
+    collapsed = 0
+    for min_count in _COLLAPSE_STEPS:
+        x, recode_rows = _recoded(d, keep, min_count)
+        m = x.max(axis=0).astype(int)
+        try:
+            fit = _cml(x, m, [str(c) for c in keep])
+            collapsed = min_count
+            break
+        except (np.linalg.LinAlgError, FloatingPointError, OverflowError) as exc:
+            raise ConvergenceError(f"CML estimation failed ({type(exc).__name__}: {exc})") from exc
+        except ConvergenceError as exc:
+            if "not identified" not in str(exc) or min_count == _COLLAPSE_STEPS[-1]:
+                raise
+    if collapsed > 1:
+        warnings.warn(f"fit_pcm: the CML estimates do not exist with every observed category; "
+                      f"categories observed fewer than {collapsed} times among persons with a non-extreme "
+                      "raw score were merged into their neighbour (table recode)", EstimationWarning,
+                      stacklevel=2)
     se = np.sqrt(np.clip(np.diag(fit.cov), 0, None))
     rows, k = [], 0
     for c, mi in zip(keep, m, strict=False):
