@@ -81,8 +81,14 @@ md("""## Practice scores at baseline
 
 The partial-credit index of the 48 stage cells (with its standard error) for every studied
 district, as `pds.linkage` uses it.""")
-code("""if not section_missing(store, "y1_practice_index", ["practice_ratings"]):
-    sc = pds.linkage.practice_scores(year1["practice_ratings"])
+code("""sc = None
+if not section_missing(store, "y1_practice_index", ["practice_ratings"]):
+    try:
+        sc = pds.linkage.practice_scores(year1["practice_ratings"])
+    except pds.ConvergenceError as err:   # too few districts' ratings to identify the model: say so
+        record_numbers("y1_practice_index", {"missing": f"the baseline ratings do not identify the partial-credit model ({err})"})
+        print(f"[y1_practice_index] not available: {err}")
+if sc is not None:
     idx = sc[sc["kind"] == "index"].merge(districts[["district_id", "state"]], on="district_id")
     fig, ax = plt.subplots(figsize=(6, 3.5))
     sns.stripplot(data=idx, x="value", y="state", ax=ax)

@@ -17,15 +17,21 @@ LINK_TABLES = ["districts", "state_assessment_aggregates", "naep_state", "cut_sc
 if Y2 is None:
     record_numbers("y2_growth", {"missing": "the study configuration names one study year"})
 have_two_years = Y2 is not None and not section_missing(store, "y2_growth", LINK_TABLES, years=2)
+WHY_NOT = "it needs two study years of achievement and practice data"
 if have_two_years:
     upto = tables_until(store, LINK_TABLES, Y2)
-    upto["state_assessment_aggregates"] = upto["state_assessment_aggregates"].query("state in @cfg.states")""")
+    upto["state_assessment_aggregates"] = upto["state_assessment_aggregates"].query("state in @cfg.states")
+    try:
+        SCORES = pds.linkage.practice_scores(upto["practice_ratings"])
+    except pds.ConvergenceError as err:   # too few districts' ratings to identify the model: say so
+        have_two_years, WHY_NOT = False, f"the practice ratings do not identify the partial-credit model ({err})"
+        record_numbers("y2_growth", {"missing": WHY_NOT})""")
 md("""## Practice change
 
 The practice index in year 1 and year 2 for every studied district, and the number of
 stage cells gained or lost.""")
 code("""if have_two_years:
-    sc = pds.linkage.practice_scores(upto["practice_ratings"])
+    sc = SCORES
     idx = sc[sc["kind"] == "index"].pivot(index="district_id", columns="year", values="value").dropna()
     change = (idx[Y2] - idx[Y1]).rename("change").reset_index()
     fig, ax = plt.subplots(figsize=(5, 4))
@@ -37,7 +43,7 @@ code("""if have_two_years:
         "share_rising": round(float((change["change"] > 0).mean()), 3),
     })
 else:
-    record_numbers("y2_practice_change", {"missing": "it needs two study years of practice ratings"})""")
+    record_numbers("y2_practice_change", {"missing": WHY_NOT})""")
 md("""## Harmonized growth and the first practice-growth estimates
 
 Cohort growth (grade g in year 2 minus grade g-1 in year 1) of every district on the
@@ -45,7 +51,7 @@ NAEP-linked scale, joined to the practice index (`pds.linkage.analysis_panel`); 
 district-level model with the practice scores' measurement error corrected and CR2
 inference by district.""")
 code("""if have_two_years:
-    panel = pds.linkage.analysis_panel(upto, subject=cfg.subjects[0])
+    panel = pds.linkage.analysis_panel(upto, subject=cfg.subjects[0], scores=SCORES)
     print(panel.sample_log)
     ax = panel.plot()
     save_figure(ax, "y2_growth_vs_practice", data=panel.data[["state", "year", "grade", "growth", "practice_index"]]
@@ -62,7 +68,7 @@ code("""if have_two_years:
         "district_df": round(float(e["df"]), 1), "district_p": round(float(e["p_value"]), 3),
     })
 else:
-    record_numbers("y2_linkage", {"missing": "it needs two study years of achievement and practice data"})""")
+    record_numbers("y2_linkage", {"missing": WHY_NOT})""")
 md("""## Value-added
 
 District value-added in year 2 (`pds.vam`, Kane-Staiger empirical Bayes): students' year-2

@@ -19,10 +19,17 @@ if have_years:
     tabs = tables_until(store, LINK_TABLES, cfg.years[-1])
     tabs["state_assessment_aggregates"] = tabs["state_assessment_aggregates"].query("state in @cfg.states")
     has_students = not section_missing(store, "y3_students", ["enrollments", "student_scores"], record=False)
-    tabs.update({t: store.read(t) for t in ("students", "enrollments", "student_scores", "schools")} if has_students else {})""")
+    tabs.update({t: store.read(t) for t in ("students", "enrollments", "student_scores", "schools")} if has_students else {})
+WHY_NOT = "it needs at least two study years of achievement and practice data"
+if have_years:
+    try:
+        SCORES = pds.linkage.practice_scores(tabs["practice_ratings"])
+    except pds.ConvergenceError as err:   # too few districts' ratings to identify the model: say so
+        have_years, WHY_NOT = False, f"the practice ratings do not identify the partial-credit model ({err})"
+        record_numbers("y3_growth", {"missing": WHY_NOT})""")
 md("## Growth over the study years\nMean cohort growth on the NAEP-linked scale by state and year.")
 code("""if have_years:
-    panel = pds.linkage.analysis_panel(tabs, subject=cfg.subjects[0])
+    panel = pds.linkage.analysis_panel(tabs, subject=cfg.subjects[0], scores=SCORES)
     g = (panel.data.groupby(["state", "year"])["growth"].agg(["mean", "count"]).reset_index()
          .rename(columns={"mean": "mean_growth", "count": "n_estimates"}))
     display(g)
@@ -56,7 +63,7 @@ code("""if have_years:
         "district_ci_lower": round(float(d["ci_lower"]), 2), "district_ci_upper": round(float(d["ci_upper"]), 2),
     })
 else:
-    record_numbers("y3_linkage", {"missing": "it needs at least two study years of achievement and practice data"})""")
+    record_numbers("y3_linkage", {"missing": WHY_NOT})""")
 md("""## Program evaluations
 
 Each configured program by its design: staggered adoption by Callaway & Sant'Anna beside
@@ -93,12 +100,12 @@ code("""if have_years:
     rows = {"corrected (CR2)": fits["district"], "no measurement-error correction": naive}
     if panel.growth_kind == "matched":
         rows["cohort growth"] = pds.linkage.practice_growth(
-            pds.linkage.analysis_panel(tabs, subject=cfg.subjects[0], growth="cohort"), model="district",
+            pds.linkage.analysis_panel(tabs, subject=cfg.subjects[0], scores=SCORES, growth="cohort"), model="district",
             progress=False)
     other = [s for s in ("math", "reading") if s != cfg.subjects[0] and s in set(tabs["state_assessment_aggregates"]["subject"])]
     if other:
         rows[f"{other[0]} (CR2)"] = pds.linkage.practice_growth(
-            pds.linkage.analysis_panel(tabs, subject=other[0]), model="district", progress=False)
+            pds.linkage.analysis_panel(tabs, subject=other[0], scores=SCORES), model="district", progress=False)
     sens = table(rows, labels=PRACTICE_LABEL, terms=["practice index (per SD)"], title="Sensitivity of the district model")
     display(sens)
     sens.write("y3_sensitivity")
@@ -108,7 +115,7 @@ code("""if have_years:
                                       "growth": panel.growth_kind,
                                       "cohort_est": est.get("cohort growth", est["corrected (CR2)"])})
 else:
-    record_numbers("y3_sensitivity", {"missing": "it needs at least two study years of achievement and practice data"})""")
+    record_numbers("y3_sensitivity", {"missing": WHY_NOT})""")
 md("""## Power
 
 The minimum detectable effect of the design (`pds.linkage.mdes_table`, analytic, three
@@ -126,6 +133,6 @@ code("""if have_years:
     record_numbers("y3_power", {"n_districts": n,
                                 "mdes_points": round(float(tab.set_index("n_districts").loc[n, "mdes_points"]), 2)})
 else:
-    record_numbers("y3_power", {"missing": "it needs at least two study years of achievement and practice data"})""")
+    record_numbers("y3_power", {"missing": WHY_NOT})""")
 code("store.close()")
 NB.write("notebooks/30_year3_final_report.ipynb")

@@ -76,7 +76,7 @@ def test_the_numbers_describe_the_store(four_states: tuple[Path, Path, dict]) ->
     assert numbers["y3_power"]["n_districts"] == numbers["y3_growth"]["n_districts"]
     assert numbers["y3_linkage"]["n_models"] == 4
     assert numbers["run"] == {"profile": "fast", "store": "four_states.duckdb", "study": "Four-state test study"}
-    # the randomized teacher bonus: its ITT on the randomized teachers' students, with an SE
+    # the randomized teacher bonus: its randomized teachers, and the ITT on their students with an SE
     bonus = numbers["program_teacher_bonus"]
     assert "missing" not in bonus and bonus["n_units"] == n_bonus_teachers
     assert bonus["itt_std_error"] > 0

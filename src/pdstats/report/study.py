@@ -190,7 +190,7 @@ def _randomized(store: Any, program: str, spec: dict[str, str], config: StudyCon
                                   level=level, cluster=key, covariates="prior_sd",
                                   methods=("regression",), random_state=config.random_state,
                                   progress=False)
-    return {f"ITT ({subject}, student SDs)": res, "_n_units": int(d[key].nunique())}
+    return {f"ITT ({subject}, student SDs)": res, "_n_units": len(arms)}
 
 
 #: Program-evaluation estimators by design (see the module docstring to add one).
