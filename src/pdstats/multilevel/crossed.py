@@ -376,8 +376,8 @@ class CrossedSystem:
         are gathered from ``W``'s entries on the pattern of ``M`` with the map ``P``
         (its transpose), so no ``qr x q0`` product is formed.
         """
-        if not isinstance(st.M, np.ndarray):
-            raise NotImplementedError("inverse block sums need the dense factorization")
+        # callers check has_gradient first: the sparse factor has no dpotri
+        assert isinstance(st.M, np.ndarray), "inverse block sums need the dense factorization"
         out: list[np.ndarray] = [np.empty(0)] * len(self.terms)
         qr = self.qr
         # the lower triangle of M^{-1} (the upper one is left as garbage by dpotri)

@@ -392,6 +392,12 @@ class DevianceEvaluator:
         >>> bool(abs(grad[0] - fd) < 1e-5 * abs(fd))
         True
         """
+        if not self.has_gradient:
+            from pdstats.errors import ModelSpecificationError
+
+            raise ModelSpecificationError(
+                "deviance_gradient: this design's random-effects system is factored sparsely, where "
+                "no analytic gradient is available (rule: has_gradient); fit with optimizer='bobyqa'")
         theta = np.asarray(theta, dtype=float)
         try:
             sol = self.solve(theta, effects=False)

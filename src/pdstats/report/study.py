@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pdstats.data.config import StudyConfig, config_for_store, load_config
@@ -172,7 +173,11 @@ def _randomized(store: Any, program: str, spec: dict[str, str], config: StudyCon
                                       "supported here (teacher or school)")
     arms = store.read("program_adoption", program=program, unit_type=level)
     if arms["arm"].isna().any() or arms["arm"].nunique() < 2:
-        raise ModelSpecificationError(f"program_adoption: program {program!r} needs both arms on every row")
+        missing = np.flatnonzero(arms["arm"].isna().to_numpy()).tolist()
+        raise ModelSpecificationError(
+            f"table 'program_adoption', column 'arm', program {program!r}: rule a randomized design has "
+            f"both arms and an arm on every row; rows without an arm (positions): {missing[:10]}, "
+            f"arms present: {sorted(arms['arm'].dropna().unique().tolist())}")
     year = int(arms.loc[arms["arm"] == "treatment", "first_treated_year"].min())
     key = f"{level}_id"
     en = store.read("enrollments", year=year, subject=subject)
@@ -180,6 +185,7 @@ def _randomized(store: Any, program: str, spec: dict[str, str], config: StudyCon
     # a student taught by units of both arms, or part-time, belongs to no single arm
     whole = en.groupby("student_id")[key].transform("nunique").eq(1) & en["dosage"].eq(1)
     students = en.loc[whole, ["student_id", key]].drop_duplicates("student_id")
+    n_split = en["student_id"].nunique() - students["student_id"].nunique()
     sc = store.read("student_scores", subject=subject, year=[year - 1, year])
     sc = sc.assign(score_sd=_standardized(sc))[["student_id", "year", "score_sd"]]
     now = sc[sc["year"] == year].drop(columns="year")
@@ -190,6 +196,9 @@ def _randomized(store: Any, program: str, spec: dict[str, str], config: StudyCon
                                   level=level, cluster=key, covariates="prior_sd",
                                   methods=("regression",), random_state=config.random_state,
                                   progress=False)
+    if n_split:  # logged with the others: students of the randomized units who have no single arm
+        res.sample_log.n_in += n_split
+        res.sample_log.drop(f"taught part-time or by units of both arms in {year} (no single arm)", n_split)
     return {f"ITT ({subject}, student SDs)": res, "_n_units": len(arms)}
 
 
