@@ -15,11 +15,16 @@ re-simulating, and --reverse lets a second process work from the other end.
 (pdstats.evaluate.validation.exposure_world: effect = years treated): TWFE's bias
 against the true simple ATT, CS unbiased.
 
+--size instead runs panels with the worlds' adoption design and normal errors
+(pdstats.evaluate.validation.normal_world; --ma for MA(1) errors): the size of every test
+free of the simulator, e.g. to choose a df rule.
+
 Usage:
   python benchmarks/evaluate_validation.py --worlds 200 --effect 3 --out output/did_eff3
   python benchmarks/evaluate_validation.py --worlds 200 --effect 0 --seed 77 --out output/did_eff0
   python benchmarks/evaluate_validation.py --summarize output/did_eff3
   python benchmarks/evaluate_validation.py --exposure --worlds 200
+  python benchmarks/evaluate_validation.py --size --worlds 2000 --ma -0.7
 """
 
 from __future__ import annotations
@@ -32,7 +37,13 @@ import pandas as pd
 from _chunked import arguments, run_chunks, summarize, world_seeds
 
 import pdstats as pds
-from pdstats.evaluate.validation import TERMS, did_estimates, exposure_world, p4p_world
+from pdstats.evaluate.validation import (
+    TERMS,
+    did_estimates,
+    exposure_world,
+    normal_world,
+    p4p_world,
+)
 
 
 def cached_world(rng: np.random.Generator, cache: pathlib.Path | None, **kwargs: object
@@ -41,7 +52,7 @@ def cached_world(rng: np.random.Generator, cache: pathlib.Path | None, **kwargs:
     if cache is None:
         return p4p_world(rng, **kwargs)
     seed = rng.bit_generator.seed_seq.entropy
-    path = cache / f"p4p_y{kwargs['years']}_e{kwargs['p4p_effect']:g}_{seed}.pkl"
+    path = cache / f"p4p_from3_y{kwargs['years']}_e{kwargs['p4p_effect']:g}_{seed}.pkl"
     if path.exists():
         return pd.read_pickle(path)
     d = p4p_world(rng, **kwargs)
@@ -64,18 +75,35 @@ def exposure(worlds: int, seed: int) -> pd.DataFrame:
     return table
 
 
+def size(worlds: int, seed: int, ma: float) -> pd.DataFrame:
+    res = pds.simulate.run(lambda d, rng: did_estimates(d, rng), partial(normal_world, ma=ma),
+                           n_worlds=worlds, truth=dict.fromkeys(TERMS, 0.0), random_state=seed,
+                           progress=False)
+    table = res.estimates.pivot(index="term", columns="quantity", values="estimate")
+    se = res.estimates.pivot(index="term", columns="quantity", values="std_error")
+    table["rejection MC SE"] = se["rejection"]
+    print(f"{worlds} normal-error panels (MA coefficient {ma:g}), no effect")
+    print(table[["rejection", "rejection MC SE", "sd_estimate", "mean_se"]].round(4).to_string())
+    return table
+
+
 def main() -> None:
     ap = arguments(3.0, "output/did_validation")
     ap.add_argument("--years", type=int, default=6)
     ap.add_argument("--cache", type=pathlib.Path)
     ap.add_argument("--reverse", action="store_true")
     ap.add_argument("--exposure", action="store_true")
+    ap.add_argument("--size", action="store_true")
+    ap.add_argument("--ma", type=float, default=0.0)
     a = ap.parse_args()
     if a.summarize:
         summarize(a.summarize)
         return
     if a.exposure:
         exposure(a.worlds, a.seed)
+        return
+    if a.size:
+        size(a.worlds, a.seed, a.ma)
         return
     if a.cache:
         a.cache.mkdir(parents=True, exist_ok=True)

@@ -39,7 +39,8 @@ DEFAULTS: dict[str, Any] = {
     "practice_year_sd": 0.3,  # transient cell x year propensity SD
     # programs
     "p4p_effect": 3.0,  # growth points per treated year, pay for performance (districts)
-    "p4p_share": 0.4,  # share of districts that adopt (half in each later year)
+    "p4p_share": 0.4,  # share of districts that adopt (spread evenly over p4p_years)
+    "p4p_years": None,  # adoption years; None: every study year after the first
     "p4p_school_share": 0.25,  # share of the schools of never-adopting districts that adopt alone
     "bonus_effect": 2.0,  # growth points per treated year, randomized teacher bonus
     # mobility and participation (shares per year)
@@ -119,6 +120,12 @@ def resolve_params(size: str, n_states: int, n_districts: int, years: tuple[int,
     bad = [y for y in p["naep_years"] if y not in years]
     if bad:
         raise SimulationSpecError(f"knob naep_years {bad} are not study years {years}")
+    if p["p4p_years"] is None:
+        p["p4p_years"] = years[1:]
+    p["p4p_years"] = tuple(int(y) for y in p["p4p_years"])
+    bad = [y for y in p["p4p_years"] if y not in years[1:]]
+    if bad:
+        raise SimulationSpecError(f"knob p4p_years {bad} are not study years after the first {years[1:]}")
     p.update(size=size, n_states=int(n_states), n_districts=int(n_districts), years=years,
              **{f"size_{k}": v for k, v in preset.items() if k != "n_comparison"})
     # yearly growth variance of the reference population (sets the scale's SD by grade)

@@ -1,10 +1,10 @@
 """Incentive programs: staggered pay for performance and a randomized teacher bonus.
 
 * ``pay_for_performance`` (design "adoption", unit district or school): ``p4p_share`` of
-  all districts adopt, in equal numbers in each study year after the first, chosen at
-  random (independently of every other component, so adoption is as good as random);
-  in the other districts ``p4p_school_share`` of the schools adopt on their own, in a
-  random later year. A treated district or school adds ``p4p_effect`` NAEP points to
+  all districts adopt, in equal numbers in each of ``p4p_years`` (default: every study
+  year after the first), chosen at random (independently of every other component, so
+  adoption is as good as random); in the other districts ``p4p_school_share`` of the
+  schools adopt on their own, in a random one of those years. A treated district or school adds ``p4p_effect`` NAEP points to
   each student's yearly growth (dosage weighted) from its first treated year on.
 * ``teacher_bonus`` (design "randomized", unit teacher): in one studied district, every
   teacher teaching in the second study year is randomized 1:1; treated teachers add

@@ -241,9 +241,9 @@ def build_world(rng: np.random.Generator, p: dict) -> World:
     idx[:, 0] = rng.standard_normal(n_d)
     for t in range(1, n_y):
         idx[:, t] = idx[:, t - 1] + p["practice_drift"] + p["practice_drift_sd"] * rng.standard_normal(n_d)
-    # pay for performance: a share of districts adopts, staggered over the later years
+    # pay for performance: a share of districts adopts, staggered over the adoption years
     adopt = np.zeros(n_d, dtype=np.int64)
-    later = p["years"][1:]
+    later = p["p4p_years"]
     if later:
         n_adopt = int(round(p["p4p_share"] * n_d))
         who = rng.choice(n_d, size=n_adopt, replace=False)
