@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pdstats._inputs import as_bool, as_numeric, drop_missing, require_columns, require_frame
-from pdstats._parallel import check_backend, map_pieces, raise_failures
+from pdstats._parallel import _guarded, _Warned, check_backend, map_pieces, raise_failures
 from pdstats.errors import (
     ConvergenceError,
     DroppedRowsWarning,
@@ -26,7 +26,7 @@ from pdstats.errors import (
     ModelSpecificationError,
 )
 from pdstats.harmonize.cell import MODELS, fit_cell
-from pdstats.harmonize.results import HetopResult, flagged, warn_flagged
+from pdstats.harmonize.results import HetopResult, flag_counts, warn_flag_counts
 from pdstats.harmonize.scale import to_star
 from pdstats.results import SampleLog
 
@@ -187,10 +187,14 @@ def hetop(
     require_columns(counts, [*by, group], "counts", "by/group")
     lev = _level_columns(counts, levels)
     log = SampleLog(n_in=len(counts), unit="group rows")
-    df = counts.reset_index(drop=True)
-    values = pd.DataFrame({c: as_numeric(df, c, "counts", lower=0, integer=True) for c in lev})
+    base = counts.reset_index(drop=True)
+    values = pd.DataFrame({c: as_numeric(base, c, "counts", lower=0, integer=True) for c in lev})
+    # only the columns used travel on (the row filters below copy what they keep)
+    df = base[list(dict.fromkeys([*by, group, *(["suppressed"] if "suppressed" in base.columns else [])]))]
+    n_before = len(df)
     df, log = drop_missing(df, [*by, group], "counts", log)
-    values = values.loc[df.index]
+    if len(df) < n_before:
+        values = values.loc[df.index]
     dup = df.duplicated([*by, group], keep=False)
     if dup.any():
         keys = df.loc[dup, [*by, group]].drop_duplicates().head(5).astype(str).agg("/".join, axis=1).tolist()
@@ -201,24 +205,38 @@ def hetop(
     if "suppressed" in df.columns:
         supp = as_bool(df, "suppressed", "counts").fillna(False).to_numpy(dtype=bool)
         log.drop("suppressed by the state", int(supp.sum()))
-        df, values = df[~supp], values[~supp]
+        if supp.any():
+            df, values = df[~supp], values[~supp]
     df, values = _drop_missing_counts(df, values, by, log)
     n = values.fillna(0).sum(axis=1)
     small = n < max(min_n, 1)
     log.drop(f"too small (fewer than {max(min_n, 1)} students)", int(small.sum()))
-    df, values = df[~small], values[~small]
+    if small.any():
+        df, values = df[~small], values[~small]
 
-    # the cells as contiguous slices of arrays sorted by cell (pieces carry arrays only:
-    # cheap to send to dask workers and back)
+    # the cells as contiguous slices of arrays sorted by cell, fitted in batches of cells
+    # (pieces carry arrays only; each batch stacks its cells' tables where it runs, so the
+    # caller assembles a few dozen blocks rather than thousands of small tables)
     cells = _cell_slices(df, values, by, group)
     pieces = [(key, ids, mat, levels_used, cut_for(key, len(levels_used)))
               for key, ids, mat, levels_used in cells]
     keys = [p[0] for p in pieces]
-    outcome = map_pieces(_fit_one_cell, keys, pieces, backend=backend, client=client, progress=progress,
-                         desc="hetop cells", shared=(by, model, tau, max_iter, bias_correct),
-                         chunksize=max(1, len(pieces) // 200), capture_warnings=True)
+    size = max(1, -(-len(pieces) // _BATCHES))
+    batches = [pieces[i:i + size] for i in range(0, len(pieces), size)]
+    done = map_pieces(_fit_cells, list(range(len(batches))), [(b,) for b in batches], backend=backend,
+                      client=client, progress=progress, desc=f"hetop cells ({size} per batch)",
+                      shared=(by, model, tau, max_iter, bias_correct))
+    raise_failures(done, "hetop cell batches")
+    outcome = {}
+    for i, batch in enumerate(batches):
+        for piece, part in zip(batch, done[i]["outcomes"], strict=True):
+            if isinstance(part, _Warned):   # the cell's warnings, re-issued in cell order
+                for category, message in part.caught:
+                    warnings.warn(message, category, stacklevel=2)
+                part = part.value
+            outcome[piece[0]] = part
     raise_failures(outcome, "hetop cells", by)
-    est_parts, cut_parts, cell_rows = [], [], []
+    cell_rows = []
     for key in keys:
         part = outcome[key]
         info = dict(zip(by, key, strict=True))
@@ -230,9 +248,8 @@ def hetop(
                 raise ConvergenceError(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
         cell_rows.append({**info, **part["cell"]})
-        if part["est"] is not None:
-            est_parts.append((key, part["est"]))
-            cut_parts.append((key, part["cuts"]))
+    est_parts = [done[i]["est"] for i in range(len(batches)) if done[i]["est"] is not None]
+    cut_parts = [done[i]["cuts"] for i in range(len(batches)) if done[i]["cuts"] is not None]
     cols = [group, *by, "n", "mean", "se_mean", "sd", "se_sd", "mean_status", "sd_status", "converged",
             "mean_fit", "sd_fit"]
     est = _stack(est_parts, group, by) if est_parts else pd.DataFrame(columns=cols)
@@ -241,7 +258,7 @@ def hetop(
     est["scale"] = "star"
     cut_tab = _stack(cut_parts, None, by) if cut_parts else pd.DataFrame()
     res = HetopResult(est, cut_tab, pd.DataFrame(cell_rows), log, group=group, by=by, model=model)
-    warn_flagged(flagged(res.groups), "hetop")  # without building the long table
+    warn_flag_counts(flag_counts(res.groups), 2 * len(res.groups), "hetop")  # no long table built
     return res
 
 
@@ -308,22 +325,53 @@ def _fit_one_cell(by: list[str], model: str, tau: float | None, max_iter: int, b
     return out
 
 
-def _stack(parts: list[tuple[tuple, dict]], group: str | None, by: list[str]) -> pd.DataFrame:
-    """One table from the cells' column dictionaries: the key columns, then the cell's columns.
+#: Batches of cells per hetop call (pieces of the dask backend): enough for the workers
+#: to share the load, few enough that assembling them costs little.
+_BATCHES = 48
+
+
+def _fit_cells(by: list[str], model: str, tau: float | None, max_iter: int, bias_correct: bool,
+               cells: list[tuple]) -> dict:
+    """Fit a batch of cells (a piece of :func:`hetop`): each cell guarded on its own.
+
+    Returns each cell's outcome (its :func:`_fit_one_cell` value with its warnings, or
+    the failure) and the batch's estimates and cuts already stacked (:func:`_concat_cells`).
+    """
+    outcomes, est, cuts = [], [], []
+    for cell in cells:
+        part = _guarded(_fit_one_cell, cell, (by, model, tau, max_iter, bias_correct), record=True)
+        if isinstance(part, _Warned) and part.value["est"] is not None:
+            est.append((cell[0], part.value.pop("est")))
+            cuts.append((cell[0], part.value.pop("cuts")))
+        outcomes.append(part)
+    return {"outcomes": outcomes, "est": _concat_cells(est), "cuts": _concat_cells(cuts)}
+
+
+def _concat_cells(items: list[tuple[tuple, dict]]) -> tuple[list, np.ndarray, dict] | None:
+    """Cells' column dictionaries as (keys, rows per cell, concatenated columns)."""
+    if not items:
+        return None
+    lengths = np.array([len(next(iter(cols.values()))) for _, cols in items])
+    columns = {name: np.concatenate([np.asarray(cols[name]) for _, cols in items]) for name in items[0][1]}
+    return [key for key, _ in items], lengths, columns
+
+
+def _stack(parts: list[tuple[list, np.ndarray, dict]], group: str | None, by: list[str]) -> pd.DataFrame:
+    """One table from batches of stacked cells: the key columns, then the cells' columns.
 
     With ``group``, the cells' ``ids`` become the first column, named ``group``.
     """
-    lengths = np.array([len(next(iter(cols.values()))) for _, cols in parts])
+    keys = [key for part_keys, _, _ in parts for key in part_keys]
+    cell_of_row = np.repeat(np.arange(len(keys)), np.concatenate([n for _, n, _ in parts]))
+    names = list(parts[0][2])
     out: dict[str, Any] = {}
-    names = list(parts[0][1])
     if group is not None:
-        out[group] = np.concatenate([cols["ids"] for _, cols in parts])
+        out[group] = np.concatenate([cols["ids"] for _, _, cols in parts])
         names.remove("ids")
-    cell_of_row = np.repeat(np.arange(len(parts)), lengths)
     for j, b in enumerate(by):
-        out[b] = pd.Series([key[j] for key, _ in parts]).array.take(cell_of_row)
+        out[b] = pd.Series([key[j] for key in keys]).array.take(cell_of_row)
     for name in names:
-        out[name] = np.concatenate([np.asarray(cols[name]) for _, cols in parts])
+        out[name] = np.concatenate([cols[name] for _, _, cols in parts])
     return pd.DataFrame(out)
 
 

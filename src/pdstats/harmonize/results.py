@@ -52,7 +52,13 @@ _STATUS_CODES = np.array(["estimated", _STATUS_TEXT["min"], _STATUS_TEXT["max"],
 
 def _status(groups: pd.DataFrame, quantity: str, est_col: str, se_col: str, status_col: str
             ) -> np.ndarray:
-    """Why each group's ``quantity`` is flagged ("estimated" when it is not), as text.
+    """Why each group's ``quantity`` is flagged ("estimated" when it is not), as text."""
+    return _STATUS_CODES[_status_codes(groups, quantity, est_col, se_col, status_col)]
+
+
+def _status_codes(groups: pd.DataFrame, quantity: str, est_col: str, se_col: str, status_col: str
+                  ) -> np.ndarray:
+    """Why each group's ``quantity`` is flagged, as positions in ``_STATUS_CODES`` (0: not flagged).
 
     In order of precedence: the cell did not converge; (SD) below measurement error; the
     fit's status (a mean at a bound, a pooled SD); no finite positive standard error.
@@ -72,13 +78,15 @@ def _status(groups: pd.DataFrame, quantity: str, est_col: str, se_col: str, stat
     with np.errstate(invalid="ignore"):
         bad = ~(np.isfinite(est) & np.isfinite(se) & (se > 0))
     code[bad & (code == 0)] = 6
-    return _STATUS_CODES[code]
+    return code
 
 
-def flagged(groups: pd.DataFrame) -> pd.DataFrame:
-    """``status`` and ``flag`` of every row the long table of ``groups`` would have (not its order)."""
-    status = np.concatenate([_status(groups, *q) for q in _QUANTITIES])
-    return pd.DataFrame({"status": status, "flag": status != "estimated"})
+def flag_counts(groups: pd.DataFrame) -> pd.Series:
+    """Rows of the long table of ``groups`` flagged, counted by reason (most frequent first)."""
+    codes = np.concatenate([_status_codes(groups, *q) for q in _QUANTITIES])
+    counts = np.bincount(codes, minlength=len(_STATUS_CODES))[1:]
+    out = pd.Series(counts, index=_STATUS_CODES[1:])
+    return out[out > 0].sort_values(ascending=False, kind="stable")
 
 
 def _long(groups: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -103,9 +111,16 @@ def warn_flagged(estimates: pd.DataFrame, what: str, stacklevel: int = 3) -> Non
     """One :class:`EstimationWarning` counting the flagged rows by reason."""
     if "flag" not in estimates.columns or not estimates["flag"].any():
         return
-    reasons = estimates.loc[estimates["flag"], "status"].value_counts()
+    warn_flag_counts(estimates.loc[estimates["flag"], "status"].value_counts(), len(estimates), what,
+                     stacklevel=stacklevel + 1)
+
+
+def warn_flag_counts(reasons: pd.Series, total: int, what: str, stacklevel: int = 3) -> None:
+    """The warning of :func:`warn_flagged` from counts by reason (nothing when there are none)."""
+    if not len(reasons):
+        return
     text = "; ".join(f"{n} {r}" for r, n in reasons.items())
-    warnings.warn(f"{what}: {int(estimates['flag'].sum())} of {len(estimates)} estimates flagged "
+    warnings.warn(f"{what}: {int(reasons.sum())} of {total} estimates flagged "
                   f"(standard error NaN where not estimable): {text}", EstimationWarning,
                   stacklevel=stacklevel)
 
