@@ -125,6 +125,19 @@ def test_sgp_dask_equals_local(client):
                                   alone.coefficients.to_numpy())
 
 
+def test_sgp_prior_orders_dask_equals_local(client):
+    # pieces by group, prior order and quantile
+    df = growth_data(seed=2)
+    df.loc[df.index % 4 == 0, "p2"] = np.nan
+    kw = dict(outcome="y", priors=["p1", "p2"], by="grade", taus=[0.2, 0.5, 0.8], orders=True,
+              n_boot=20, progress=False)
+    local = pds.vam.sgp(df, **kw)
+    remote = pds.vam.sgp(df, **kw, backend="dask", client=client)
+    pd.testing.assert_frame_equal(local.students, remote.students)
+    pd.testing.assert_frame_equal(local.coefficients, remote.coefficients)
+    assert set(local.students["order"]) == {1, 2}
+
+
 def va_data(seed: int = 1) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n_t, per = 40, 30

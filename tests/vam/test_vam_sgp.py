@@ -121,3 +121,41 @@ def test_growth_to_target_and_result(reference_fit):
     assert ax.get_xlabel().startswith("median") and ax.get_ylabel().startswith("school")
     with pytest.raises(pds.ModelSpecificationError, match="one to three"):
         pds.vam.sgp(d, "score", ["prior1", "prior2", "goal", "school"])
+
+
+def test_prior_orders_give_each_student_the_highest_order_their_priors_allow():
+    # the SGP package's orders: order 1 on every student with the latest prior, order 2 on
+    # those with both; a student's SGP is the highest order's, and nothing else is dropped
+    rng = np.random.default_rng(3)
+    n = 3000
+    df = pd.DataFrame({"p1": rng.normal(size=n), "p2": rng.normal(size=n)})
+    df["y"] = 0.6 * df.p1 + 0.3 * df.p2 + rng.normal(size=n)
+    df.loc[rng.random(n) < 0.3, "p2"] = np.nan
+    df.loc[rng.random(n) < 0.02, "p1"] = np.nan
+    taus = [0.1, 0.3, 0.5, 0.7, 0.9]
+    res = pds.vam.sgp(df, "y", ["p1", "p2"], taus=taus, orders=True, progress=False)
+    assert res.sample_log.n_used == int(df.p1.notna().sum())
+    assert dict(res.sample_log.dropped) == {"missing 'p1'": int(df.p1.isna().sum())}
+    both = df.p1.notna() & df.p2.notna()
+    st = res.students
+    assert (st["order"] == 2).sum() == both.sum()
+    one = pds.vam.sgp(df, "y", "p1", taus=taus, progress=False).students["sgp"]
+    two = pds.vam.sgp(df, "y", ["p1", "p2"], taus=taus, progress=False).students["sgp"]
+    o1, o2 = st.index[st["order"] == 1], st.index[st["order"] == 2]
+    pd.testing.assert_series_equal(st.loc[o1, "sgp"], one.loc[o1])
+    pd.testing.assert_series_equal(st.loc[o2, "sgp"], two.loc[o2])
+    assert res.coefficients.index.names == ["order", "term"]
+    assert sorted(res.knots) == [1, 2]
+    # without orders, the students missing p2 are dropped and logged
+    plain = pds.vam.sgp(df, "y", ["p1", "p2"], taus=taus, progress=False)
+    assert plain.sample_log.n_used == int(both.sum())
+
+
+def test_prior_orders_with_too_few_students_for_an_order_keep_the_lower_one():
+    rng = np.random.default_rng(4)
+    n = 800
+    df = pd.DataFrame({"p1": rng.normal(size=n), "p2": np.nan})
+    df.loc[:100, "p2"] = rng.normal(size=101)     # 101 rows < 10 x 15 coefficients
+    df["y"] = 0.6 * df.p1 + rng.normal(size=n)
+    res = pds.vam.sgp(df, "y", ["p1", "p2"], taus=[0.25, 0.5, 0.75], orders=True, progress=False)
+    assert (res.students["order"] == 1).all() and len(res.students) == n

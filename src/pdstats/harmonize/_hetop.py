@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from pdstats._inputs import as_bool, as_numeric, drop_missing, require_columns, require_frame
-from pdstats._parallel import check_backend, map_pieces, raise_failures
+from pdstats._parallel import _guarded, _Warned, check_backend, map_pieces, raise_failures
 from pdstats.errors import (
     ConvergenceError,
     DroppedRowsWarning,
@@ -26,7 +26,7 @@ from pdstats.errors import (
     ModelSpecificationError,
 )
 from pdstats.harmonize.cell import MODELS, fit_cell
-from pdstats.harmonize.results import HetopResult, warn_flagged
+from pdstats.harmonize.results import HetopResult, flag_counts, warn_flag_counts
 from pdstats.harmonize.scale import to_star
 from pdstats.results import SampleLog
 
@@ -187,10 +187,14 @@ def hetop(
     require_columns(counts, [*by, group], "counts", "by/group")
     lev = _level_columns(counts, levels)
     log = SampleLog(n_in=len(counts), unit="group rows")
-    df = counts.reset_index(drop=True)
-    values = pd.DataFrame({c: as_numeric(df, c, "counts", lower=0, integer=True) for c in lev})
+    base = counts.reset_index(drop=True)
+    values = pd.DataFrame({c: as_numeric(base, c, "counts", lower=0, integer=True) for c in lev})
+    # only the columns used travel on (the row filters below copy what they keep)
+    df = base[list(dict.fromkeys([*by, group, *(["suppressed"] if "suppressed" in base.columns else [])]))]
+    n_before = len(df)
     df, log = drop_missing(df, [*by, group], "counts", log)
-    values = values.loc[df.index]
+    if len(df) < n_before:
+        values = values.loc[df.index]
     dup = df.duplicated([*by, group], keep=False)
     if dup.any():
         keys = df.loc[dup, [*by, group]].drop_duplicates().head(5).astype(str).agg("/".join, axis=1).tolist()
@@ -201,65 +205,84 @@ def hetop(
     if "suppressed" in df.columns:
         supp = as_bool(df, "suppressed", "counts").fillna(False).to_numpy(dtype=bool)
         log.drop("suppressed by the state", int(supp.sum()))
-        df, values = df[~supp], values[~supp]
+        if supp.any():
+            df, values = df[~supp], values[~supp]
     df, values = _drop_missing_counts(df, values, by, log)
     n = values.fillna(0).sum(axis=1)
     small = n < max(min_n, 1)
     log.drop(f"too small (fewer than {max(min_n, 1)} students)", int(small.sum()))
-    df, values = df[~small], values[~small]
+    if small.any():
+        df, values = df[~small], values[~small]
 
-    # one groupby over ids and counts together (no per-cell look-ups into the whole table)
-    joined = pd.concat([df[by].reset_index(drop=True), values.reset_index(drop=True)], axis=1)
-    joined["__group"] = df[group].to_numpy()
-    keys, pieces = [], []
-    for key, cell in _cells(joined, by):
-        v = cell[lev]
-        used_levels = [c for c in lev if v[c].notna().any()]
-        keys.append(key)
-        pieces.append((key, cell["__group"].to_numpy(), v[used_levels], cut_for(key, len(used_levels))))
-    outcome = map_pieces(_fit_one_cell, keys, pieces, backend=backend, client=client, progress=progress,
-                         desc="hetop cells", shared=(by, group, model, tau, max_iter, bias_correct),
-                         chunksize=max(1, len(pieces) // 200), capture_warnings=True)
+    # the cells as contiguous slices of arrays sorted by cell, fitted in batches of cells
+    # (pieces carry arrays only; each batch stacks its cells' tables where it runs, so the
+    # caller assembles a few dozen blocks rather than thousands of small tables)
+    cells = _cell_slices(df, values, by, group)
+    pieces = [(key, ids, mat, levels_used, cut_for(key, len(levels_used)))
+              for key, ids, mat, levels_used in cells]
+    keys = [p[0] for p in pieces]
+    size = max(1, -(-len(pieces) // _BATCHES))
+    batches = [pieces[i:i + size] for i in range(0, len(pieces), size)]
+    done = map_pieces(_fit_cells, list(range(len(batches))), [(b,) for b in batches], backend=backend,
+                      client=client, progress=progress, desc=f"hetop cells ({size} per batch)",
+                      shared=(by, model, tau, max_iter, bias_correct))
+    raise_failures(done, "hetop cell batches")
+    outcome = {}
+    for i, batch in enumerate(batches):
+        for piece, part in zip(batch, done[i]["outcomes"], strict=True):
+            if isinstance(part, _Warned):   # the cell's warnings, re-issued in cell order
+                for category, message in part.caught:
+                    warnings.warn(message, category, stacklevel=2)
+                part = part.value
+            outcome[piece[0]] = part
     raise_failures(outcome, "hetop cells", by)
-    est_rows, cut_rows, cell_rows = [], [], []
+    cell_rows = []
     for key in keys:
         part = outcome[key]
+        info = dict(zip(by, key, strict=True))
         if part["drop"] is not None:
             log.drop(*part["drop"])
         if part["nonconverged"] is not None:
-            msg = f"cell {dict(zip(by, key, strict=True))}: {part['nonconverged']}"
+            msg = f"cell {info}: {part['nonconverged']}"
             if on_fail == "raise":
                 raise ConvergenceError(msg)
             warnings.warn(msg, EstimationWarning, stacklevel=2)
-        cell_rows.append(part["cell"])
-        if part["est"] is not None:
-            est_rows.append(part["est"])
-            cut_rows.append(part["cuts"])
+        cell_rows.append({**info, **part["cell"]})
+    est_parts = [done[i]["est"] for i in range(len(batches)) if done[i]["est"] is not None]
+    cut_parts = [done[i]["cuts"] for i in range(len(batches)) if done[i]["cuts"] is not None]
     cols = [group, *by, "n", "mean", "se_mean", "sd", "se_sd", "mean_status", "sd_status", "converged",
             "mean_fit", "sd_fit"]
-    est = pd.concat(est_rows, ignore_index=True) if est_rows else pd.DataFrame(columns=cols)
+    est = _stack(est_parts, group, by) if est_parts else pd.DataFrame(columns=cols)
     if "subgroup" not in est.columns:
         est["subgroup"] = "all"
     est["scale"] = "star"
-    cut_tab = pd.concat(cut_rows, ignore_index=True) if cut_rows else pd.DataFrame()
+    cut_tab = _stack(cut_parts, None, by) if cut_parts else pd.DataFrame()
     res = HetopResult(est, cut_tab, pd.DataFrame(cell_rows), log, group=group, by=by, model=model)
-    warn_flagged(res.estimates, "hetop")
+    warn_flag_counts(flag_counts(res.groups), 2 * len(res.groups), "hetop")  # no long table built
     return res
 
 
-def _fit_one_cell(by: list[str], group: str, model: str, tau: float | None, max_iter: int,
-                  bias_correct: bool, key: tuple, ids: np.ndarray, v: pd.DataFrame,
+def _fit_one_cell(by: list[str], model: str, tau: float | None, max_iter: int, bias_correct: bool,
+                  key: tuple,
+                  ids: np.ndarray, counts: np.ndarray, levels_used: list[str],
                   known_cuts: np.ndarray | None) -> dict:
-    """Fit one cell (a piece of :func:`hetop`): its rows of the estimates, cuts and cells tables."""
-    used_levels = list(v.columns)
-    info = dict(zip(by, key, strict=True))
+    """Fit one cell (a piece of :func:`hetop`): its columns of the estimates and cuts tables.
+
+    ``counts`` is the cell's groups x levels matrix (NaN where a group's count is
+    missing); the returned ``est`` and ``cuts`` are dictionaries of equal-length arrays
+    (the cell's key columns are added when the cells are stacked) and ``cell`` its row
+    of the cells table without the key.
+    """
+    used_levels = list(levels_used)
     merged = []
     if known_cuts is None:
         # a level with no students anywhere in the cell carries no information to
         # separate its two cuts: it is merged away (recorded in cells.message)
-        merged = [c for c in used_levels if v[c].fillna(0).sum() == 0]
-        used_levels = [c for c in used_levels if c not in merged]
-    mat = v[used_levels].fillna(0).to_numpy(float)
+        empty = np.nansum(counts, axis=0) == 0
+        merged = [c for c, e in zip(used_levels, empty, strict=True) if e]
+        counts = counts[:, ~empty]
+        used_levels = [c for c, e in zip(used_levels, empty, strict=True) if not e]
+    mat = np.nan_to_num(counts, nan=0.0)
     k, n_groups = len(used_levels), len(ids)
     out = {"est": None, "cuts": None, "drop": None, "nonconverged": None}
     try:
@@ -269,30 +292,29 @@ def _fit_one_cell(by: list[str], group: str, model: str, tau: float | None, max_
     except (ModelSpecificationError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError,
             ValueError) as exc:
         if not isinstance(exc, ModelSpecificationError):
-            warnings.warn(f"cell {info}: numerical failure ({type(exc).__name__}: {exc}); cell left out",
+            warnings.warn(f"cell {dict(zip(by, key, strict=True))}: numerical failure ({type(exc).__name__}: {exc}); cell left out",
                           EstimationWarning, stacklevel=2)
             exc = ModelSpecificationError(f"numerical failure: {type(exc).__name__}")
         out["drop"] = (f"cell not estimable ({exc})", n_groups)
-        out["cell"] = {**info, "model": model, "n_groups": n_groups, "n_students": int(mat.sum()),
+        out["cell"] = {"model": model, "n_groups": n_groups, "n_students": int(mat.sum()),
                        "n_levels": k, "converged": False, "message": str(exc)}
         return out
     if not fit.converged:
         out["nonconverged"] = fit.message
     star = to_star(fit, bias_correct)
-    out["est"] = pd.DataFrame({
-        group: ids, **{b: [kv] * n_groups for b, kv in info.items()},
-        "n": mat.sum(axis=1).astype(int), "mean": star.mean, "se_mean": star.se_mean,
-        "sd": star.sd, "se_sd": star.se_sd, "mean_status": fit.mean_status,
-        "sd_status": fit.sd_status, "converged": fit.converged,
-        "mean_fit": fit.mu, "sd_fit": np.exp(fit.s),
-    })
-    out["cuts"] = pd.DataFrame({**{b: [kv] * (k - 1) for b, kv in info.items()},
-                                "cut": np.arange(1, k),
-                                "between": [f"{a}|{b}" for a, b in zip(used_levels[:-1], used_levels[1:],
-                                                                      strict=True)],
-                                "estimate": star.cuts, "se": star.se_cuts, "fit_scale": fit.cuts,
-                                "known": fit.known_cuts})
-    out["cell"] = {**info, "model": model, "n_groups": n_groups, "n_students": int(mat.sum()),
+    out["est"] = {
+        "ids": np.asarray(ids), "n": mat.sum(axis=1).astype(int), "mean": star.mean,
+        "se_mean": star.se_mean, "sd": star.sd, "se_sd": star.se_sd,
+        "mean_status": np.asarray(fit.mean_status, dtype=object),
+        "sd_status": np.asarray(fit.sd_status, dtype=object),
+        "converged": np.full(n_groups, bool(fit.converged)), "mean_fit": fit.mu,
+        "sd_fit": np.exp(fit.s)}
+    out["cuts"] = {"cut": np.arange(1, k),
+                   "between": np.array([f"{a}|{b}" for a, b in zip(used_levels[:-1], used_levels[1:],
+                                                                  strict=True)], dtype=object),
+                   "estimate": star.cuts, "se": star.se_cuts, "fit_scale": fit.cuts,
+                   "known": np.broadcast_to(fit.known_cuts, (k - 1,))}
+    out["cell"] = {"model": model, "n_groups": n_groups, "n_students": int(mat.sum()),
                    "n_levels": k, "converged": fit.converged, "iterations": fit.iterations,
                    "loglik": fit.loglik, "information": fit.information, "tau": fit.tau,
                    "icc": star.icc, "location": star.location, "spread": star.spread,
@@ -301,6 +323,56 @@ def _fit_one_cell(by: list[str], group: str, model: str, tau: float | None, max_
                    "n_sd_pooled": int((fit.sd_status == "pooled").sum()),
                    "message": fit.message + (f"; empty levels merged: {merged}" if merged else "")}
     return out
+
+
+#: Batches of cells per hetop call (pieces of the dask backend): enough for the workers
+#: to share the load, few enough that assembling them costs little.
+_BATCHES = 48
+
+
+def _fit_cells(by: list[str], model: str, tau: float | None, max_iter: int, bias_correct: bool,
+               cells: list[tuple]) -> dict:
+    """Fit a batch of cells (a piece of :func:`hetop`): each cell guarded on its own.
+
+    Returns each cell's outcome (its :func:`_fit_one_cell` value with its warnings, or
+    the failure) and the batch's estimates and cuts already stacked (:func:`_concat_cells`).
+    """
+    outcomes, est, cuts = [], [], []
+    for cell in cells:
+        part = _guarded(_fit_one_cell, cell, (by, model, tau, max_iter, bias_correct), record=True)
+        if isinstance(part, _Warned) and part.value["est"] is not None:
+            est.append((cell[0], part.value.pop("est")))
+            cuts.append((cell[0], part.value.pop("cuts")))
+        outcomes.append(part)
+    return {"outcomes": outcomes, "est": _concat_cells(est), "cuts": _concat_cells(cuts)}
+
+
+def _concat_cells(items: list[tuple[tuple, dict]]) -> tuple[list, np.ndarray, dict] | None:
+    """Cells' column dictionaries as (keys, rows per cell, concatenated columns)."""
+    if not items:
+        return None
+    lengths = np.array([len(next(iter(cols.values()))) for _, cols in items])
+    columns = {name: np.concatenate([np.asarray(cols[name]) for _, cols in items]) for name in items[0][1]}
+    return [key for key, _ in items], lengths, columns
+
+
+def _stack(parts: list[tuple[list, np.ndarray, dict]], group: str | None, by: list[str]) -> pd.DataFrame:
+    """One table from batches of stacked cells: the key columns, then the cells' columns.
+
+    With ``group``, the cells' ``ids`` become the first column, named ``group``.
+    """
+    keys = [key for part_keys, _, _ in parts for key in part_keys]
+    cell_of_row = np.repeat(np.arange(len(keys)), np.concatenate([n for _, n, _ in parts]))
+    names = list(parts[0][2])
+    out: dict[str, Any] = {}
+    if group is not None:
+        out[group] = np.concatenate([cols["ids"] for _, _, cols in parts])
+        names.remove("ids")
+    for j, b in enumerate(by):
+        out[b] = pd.Series([key[j] for key in keys]).array.take(cell_of_row)
+    for name in names:
+        out[name] = np.concatenate([cols[name] for _, _, cols in parts])
+    return pd.DataFrame(out)
 
 
 def _check_arguments(model: str, on_fail: str, min_n: int, tau: float | None, max_iter: int) -> None:
@@ -316,11 +388,33 @@ def _check_arguments(model: str, on_fail: str, min_n: int, tau: float | None, ma
         raise ModelSpecificationError(f"argument 'tau' must be a finite number > 0, got {tau!r}")
 
 
-def _cells(df: pd.DataFrame, by: list[str]) -> list[tuple[tuple, pd.DataFrame]]:
-    """The cells as (key tuple, rows); ``by=[]`` makes the whole table one cell."""
-    if not by:
-        return [((), df)] if len(df) else []
-    return [(k if isinstance(k, tuple) else (k,), g) for k, g in df.groupby(by, sort=True)]
+def _cell_slices(df: pd.DataFrame, values: pd.DataFrame, by: list[str], group: str
+                 ) -> list[tuple[tuple, np.ndarray, np.ndarray, list[str]]]:
+    """The cells in key order as (key tuple, group ids, counts matrix, levels reported).
+
+    Rows keep their table order within a cell; a level column empty for every row of a
+    cell is left out of that cell (``by=[]`` makes the whole table one cell).
+    """
+    if not len(df):
+        return []
+    lev = list(values.columns)
+    if by:
+        codes = df.groupby(by, sort=True).ngroup().to_numpy()
+    else:
+        codes = np.zeros(len(df), dtype=int)
+    perm = np.argsort(codes, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(codes[perm]) != 0])
+    ends = np.r_[starts[1:], len(perm)]
+    mat_all = values.to_numpy(dtype=float)[perm]
+    ids_all = df[group].to_numpy()[perm]
+    firsts = df[by].iloc[perm[starts]]
+    keys = list(firsts.itertuples(index=False, name=None)) if by else [()] * len(starts)
+    out = []
+    for key, a, b in zip(keys, starts, ends, strict=True):
+        mat = mat_all[a:b]
+        reported = ~np.isnan(mat).all(axis=0)
+        out.append((key, ids_all[a:b], mat[:, reported], [c for c, r in zip(lev, reported, strict=True) if r]))
+    return out
 
 
 def _drop_missing_counts(df: pd.DataFrame, values: pd.DataFrame, by: list[str],

@@ -44,6 +44,51 @@ def _blank_se(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+#: Status texts by code (0: a regular estimate); see :func:`_status`.
+_STATUS_CODES = np.array(["estimated", _STATUS_TEXT["min"], _STATUS_TEXT["max"], _STATUS_TEXT["pooled"],
+                          "SD below measurement error (not estimable)", "cell not converged",
+                          "no standard error"], dtype=object)
+
+
+def _status(groups: pd.DataFrame, quantity: str, est_col: str, se_col: str, status_col: str
+            ) -> np.ndarray:
+    """Why each group's ``quantity`` is flagged ("estimated" when it is not), as text."""
+    return _STATUS_CODES[_status_codes(groups, quantity, est_col, se_col, status_col)]
+
+
+def _status_codes(groups: pd.DataFrame, quantity: str, est_col: str, se_col: str, status_col: str
+                  ) -> np.ndarray:
+    """Why each group's ``quantity`` is flagged, as positions in ``_STATUS_CODES`` (0: not flagged).
+
+    In order of precedence: the cell did not converge; (SD) below measurement error; the
+    fit's status (a mean at a bound, a pooled SD); no finite positive standard error.
+    """
+    code = np.zeros(len(groups), dtype=np.int8)
+    if status_col in groups.columns:
+        fit_status = groups[status_col].to_numpy(dtype=object)
+        for j, key in enumerate(("min", "max", "pooled"), start=1):
+            code[fit_status == key] = j
+    if quantity == "sd" and "sd_below_error" in groups.columns:
+        code[groups["sd_below_error"].fillna(False).astype(bool).to_numpy()] = 4
+    if "converged" in groups.columns:
+        # rows without a fit of their own (e.g. published means and SDs) have no 'converged'
+        code[groups["converged"].eq(False).to_numpy(dtype=bool)] = 5
+    est = groups[est_col].to_numpy(dtype=float)
+    se = groups[se_col].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(est) & np.isfinite(se) & (se > 0))
+    code[bad & (code == 0)] = 6
+    return code
+
+
+def flag_counts(groups: pd.DataFrame) -> pd.Series:
+    """Rows of the long table of ``groups`` flagged, counted by reason (most frequent first)."""
+    codes = np.concatenate([_status_codes(groups, *q) for q in _QUANTITIES])
+    counts = np.bincount(codes, minlength=len(_STATUS_CODES))[1:]
+    out = pd.Series(counts, index=_STATUS_CODES[1:])
+    return out[out > 0].sort_values(ascending=False, kind="stable")
+
+
 def _long(groups: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """One row per group x cell x quantity from a wide table with mean and SD side by side."""
     parts = []
@@ -52,23 +97,12 @@ def _long(groups: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         d["quantity"] = quantity
         d["estimate"] = groups[est_col].to_numpy(dtype=float)
         d["std_error"] = groups[se_col].to_numpy(dtype=float)
-        status = (groups[status_col].map(lambda s: _STATUS_TEXT.get(s, "estimated"))
-                  if status_col in groups.columns else pd.Series("estimated", index=groups.index))
-        if quantity == "sd" and "sd_below_error" in groups.columns:
-            below = groups["sd_below_error"].fillna(False).astype(bool)
-            status = status.where(~below, "SD below measurement error (not estimable)")
-        if "converged" in groups.columns:
-            # rows without a fit of their own (e.g. published means and SDs) have no 'converged'
-            status = status.where(~groups["converged"].eq(False).to_numpy(), "cell not converged")
-        bad = ~(np.isfinite(d["estimate"]) & np.isfinite(d["std_error"]) & (d["std_error"] > 0))
-        status = status.where(~(bad.to_numpy() & (status == "estimated").to_numpy()),
-                              "no standard error")
-        d["status"] = status.to_numpy()
+        d["status"] = _status(groups, quantity, est_col, se_col, status_col)
         d["flag"] = (d["status"] != "estimated").to_numpy()
-        d["_row"] = np.arange(len(d))
         parts.append(d)
-    out = pd.concat(parts, ignore_index=True).sort_values(["_row"], kind="stable")
-    out = out.drop(columns="_row").reset_index(drop=True)
+    # interleave: each group's mean row, then its SD row
+    order = np.arange(len(parts) * len(groups)).reshape(len(parts), -1).T.ravel()
+    out = pd.concat(parts, ignore_index=True).take(order).reset_index(drop=True)
     add_ci(out, 0.95, df=None)
     return out[[*keys, "quantity", "estimate", "std_error", "ci_lower", "ci_upper", "flag", "status"]]
 
@@ -77,9 +111,16 @@ def warn_flagged(estimates: pd.DataFrame, what: str, stacklevel: int = 3) -> Non
     """One :class:`EstimationWarning` counting the flagged rows by reason."""
     if "flag" not in estimates.columns or not estimates["flag"].any():
         return
-    reasons = estimates.loc[estimates["flag"], "status"].value_counts()
+    warn_flag_counts(estimates.loc[estimates["flag"], "status"].value_counts(), len(estimates), what,
+                     stacklevel=stacklevel + 1)
+
+
+def warn_flag_counts(reasons: pd.Series, total: int, what: str, stacklevel: int = 3) -> None:
+    """The warning of :func:`warn_flagged` from counts by reason (nothing when there are none)."""
+    if not len(reasons):
+        return
     text = "; ".join(f"{n} {r}" for r, n in reasons.items())
-    warnings.warn(f"{what}: {int(estimates['flag'].sum())} of {len(estimates)} estimates flagged "
+    warnings.warn(f"{what}: {int(reasons.sum())} of {total} estimates flagged "
                   f"(standard error NaN where not estimable): {text}", EstimationWarning,
                   stacklevel=stacklevel)
 
@@ -141,7 +182,19 @@ class HetopResult(_GroupResult):
         self.group = group
         self.by = by
         self.model = model
-        self.estimates = _long(groups, [c for c in [group, *by] if c in groups.columns])
+        self._estimates: pd.DataFrame | None = None
+
+    @property
+    def estimates(self) -> pd.DataFrame:
+        """The long table (two rows per group and cell), built from ``groups`` on first use."""
+        if self._estimates is None:
+            self._estimates = _long(self.groups, [c for c in [self.group, *self.by]
+                                                  if c in self.groups.columns])
+        return self._estimates
+
+    @estimates.setter
+    def estimates(self, value: pd.DataFrame) -> None:
+        self._estimates = value
 
     def _info(self) -> dict[str, object]:
         info = super()._info()

@@ -24,6 +24,7 @@ import numbers
 import os
 import warnings
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -293,6 +294,7 @@ def sgp(
     level: float = 0.95,
     progress: bool = True,
     by: str | Sequence[str] | None = None,
+    orders: bool = False,
     backend: str = "local",
     client: Any = None,
 ) -> SGPResult:
@@ -308,7 +310,7 @@ def sgp(
     outcome : str
         Current score.
     priors : str or list of str
-        One to three prior scores, most recent first or last (order is irrelevant).
+        One to three prior scores (in any order, unless ``orders=True``).
     unit : str or list of str, optional
         Unit columns (teacher, school, district) for median/mean growth percentiles
         (pooled over the ``by`` groups).
@@ -328,8 +330,15 @@ def sgp(
     by : str or list of str, optional
         Fit separately within these columns (grade, subject, year): each group has its
         own knots and quantile regressions.
+    orders : bool
+        The SGP package's prior orders: ``priors`` are then most recent first; the order-k
+        model is fitted on the students who have the ``k`` most recent priors, and each
+        student's SGP is the one of the highest order their priors allow (column
+        ``order`` of ``students``). Only rows without the most recent prior are dropped;
+        an order with fewer than 10 rows per coefficient is not fitted (its students keep
+        the lower order). ``coefficients`` gains an ``order`` level, ``knots`` an order key.
     backend : {"local", "dask"}
-        Run the quantile regressions (one piece per group and quantile) here or as tasks
+        Run the quantile regressions (one piece per group, prior order and quantile) here or as tasks
         on a ``dask.distributed`` cluster (the current client, or ``client``); a group's
         design matrix is sent to each worker once. The result is identical.
     client : distributed.Client, optional
@@ -374,8 +383,12 @@ def sgp(
              "target": [target] if isinstance(target, str) else [], "by": by_l}
     keys, frame_of, log = _groups(data, roles, by_l)
     students, coefs, knots, unit_parts = [], [], {}, {u: [] for u in unit_l}
+    fit = partial(_fit_orders if orders else _fit_group, outcome=outcome, prior_l=prior_l,
+                  target=target, taus_a=taus_a, seed=seed, progress=progress, backend=backend,
+                  client=client, by=by_l)
     for key in keys:
-        df, group_log = _checked_rows(frame_of(key), outcome, prior_l, target, stacklevel=4)
+        df, group_log = _checked_rows(frame_of(key), outcome, prior_l, target, stacklevel=4,
+                                      required=prior_l[:1] if orders else prior_l)
         if log is None:
             log = group_log
         else:
@@ -383,8 +396,7 @@ def sgp(
                 log.drop(reason, n)
         if not len(df) and by_l:
             continue            # every row of the group lacks a score (as groupby drops it)
-        st, coef, kb = _fit_group(df, outcome, prior_l, target, taus_a, seed, progress, backend,
-                                  client, key, by_l)
+        st, coef, kb = fit(df, key=key)
         students.append(st)
         coefs.append(coef)
         knots[key] = kb
@@ -434,18 +446,22 @@ def _groups(data: Any, roles: dict[str, list[str]], by: list[str]
 
 
 def _checked_rows(data: pd.DataFrame, outcome: str, priors: list[str], target: str | float | None,
-                  stacklevel: int) -> tuple[pd.DataFrame, SampleLog]:
+                  stacklevel: int, required: list[str]) -> tuple[pd.DataFrame, SampleLog]:
     """The input rule on one group: numeric scores, rows missing a score dropped and logged."""
     numeric = [outcome, *priors] + ([target] if isinstance(target, str) else [])
     checked = data.copy()
     for c in numeric:
         checked[c] = as_numeric(data, c, _TABLE)
     # students without a unit (or target) still get an SGP: only outcome and priors must exist
-    return drop_missing(checked, [outcome, *priors], _TABLE, stacklevel=stacklevel)
+    return drop_missing(checked, [outcome, *required], _TABLE, stacklevel=stacklevel)
 
 
 def _quantile_piece(y: np.ndarray, X: np.ndarray, seed: Any, tau: float) -> np.ndarray:
     """One quantile regression (a piece of :func:`sgp`)."""
+    # arrays that arrive from a dask worker's network buffer can sit at any byte offset:
+    # numpy's loops on unaligned doubles run about half as fast, so copy those once
+    y = np.require(y, dtype=float, requirements=["A"])
+    X = np.require(X, dtype=float, requirements=["A"])
     # p <= 22 columns: threaded BLAS only adds overhead to the interior-point steps
     with threadpool_limits(limits=1, user_api="blas"):
         return rq_fit(y, X, float(tau), random_state=seed)
@@ -489,6 +505,31 @@ def _fit_group(df: pd.DataFrame, outcome: str, prior_l: list[str], target: str |
     coef_df = pd.DataFrame(coefs, index=pd.Index(names, name="term"),
                            columns=pd.Index(np.round(taus_a, 4), name="tau"))
     return students, coef_df, kb
+
+
+def _fit_orders(df: pd.DataFrame, outcome: str, prior_l: list[str], target: str | float | None,
+                taus_a: np.ndarray, seed: Any, progress: bool, backend: str, client: Any, key: tuple,
+                by: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """SGPs of one group by prior order: each student's from the highest order their priors allow."""
+    students = None
+    coefs, knots = {}, {}
+    for k in range(1, len(prior_l) + 1):
+        has = df[prior_l[:k]].notna().all(axis=1).to_numpy()
+        if k > 1 and has.sum() < 10 * (1 + 7 * k):
+            break               # too few students with k priors: they keep order k - 1
+        st, coefs[k], knots[k] = _fit_group(df[has], outcome, prior_l[:k], target, taus_a, seed,
+                                            progress, backend, client, (*key, k), [*by, "order"])
+        st = st.assign(order=k)
+        if students is None:
+            students = st
+        else:
+            pos = np.flatnonzero(has)
+            for c in students.columns:
+                values = students[c].array.copy()
+                values[pos] = st[c].array
+                students[c] = values
+    coef = pd.concat(coefs, names=["order"])
+    return students, coef, knots
 
 
 def _missing(values: pd.Series) -> np.ndarray:

@@ -93,6 +93,9 @@ def _fnb(y: np.ndarray, X: np.ndarray, tau: float, eps: float = 1e-9,
     w += 1e-3 * (np.abs(r).mean() + 1e-12)
     scale = max(1.0, float(np.abs(y).mean()))
     bscale = 1.0 + float(np.abs(b).max())
+    # X * D is the one n x p temporary of an iteration: one buffer for all of them (a fresh
+    # n x p allocation per iteration is page-faulted in anew, which costs most in threads)
+    XD = np.empty_like(X)
     for _ in range(max_iter):
         gap = float(x @ z + s @ w)
         rd = c - X @ lam - z + w
@@ -100,7 +103,7 @@ def _fnb(y: np.ndarray, X: np.ndarray, tau: float, eps: float = 1e-9,
         if gap < eps * n * scale and np.abs(rp).max() < 1e-9 * bscale:
             return -lam
         D = 1.0 / (z / x + w / s)
-        XD = X * D[:, None]
+        np.multiply(X, D[:, None], out=XD)
         AtDA = XD.T @ X
         try:
             cf = np.linalg.cholesky(AtDA)
