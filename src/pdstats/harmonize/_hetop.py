@@ -137,8 +137,9 @@ def hetop(
     progress : bool
         Show a progress bar over cells.
     backend : {"local", "dask"}
-        Fit the cells one after another here, or as tasks on a ``dask.distributed``
-        cluster (the current client, or ``client``). The result is identical; a cell whose
+        Fit the cells one after another here, or as tasks (48 batches of cells) on a
+        ``dask.distributed`` cluster (the current client, or ``client``). The result is
+        identical; a cell whose
         fit raises an unexpected error is reported by its key
         (:class:`~pdstats.PiecesFailedError`).
     client : distributed.Client, optional
