@@ -137,7 +137,7 @@ def hetop(
     progress : bool
         Show a progress bar over cells.
     backend : {"local", "dask"}
-        Fit the cells one after another here, or as tasks (48 batches of cells) on a
+        Fit the cells one after another here, or as tasks (96 batches of cells) on a
         ``dask.distributed`` cluster (the current client, or ``client``). The result is
         identical; a cell whose
         fit raises an unexpected error is reported by its key
@@ -196,7 +196,10 @@ def hetop(
     df, log = drop_missing(df, [*by, group], "counts", log)
     if len(df) < n_before:
         values = values.loc[df.index]
-    dup = df.duplicated([*by, group], keep=False)
+    # each row's cell, found once (the duplicate check, the counts check and the cutting use it)
+    cell = df.groupby(by, sort=True).ngroup().to_numpy() if by else np.zeros(len(df), dtype=np.int64)
+    ids = pd.factorize(df[group])[0]
+    dup = pd.Series(cell * (int(ids.max(initial=0)) + 1) + ids).duplicated(keep=False).to_numpy()
     if dup.any():
         keys = df.loc[dup, [*by, group]].drop_duplicates().head(5).astype(str).agg("/".join, axis=1).tolist()
         raise ModelSpecificationError(
@@ -207,18 +210,18 @@ def hetop(
         supp = as_bool(df, "suppressed", "counts").fillna(False).to_numpy(dtype=bool)
         log.drop("suppressed by the state", int(supp.sum()))
         if supp.any():
-            df, values = df[~supp], values[~supp]
-    df, values = _drop_missing_counts(df, values, by, log)
+            df, values, cell = df[~supp], values[~supp], cell[~supp]
+    df, values, cell = _drop_missing_counts(df, values, cell, log)
     n = values.fillna(0).sum(axis=1)
-    small = n < max(min_n, 1)
+    small = (n < max(min_n, 1)).to_numpy()
     log.drop(f"too small (fewer than {max(min_n, 1)} students)", int(small.sum()))
     if small.any():
-        df, values = df[~small], values[~small]
+        df, values, cell = df[~small], values[~small], cell[~small]
 
     # the cells as contiguous slices of arrays sorted by cell, fitted in batches of cells
     # (pieces carry arrays only; each batch stacks its cells' tables where it runs, so the
     # caller assembles a few dozen blocks rather than thousands of small tables)
-    cells = _cell_slices(df, values, by, group)
+    cells = _cell_slices(df, values, cell, by, group)
     pieces = [(key, ids, mat, levels_used, cut_for(key, len(levels_used)))
               for key, ids, mat, levels_used in cells]
     keys = [p[0] for p in pieces]
@@ -328,7 +331,7 @@ def _fit_one_cell(by: list[str], model: str, tau: float | None, max_iter: int, b
 
 #: Batches of cells per hetop call (pieces of the dask backend): enough for the workers
 #: to share the load, few enough that assembling them costs little.
-_BATCHES = 48
+_BATCHES = 96
 
 
 def _fit_cells(by: list[str], model: str, tau: float | None, max_iter: int, bias_correct: bool,
@@ -389,20 +392,17 @@ def _check_arguments(model: str, on_fail: str, min_n: int, tau: float | None, ma
         raise ModelSpecificationError(f"argument 'tau' must be a finite number > 0, got {tau!r}")
 
 
-def _cell_slices(df: pd.DataFrame, values: pd.DataFrame, by: list[str], group: str
+def _cell_slices(df: pd.DataFrame, values: pd.DataFrame, codes: np.ndarray, by: list[str], group: str
                  ) -> list[tuple[tuple, np.ndarray, np.ndarray, list[str]]]:
     """The cells in key order as (key tuple, group ids, counts matrix, levels reported).
 
-    Rows keep their table order within a cell; a level column empty for every row of a
-    cell is left out of that cell (``by=[]`` makes the whole table one cell).
+    ``codes`` numbers each row's cell in key order. Rows keep their table order within a
+    cell; a level column empty for every row of a cell is left out of that cell
+    (``by=[]`` makes the whole table one cell).
     """
     if not len(df):
         return []
     lev = list(values.columns)
-    if by:
-        codes = df.groupby(by, sort=True).ngroup().to_numpy()
-    else:
-        codes = np.zeros(len(df), dtype=int)
     perm = np.argsort(codes, kind="stable")
     starts = np.flatnonzero(np.r_[True, np.diff(codes[perm]) != 0])
     ends = np.r_[starts[1:], len(perm)]
@@ -418,8 +418,8 @@ def _cell_slices(df: pd.DataFrame, values: pd.DataFrame, by: list[str], group: s
     return out
 
 
-def _drop_missing_counts(df: pd.DataFrame, values: pd.DataFrame, by: list[str],
-                         log: SampleLog) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _drop_missing_counts(df: pd.DataFrame, values: pd.DataFrame, cell: np.ndarray,
+                         log: SampleLog) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """Drop (log, warn) rows without counts, and rows missing a level their cell reports.
 
     A level column empty for every row of a cell is a level the state does not report
@@ -428,10 +428,7 @@ def _drop_missing_counts(df: pd.DataFrame, values: pd.DataFrame, by: list[str],
     """
     present = values.notna()
     none = ~present.any(axis=1)
-    if by:
-        used = present.groupby([df[b] for b in by], sort=False).transform("any")
-    else:
-        used = pd.DataFrame({c: present[c].any() for c in values.columns}, index=values.index)
+    used = present.groupby(cell, sort=False).transform("any")   # the levels each cell reports
     partial = ((~present) & used).any(axis=1) & ~none
     for mask, what in ((none, "no level counts"), (partial, "a missing level count")):
         k = int(mask.sum())
@@ -439,5 +436,7 @@ def _drop_missing_counts(df: pd.DataFrame, values: pd.DataFrame, by: list[str],
             log.drop(what, k)
             warnings.warn(f"table 'counts': dropped {k} row(s) with {what} (columns {list(values.columns)})",
                           DroppedRowsWarning, stacklevel=3)
-    keep = ~(none | partial)
-    return df[keep], values[keep]
+    keep = ~(none | partial).to_numpy()
+    if keep.all():
+        return df, values, cell
+    return df[keep], values[keep], cell[keep]
