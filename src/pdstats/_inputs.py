@@ -90,7 +90,11 @@ def refuse(table: str, column: str, rule: str, rows: Sequence[int] | np.ndarray)
 
 def _is_missing_text(values: pd.Series) -> np.ndarray:
     # judged once per distinct value (a column of a million rows has a handful of codes)
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    try:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    except TypeError:  # unhashable cells (e.g. lists): judged one by one
+        s = values.astype("string").str.strip().str.lower()
+        return (s.isna() | s.isin(MISSING_TEXT)).to_numpy(dtype=bool)
     u = pd.Series(uniques, dtype=object).astype("string").str.strip().str.lower()
     missing_unique = (u.isna() | u.isin(MISSING_TEXT)).to_numpy(dtype=bool)
     return (codes < 0) | np.append(missing_unique, False)[codes]
