@@ -142,6 +142,14 @@ def _refuse_undeclared(df: pd.DataFrame, declared: set[str], names: list[str]) -
                 "published value goes through the gate); pass it in counts=, n=, stats= or percents=, or drop it")
 
 
+class _Unprotectable(Exception):
+    """A sensitive cell whose interval stays too narrow with every related cell hidden."""
+
+    def __init__(self, cell: int) -> None:
+        super().__init__(cell)
+        self.cell = cell
+
+
 class _Gate:
     """The state of one run: values, hidden cells, reasons."""
 
@@ -187,6 +195,8 @@ class _Gate:
         """Hide the published cell that widens ``cell``'s interval most (one step)."""
         _, eqs = self.region.component(cell)
         options = sorted({c for k in eqs for c in self._published(self.region.equations[k].cells)}, key=self._score)
+        if not options:
+            raise _Unprotectable(cell)
         best, best_width = options[0], -1.0
         for c in options[:_CANDIDATES]:
             self.hidden[c] = True
@@ -233,14 +243,19 @@ def _numeric_block(df: pd.DataFrame, tables: list[str], columns: Sequence[str], 
     return out
 
 
+def _local_rows(df: pd.DataFrame, rows: Sequence[int], table_of: int) -> tuple[str, list[int]]:
+    """The table of stacked row ``table_of`` and those of ``rows`` in it, as that table's own positions."""
+    name = str(df.loc[table_of, _TABLE])
+    start = df.index[df[_TABLE] == name][0]
+    return name, [int(r - start) for r in rows if df.loc[r, _TABLE] == name]
+
+
 def _check_sums(df: pd.DataFrame, equations: list[Equation], values: np.ndarray, n_cols: int,
                 columns: list[str]) -> None:
     for eq in equations:
         v = values[list(eq.cells)]
         if np.isfinite(v).all() and abs(float(np.dot(v, eq.coefs))) > 1e-6:
-            first = eq.rows[-1]
-            name = str(df.loc[first, _TABLE])
-            local = [int(r - df.index[df[_TABLE] == name][0]) for r in eq.rows if df.loc[r, _TABLE] == name]
+            name, local = _local_rows(df, eq.rows, eq.rows[-1])
             raise refuse(name, columns[eq.cells[-1] % n_cols], f"declared sum ({eq.rule}) does not hold", local)
 
 
@@ -367,13 +382,15 @@ def protect(
         remainder = values_2d[:, -1] - values_2d[:, :-1].sum(axis=1)
         if (remainder < 0).any():
             bad = np.flatnonzero(remainder < 0)
-            raise refuse(str(df.loc[bad[0], _TABLE]), n, "counts add up to at most n", bad)
+            name, local = _local_rows(df, bad, bad[0])
+            raise refuse(name, n, "counts add up to at most n", local)
         values_2d = np.column_stack([values_2d[:, :-1], remainder, values_2d[:, -1]])
         cols = [*counts, "(rest of n)", n]
     stat_vals = _numeric_block(df, names, stats)
     pct_vals = _numeric_block(df, names, percents, lower=0, upper=100)
-    flagged = (as_bool(df, flag, names[0]).fillna(False).to_numpy(dtype=bool) if flag
-               else np.zeros(len(df), dtype=bool))
+    flagged = (np.concatenate([as_bool(part.reset_index(drop=True), flag, str(t)).fillna(False)
+                               .to_numpy(dtype=bool) for t, part in df.groupby(_TABLE, sort=False)])
+               if flag else np.zeros(len(df), dtype=bool))
 
     value_cols = {*cols, *stats, *percents, *([flag] if flag else [])}
     _refuse_undeclared(df, value_cols, names)
@@ -398,7 +415,15 @@ def protect(
     if rest:
         hidden.reshape(len(df), n_cols)[:, len(counts)] = True
     gate = _Gate(values, sensitive, hidden, eqs, min_n / 2)
-    found = gate.run() if n_cols else {}
+    try:
+        found = gate.run() if n_cols else {}
+    except _Unprotectable as exc:
+        r, j = divmod(exc.cell, n_cols)
+        name, local = _local_rows(df, [r], r)
+        raise PrivacyError(
+            f"table {name!r}, row {local[0]}, column {cols[j]!r}: a suppressed cell stays recoverable to "
+            f"within {min_n / 2:g} students with every related published cell hidden (rule: each "
+            "suppressed cell's feasible interval at least min_n/2 wide); publish fewer totals") from None
 
     # -- the published table(s) and the report
     pub = df.copy()
