@@ -211,4 +211,6 @@ def drop_missing(df: pd.DataFrame, columns: Iterable[str], table: str,
                 warnings.warn(f"table {table!r}: dropped {n} row(s) with a missing {name!r}",
                               DroppedRowsWarning, stacklevel=stacklevel)
         keep &= ~miss
-    return (df if keep.all() else df.loc[keep]), log
+    # a new frame either way (a shallow copy costs nothing under copy-on-write): a caller
+    # that adds a column to the result never changes the table it was given
+    return (df.copy(deep=False) if keep.all() else df.loc[keep]), log
