@@ -159,3 +159,14 @@ def test_prior_orders_with_too_few_students_for_an_order_keep_the_lower_one():
     df["y"] = 0.6 * df.p1 + rng.normal(size=n)
     res = pds.vam.sgp(df, "y", ["p1", "p2"], taus=[0.25, 0.5, 0.75], orders=True, progress=False)
     assert (res.students["order"] == 1).all() and len(res.students) == n
+
+
+def test_prior_orders_an_order_that_cannot_be_fitted_keeps_the_lower_one_with_a_warning():
+    rng = np.random.default_rng(5)
+    n = 600
+    df = pd.DataFrame({"p1": rng.normal(size=n), "p2": np.nan})
+    df.loc[:299, "p2"] = 1.0          # the second prior takes one value: order 2 has no spread
+    df["y"] = 0.6 * df.p1 + rng.normal(size=n)
+    with pytest.warns(pds.EstimationWarning, match="order 2 not fitted"):
+        res = pds.vam.sgp(df, "y", ["p1", "p2"], taus=[0.25, 0.5, 0.75], orders=True, progress=False)
+    assert (res.students["order"] == 1).all() and len(res.students) == n

@@ -262,7 +262,7 @@ def hetop(
     est["scale"] = "star"
     cut_tab = _stack(cut_parts, None, by) if cut_parts else pd.DataFrame()
     res = HetopResult(est, cut_tab, pd.DataFrame(cell_rows), log, group=group, by=by, model=model)
-    warn_flag_counts(flag_counts(res.groups), 2 * len(res.groups), "hetop")  # no long table built
+    warn_flag_counts(*flag_counts(res.groups), "hetop")  # without building the long table
     return res
 
 

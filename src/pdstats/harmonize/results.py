@@ -81,12 +81,13 @@ def _status_codes(groups: pd.DataFrame, quantity: str, est_col: str, se_col: str
     return code
 
 
-def flag_counts(groups: pd.DataFrame) -> pd.Series:
-    """Rows of the long table of ``groups`` flagged, counted by reason (most frequent first)."""
+def flag_counts(groups: pd.DataFrame) -> tuple[pd.Series, int]:
+    """Rows of the long table of ``groups`` flagged, counted by reason (most frequent first),
+    and the number of rows that table has."""
     codes = np.concatenate([_status_codes(groups, *q) for q in _QUANTITIES])
     counts = np.bincount(codes, minlength=len(_STATUS_CODES))[1:]
     out = pd.Series(counts, index=_STATUS_CODES[1:])
-    return out[out > 0].sort_values(ascending=False, kind="stable")
+    return out[out > 0].sort_values(ascending=False, kind="stable"), len(codes)
 
 
 def _long(groups: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

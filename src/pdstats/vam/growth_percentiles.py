@@ -336,7 +336,8 @@ def sgp(
         student's SGP is the one of the highest order their priors allow (column
         ``order`` of ``students``). Only rows without the most recent prior are dropped;
         an order with fewer than 10 rows per coefficient is not fitted (its students keep
-        the lower order). ``coefficients`` gains an ``order`` level, ``knots`` an order key.
+        the lower order; so does an order that cannot be fitted, e.g. a prior without spread,
+        with an EstimationWarning). ``coefficients`` gains an ``order`` level, ``knots`` an order key.
     backend : {"local", "dask"}
         Run the quantile regressions (one piece per group, prior order and quantile) here or as tasks
         on a ``dask.distributed`` cluster (the current client, or ``client``); a group's
@@ -517,8 +518,16 @@ def _fit_orders(df: pd.DataFrame, outcome: str, prior_l: list[str], target: str 
         has = df[prior_l[:k]].notna().all(axis=1).to_numpy()
         if k > 1 and has.sum() < 10 * (1 + 7 * k):
             break               # too few students with k priors: they keep order k - 1
-        st, coefs[k], knots[k] = _fit_group(df[has], outcome, prior_l[:k], target, taus_a, seed,
-                                            progress, backend, client, (*key, k), [*by, "order"])
+        try:
+            st, coefs[k], knots[k] = _fit_group(df[has], outcome, prior_l[:k], target, taus_a, seed,
+                                                progress, backend, client, (*key, k), [*by, "order"])
+        except ModelSpecificationError as exc:
+            if k == 1:
+                raise
+            # e.g. a prior without spread among the students who have it: they keep order k - 1
+            warnings.warn(f"sgp: order {k} not fitted ({exc}); its {int(has.sum())} students keep "
+                          f"order {k - 1}", EstimationWarning, stacklevel=4)
+            break
         st = st.assign(order=k)
         if students is None:
             students = st
