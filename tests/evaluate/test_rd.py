@@ -150,3 +150,12 @@ def test_cluster_robust_variance_by_state(senate):
     nn = REF["conventional"]["se"]
     assert r.estimates["std_error"].iloc[0] > nn  # states' elections are correlated
     assert r.bandwidths["h_left"].iloc[0] != pytest.approx(REF["h"], abs=1e-3)
+
+
+@pytest.mark.parametrize("bad", [{"h": 0.0}, {"h": float("nan")}, {"h": -1.0}, {"min_per_side": 0}])
+def test_bandwidth_and_side_minimum_are_checked(bad):
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"x": rng.uniform(-1, 1, 400)})
+    d["y"] = d.x + (d.x >= 0) + rng.normal(size=400)
+    with pytest.raises(pds.ModelSpecificationError, match=next(iter(bad))):
+        pds.evaluate.rd(d, "y", "x", cutoff=0.0, **bad)

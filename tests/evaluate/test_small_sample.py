@@ -136,3 +136,12 @@ def test_imputation_small_sample_is_the_leave_one_out_refinement(small):
     assert a["std_error"] > b["std_error"]
     with pytest.raises(pds.ModelSpecificationError):
         pds.evaluate.imputation(small, "y", "id", "t", "g", inference="bootstrap")
+
+
+def test_a_one_unit_cohort_keeps_its_analytic_term_with_a_warning():
+    # a lone unit's centred influence function is 0; dropping it would claim its cohort mean
+    # is known exactly: its uncentred (analytic) term is kept instead
+    psi = np.array([1.0, -1.0, 0.0, 2.0])
+    with pytest.warns(pds.EstimationWarning, match="one unit"):
+        se, _ = cohort_t(psi, np.array([0, 0, 0, 1]))
+    assert float(se) == pytest.approx(np.sqrt(1.5 * 2 / 16 + 4 / 16))

@@ -25,6 +25,7 @@ raise :class:`~pdstats.ModelSpecificationError` naming the table, column and cou
 
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
@@ -198,6 +199,8 @@ class RDResult(ResultsBase):
 
 
 def _check_sides(x: np.ndarray, cutoff: float, running: str, table: str, min_per_side: int) -> None:
+    if isinstance(min_per_side, bool) or not isinstance(min_per_side, numbers.Integral) or min_per_side < 1:
+        raise ModelSpecificationError(f"argument 'min_per_side' must be an integer >= 1, got {min_per_side!r}")
     if not np.isfinite(cutoff):
         raise ModelSpecificationError(f"cutoff must be a finite number, got {cutoff!r}")
     lo, hi = float(np.min(x)), float(np.max(x))
@@ -302,6 +305,8 @@ def rd(data: pd.DataFrame, outcome: str, running: str, cutoff: float, *,
     kw: dict[str, Any] = {"p": int(p), "kernel": _KERNELS[kernel], "bwselect": bwselect,
                           "level": 100 * level}
     if h is not None:
+        if isinstance(h, bool) or not isinstance(h, numbers.Real) or not np.isfinite(h) or h <= 0:
+            raise ModelSpecificationError(f"argument 'h' must be a finite bandwidth > 0, got {h!r}")
         kw["h"] = float(h)
     if cluster:
         kw["cluster"] = pd.factorize(work[cluster])[0]

@@ -37,7 +37,11 @@ pay-for-performance worlds in ``pdstats/evaluate/README.md``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+
+from pdstats.errors import EstimationWarning
 
 __all__ = ["cohort_t"]
 
@@ -89,7 +93,16 @@ def cohort_t(psi: np.ndarray, cohort: np.ndarray, cluster: np.ndarray | None = N
         for g in range(int(codes.max()) + 1):
             block = psi[codes == g]
             m = len(block)
-            if m < 2:  # a lone unit's deviation from its cohort is 0: nothing to estimate
+            if m < 2:
+                # a lone unit's deviation from its cohort is 0, which would claim its cohort
+                # mean is known exactly: keep its uncentred contribution (the analytic one)
+                within = np.sum(block**2, axis=0) / n**2
+                if np.any(within > 0):
+                    warnings.warn("a cohort with one unit: its sampling variance cannot be estimated "
+                                  "from within the cohort; its analytic (uncentred) influence-function "
+                                  "term is used", EstimationWarning, stacklevel=3)
+                var += within
+                denom += within**2 / (m + 1)
                 continue
             within = m / (m - 1) * np.sum((block - block.mean(axis=0)) ** 2, axis=0) / n**2
             var += within
