@@ -134,8 +134,13 @@ class LMM:
         # the moment start was measured with the gradient optimizer (which a sparse Schur
         # complement does not have): lme4's identity start elsewhere
         identity = ev.nested or not (ev.has_gradient and optimizer in ("auto", "lbfgsb"))
-        x0 = (theta_moment_start(terms, ev.design.y, identity) if start is None
-              else np.asarray(start, dtype=float))
+        if start is None:
+            # the moment start works on least-squares residuals (the documented input), not y
+            X, y = ev.design.X, ev.design.y
+            resid = y if identity else y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+            x0 = theta_moment_start(terms, resid, identity)
+        else:
+            x0 = np.asarray(start, dtype=float)
         if x0.shape != lower.shape:
             raise ModelSpecificationError(f"start has {x0.size} values; the model has {lower.size}")
         try:
