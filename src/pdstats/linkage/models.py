@@ -152,7 +152,12 @@ def _model_data(panel: PanelResult, model: str, log: SampleLog, random_state: An
         warnings.filterwarnings("ignore", message="eb: no unit has two classes", category=EstimationWarning)
         # the prior's measurement error would credit part of a district's past practice effect to the
         # current year (a prior slope below 1); pds.vam corrects it with the scores' CSEMs where known
-        csem = {"prior": "prior_csem"} if gains["prior_csem"].notna().all() else None
+        no_csem = int(gains["prior_csem"].isna().sum())
+        csem = {"prior": "prior_csem"} if no_csem == 0 else None
+        if no_csem:
+            warnings.warn(f"value_added: {no_csem} of {len(gains)} student gains have no prior-score "
+                          "CSEM (table 'student_scores', column 'csem'): the prior's measurement-error "
+                          "correction is off for every student", EstimationWarning, stacklevel=3)
         va = pds.vam.value_added(gains, "score", prior="prior", unit="district_id", year="year", method="ols",
                                  by=["state", "grade"], by_year=True, absorb_unit=False, degree=1, csem=csem,
                                  random_state=random_state, progress=progress)
