@@ -141,23 +141,6 @@ def _cml(x: np.ndarray, m: np.ndarray, names: list[str]) -> _Fit:
     return _Fit(beta=beta, cov=cov, loglik=-float(res.fun), n_iter=int(res.nit))
 
 
-def _moments(theta: float, betas: list[np.ndarray]) -> tuple[float, float, float]:
-    """Sum over items of E[X], Var[X] and the third central moment at ``theta``."""
-    e_sum = v_sum = k3 = 0.0
-    for b in betas:
-        h = np.arange(len(b) + 1)
-        z = h * theta + np.concatenate([[0.0], b])
-        z -= z.max()
-        p = np.exp(z)
-        p /= p.sum()
-        mu = float((h * p).sum())
-        var = float(((h - mu) ** 2 * p).sum())
-        e_sum += mu
-        v_sum += var
-        k3 += float(((h - mu) ** 3 * p).sum())
-    return e_sum, v_sum, k3
-
-
 def _grid_moments(t: np.ndarray, betas: list[np.ndarray]) -> tuple[np.ndarray, ...]:
     """Log-likelihood kernel ``-sum_i log sum_h exp(h t + beta_ih)``, E[R], Var[R] and the
     third central moment of the raw score, at every ``t`` of an array."""
@@ -276,7 +259,7 @@ def person_estimates(
             cache[r] = (np.nan, np.nan)
             continue
         t = _person_root(r, betas, method)
-        _, v, _ = _moments(t, betas)
+        v = float(_grid_moments(np.array([t]), betas)[2][0])
         cache[r] = (t, 1.0 / np.sqrt(v) if v > 0 else np.nan)
     theta = np.array([cache[int(r)][0] for r in raw])
     se = np.array([cache[int(r)][1] for r in raw])
