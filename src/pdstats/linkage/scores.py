@@ -54,7 +54,7 @@ def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     {'group': 5, 'index': 1, 'practice': 12}
     """
     from pdstats.practices import GROUPS, PRACTICES, score, stage_matrix
-    from pdstats.practices.rasch import _moments  # E, Var and 3rd moment of PCM items at theta
+    from pdstats.practices.rasch import _grid_moments  # kernel, E, Var, 3rd moment of PCM items
 
     require_columns(ratings, ["district_id", "year", "practice", "stage", "evidence"],
                     "practice_ratings", "ratings")
@@ -69,7 +69,7 @@ def practice_scores(ratings: pd.DataFrame) -> pd.DataFrame:
     theta, index_se = wide["theta"].to_numpy(float), wide["se"].to_numpy(float)
     items = pcm.model.items  # type: ignore[union-attr]
     betas = {str(i): g["beta"].to_numpy(float) for i, g in items.groupby("item", sort=False)}
-    var = {p: (np.array([_moments(t, [betas[p]])[1] for t in theta]) if p in betas
+    var = {p: (_grid_moments(theta, [betas[p]])[2] if p in betas
                else np.zeros(len(theta)))  # an item the PCM dropped (no variation) carries no error
            for p in PRACTICES}
     parts = [keys.assign(kind="index", score=INDEX, value=theta, se=index_se)]
